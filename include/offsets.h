@@ -61,6 +61,13 @@ int64_t offsets_committable(const offsets_t *o);
 /** \brief Entries pushed and not yet done. */
 uint32_t offsets_inflight(const offsets_t *o);
 
+/** \brief Sequence numbers in the window are [offsets_head(), offsets_tail()). */
+uint64_t offsets_head(const offsets_t *o);
+uint64_t offsets_tail(const offsets_t *o);
+
+/** \brief Whether entry \p seq is still pending (in the window and not done). */
+int offsets_pending(const offsets_t *o, uint64_t seq);
+
 /** \brief Window capacity. */
 uint32_t offsets_capacity(const offsets_t *o);
 

@@ -6,5 +6,4 @@
 STUB(cli_check)
 STUB(cli_explain)
 STUB(cli_test)
-STUB(cli_run)
 STUB(cli_streams)

@@ -130,3 +130,18 @@ uint32_t offsets_capacity(const offsets_t *o)
 {
     return o->cap;
 }
+
+uint64_t offsets_head(const offsets_t *o)
+{
+    return o->head;
+}
+
+uint64_t offsets_tail(const offsets_t *o)
+{
+    return o->tail;
+}
+
+int offsets_pending(const offsets_t *o, uint64_t seq)
+{
+    return seq >= o->head && seq < o->tail && !slot(o, seq)->done;
+}

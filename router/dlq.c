@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * dlq: the dead-letter producer. Idempotent, acks=all, so a dead-lettered
+ * event is as durable as the event itself before its source offset moves.
+ * Not for: deciding what is dead-lettered (route.c and router.c do).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dlq.h"
+#include "kconf.h"
+#include "log.h"
+
+struct dlq {
+    rd_kafka_t *rk;
+    char *topic;
+    dlq_delivered_fn *cb;
+    void *ctx;
+};
+
+/* Runs inside rd_kafka_poll(), i.e. on the router's thread (dlq_poll). */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    dlq_t *d = opaque;
+    (void)rk;
+    d->cb(m->_private, (int)m->err, m->err ? rd_kafka_err2str(m->err) : "", d->ctx);
+}
+
+int dlq_new(const config_t *cfg, dlq_delivered_fn *cb, void *ctx, dlq_t **out, char *errstr,
+            size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    dlq_t *d = calloc(1, sizeof(*d));
+    char rderr[512];
+
+    if (!d || !cfg->dlq.topic) {
+        snprintf(errstr, errstr_size, "dlq.topic: not set");
+        goto err;
+    }
+    d->cb = cb;
+    d->ctx = ctx;
+    d->topic = strdup(cfg->dlq.topic);
+    kconf_set_logger(conf);
+    rd_kafka_conf_set_opaque(conf, d);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    if (kconf_set(conf, "bootstrap.servers", cfg->kafka.brokers, "kafka.brokers", errstr,
+                  errstr_size) ||
+        kconf_set(conf, "client.id", "event-router-dlq", "dlq", errstr, errstr_size) ||
+        /* Security and network settings apply to both clients; consumer-only
+         * keys are ignored by librdkafka with a warning. */
+        kconf_apply(conf, cfg->kafka.properties, cfg->kafka.properties_count, "kafka.properties",
+                    errstr, errstr_size) ||
+        kconf_set(conf, "enable.idempotence", "true", "dlq", errstr, errstr_size) ||
+        kconf_set(conf, "acks", "all", "dlq", errstr, errstr_size) ||
+        kconf_apply(conf, cfg->dlq.properties, cfg->dlq.properties_count, "dlq.properties",
+                    errstr, errstr_size))
+        goto err;
+
+    d->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rderr, sizeof(rderr));
+    if (!d->rk) {
+        snprintf(errstr, errstr_size, "dlq producer: %s", rderr);
+        goto err;
+    }
+    conf = NULL; /* now owned by d->rk */
+    *out = d;
+    return 0;
+err:
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+    if (d) {
+        free(d->topic);
+        free(d);
+    }
+    return -1;
+}
+
+static void hdr_add_str(rd_kafka_headers_t *h, const char *name, const char *v)
+{
+    rd_kafka_header_add(h, name, -1, v ? v : "", -1);
+}
+
+int dlq_produce(dlq_t *d, const rd_kafka_message_t *orig, const dlq_reason_t *why, void *opaque)
+{
+    rd_kafka_headers_t *oh = NULL, *h;
+    char num[32], ts[40];
+    time_t now = time(NULL);
+    struct tm tm;
+    rd_kafka_resp_err_t err;
+
+    if (rd_kafka_message_headers(orig, &oh) == RD_KAFKA_RESP_ERR_NO_ERROR && oh)
+        h = rd_kafka_headers_copy(oh);
+    else
+        h = rd_kafka_headers_new(8);
+    hdr_add_str(h, "er-dlq-reason", why->detail);
+    hdr_add_str(h, "er-dlq-code", why->code);
+    hdr_add_str(h, "er-dlq-route", why->route);
+    hdr_add_str(h, "er-dlq-topic", rd_kafka_topic_name(orig->rkt));
+    snprintf(num, sizeof(num), "%" PRId32, orig->partition);
+    hdr_add_str(h, "er-dlq-partition", num);
+    snprintf(num, sizeof(num), "%" PRId64, orig->offset);
+    hdr_add_str(h, "er-dlq-offset", num);
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    hdr_add_str(h, "er-dlq-time", ts);
+
+    /* Same key keeps the DLQ partitioned like the source. */
+    err = rd_kafka_producev(d->rk, RD_KAFKA_V_TOPIC(d->topic),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_KEY(orig->key, orig->key_len),
+                            RD_KAFKA_V_VALUE(orig->payload, orig->len), RD_KAFKA_V_HEADERS(h),
+                            RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    if (err) {
+        rd_kafka_headers_destroy(h); /* not taken over on failure */
+        return (int)err;
+    }
+    return 0;
+}
+
+int dlq_poll(dlq_t *d, int timeout_ms)
+{
+    return rd_kafka_poll(d->rk, timeout_ms);
+}
+
+int dlq_outq_len(dlq_t *d)
+{
+    return rd_kafka_outq_len(d->rk);
+}
+
+void dlq_destroy(dlq_t *d, int flush_timeout_ms)
+{
+    if (!d)
+        return;
+    if (rd_kafka_flush(d->rk, flush_timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        LOG_WARN("DLQ-0003", "dead-letter records still unacknowledged at shutdown",
+                 "queued=%d", rd_kafka_outq_len(d->rk));
+    rd_kafka_destroy(d->rk);
+    free(d->topic);
+    free(d);
+}

@@ -1,0 +1,1252 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * router: the pipeline loop, source -> route -> sink -> offsets.
+ *
+ * Everything here runs on one thread, the caller of router_run(). Records
+ * come from source.c; route_decide() (pure) says what to do with each; the
+ * JetStream publishes go out through sink.c, whose PubAcks come back as
+ * completions on this same thread; dead letters go through dlq.c, whose
+ * delivery reports are served here too. Each partition has a window
+ * (offsets.c) and the window's watermark is the only offset ever stored.
+ *
+ * Failure handling, in one place:
+ *   - transient publish failures (timeouts, no responders, connection loss)
+ *     are retried on that partition with capped exponential backoff, and the
+ *     partition is paused while it has an event waiting to be retried;
+ *   - attempts are counted only while NATS is connected, so an outage only
+ *     pauses the router, it never dead-letters events;
+ *   - permanent failures, and transient ones past retry.max_attempts, go to
+ *     the dead-letter topic; the offset moves only after the DLQ ack.
+ *
+ * Not for: parsing config or rules, or the HTTP endpoint.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dlq.h"
+#include "log.h"
+#include "metrics.h"
+#include "offsets.h"
+#include "route.h"
+#include "router.h"
+#include "sink.h"
+#include "source.h"
+
+#define MAX_ROUTE_HEADERS 64   /* Kafka headers routing looks at */
+#define CONSUME_BATCH     2000 /* records per loop turn before draining acks */
+#define MAX_HDR_VALUE     4096 /* longer Kafka header values are not copied */
+#define ROUTE_CACHE       8    /* per-partition cache of per-route series */
+
+enum slot_state {
+    S_FREE,
+    S_PUBLISHING, /* JetStream publish in flight */
+    S_RETRY,      /* waiting to republish (JetStream or core) */
+    S_DLQ,        /* dead-letter produce in flight */
+    S_DLQ_RETRY,  /* waiting to produce the dead letter again */
+};
+
+typedef struct slot {
+    rd_kafka_message_t *rkm; /* the record, kept until done (retry, DLQ) */
+    natsMsg *nmsg;           /* built message, held while waiting for a retry */
+    rules_t *rules;          /* the rules that routed it (hot reload) */
+    const char *route;       /* into rules */
+    const char *dlq_code;    /* static */
+    char *dlq_detail;
+    int64_t retry_at_ns;
+    int64_t sent_ns;
+    uint16_t attempts;
+    uint8_t state;
+    uint8_t core; /* core NATS publish, not JetStream */
+} slot_t;
+
+typedef struct route_series {
+    const char *route;
+    metrics_series_t *published, *duplicate;
+} route_series_t;
+
+typedef struct part {
+    char *topic;
+    int32_t partition;
+    uint32_t epoch; /* bumped on every assign and release */
+    int assigned, paused, revoking;
+    offsets_t *win;
+    slot_t *slots;
+    int64_t stored; /* last offset handed to rd_kafka_offsets_store */
+    int64_t last_progress_ns;
+    uint32_t waiting; /* slots in S_RETRY or S_DLQ_RETRY */
+    metrics_series_t *m_consumed, *m_committed, *m_lag;
+    metrics_series_t *m_skipped[ROUTE_R__COUNT];
+    route_series_t routes[ROUTE_CACHE];
+    struct part *hnext, *next;
+} part_t;
+
+typedef struct ref {
+    part_t *p;
+    uint32_t epoch;
+    uint64_t seq;
+} ref_t;
+
+/* natsMsg* -> slot, main thread only. Linear probing, backward-shift delete. */
+typedef struct pm_entry {
+    natsMsg *key;
+    ref_t ref;
+} pm_entry_t;
+
+#define PART_BUCKETS 256
+
+struct router {
+    const config_t *cfg;
+    rules_t *rules;
+    source_t *src;
+    rd_kafka_t *rk;
+    sink_t *sink;
+    dlq_t *dlq;
+
+    part_t *buckets[PART_BUCKETS];
+    part_t *parts;
+    uint32_t total_inflight;
+    uint32_t win_cap;
+    int joined; /* got an assignment (possibly empty) since the last revoke */
+    int fatal;
+
+    pm_entry_t *pm;
+    size_t pm_mask, pm_count;
+
+    ref_t *retries;
+    size_t retries_count, retries_cap;
+    int64_t next_retry_ns;
+
+    route_result_t res;
+    sink_completion_t comp[512];
+    router_signals_t *sig;
+
+    int64_t last_store_ns, last_gauges_ns;
+    int dlq_missing_logged;
+
+    /* Read by the HTTP thread. */
+    atomic_int_fast64_t last_tick_ns;
+    atomic_int ready;
+    pthread_mutex_t why_lock;
+    char why[512];
+
+    metrics_series_t *m_inflight, *m_assigned, *m_nats_up, *m_nats_reconnects, *m_ack_lat,
+        *m_e2e_lat, *m_retries, *m_err_sync, *m_err_transient, *m_err_permanent, *m_hdr_dropped,
+        *m_paused;
+    uint64_t reconnects_seen;
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- natsMsg* map ------------------------------------------------------ */
+
+static size_t pm_hash(const natsMsg *k, size_t mask)
+{
+    uint64_t x = (uint64_t)(uintptr_t)k;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (size_t)x & mask;
+}
+
+static int pm_put(router_t *r, natsMsg *k, ref_t ref)
+{
+    if (r->pm_count * 2 > r->pm_mask)
+        return -1; /* keep the load under 1/2: the caller retries later */
+    size_t i = pm_hash(k, r->pm_mask);
+    while (r->pm[i].key)
+        i = (i + 1) & r->pm_mask;
+    r->pm[i].key = k;
+    r->pm[i].ref = ref;
+    r->pm_count++;
+    return 0;
+}
+
+static int pm_take(router_t *r, const natsMsg *k, ref_t *out)
+{
+    size_t i = pm_hash(k, r->pm_mask);
+    while (r->pm[i].key != k) {
+        if (!r->pm[i].key)
+            return -1;
+        i = (i + 1) & r->pm_mask;
+    }
+    if (out)
+        *out = r->pm[i].ref;
+    /* Backward-shift deletion keeps probe chains intact without tombstones. */
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & r->pm_mask;
+        if (!r->pm[j].key)
+            break;
+        size_t h = pm_hash(r->pm[j].key, r->pm_mask);
+        if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
+            r->pm[i] = r->pm[j];
+            i = j;
+        }
+    }
+    r->pm[i].key = NULL;
+    r->pm_count--;
+    return 0;
+}
+
+/* ---- partitions ----------------------------------------------------------- */
+
+static size_t part_bucket(const char *topic, int32_t partition)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = topic; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    return (size_t)((h ^ (uint64_t)partition * 0x9E3779B97F4A7C15ULL) % PART_BUCKETS);
+}
+
+static part_t *part_find(router_t *r, const char *topic, int32_t partition)
+{
+    for (part_t *p = r->buckets[part_bucket(topic, partition)]; p; p = p->hnext)
+        if (p->partition == partition && !strcmp(p->topic, topic))
+            return p;
+    return NULL;
+}
+
+static part_t *part_get(router_t *r, const char *topic, int32_t partition)
+{
+    part_t *p = part_find(r, topic, partition);
+    char labels[300];
+    if (p)
+        return p;
+    p = calloc(1, sizeof(*p));
+    if (!p || !(p->topic = strdup(topic)) || !(p->win = offsets_new(r->win_cap)) ||
+        !(p->slots = calloc(r->win_cap, sizeof(slot_t)))) {
+        LOG_ERROR("RTR-0901", "out of memory creating partition state", "topic=%s", topic);
+        abort(); /* cannot track the partition safely; a restart resumes from commits */
+    }
+    p->partition = partition;
+    p->stored = -1;
+    snprintf(labels, sizeof(labels), "topic=\"%s\"", topic);
+    p->m_consumed = metrics_counter("er_events_consumed_total",
+                                    "Records consumed from Kafka.", labels);
+    size_t b = part_bucket(topic, partition);
+    p->hnext = r->buckets[b];
+    r->buckets[b] = p;
+    p->next = r->parts;
+    r->parts = p;
+    return p;
+}
+
+static slot_t *slot_of(part_t *p, uint64_t seq)
+{
+    return &p->slots[seq % offsets_capacity(p->win)];
+}
+
+/* Resolve a reference; NULL when the partition was released since. */
+static slot_t *ref_slot(const ref_t *ref)
+{
+    if (ref->epoch != ref->p->epoch || !offsets_pending(ref->p->win, ref->seq))
+        return NULL;
+    return slot_of(ref->p, ref->seq);
+}
+
+static void slot_clear(slot_t *s)
+{
+    if (s->rkm)
+        rd_kafka_message_destroy(s->rkm);
+    natsMsg_Destroy(s->nmsg);
+    rules_unref(s->rules);
+    free(s->dlq_detail);
+    memset(s, 0, sizeof(*s));
+}
+
+/* The event is acknowledged (stored, skipped, or dead-lettered). */
+static void slot_finish(router_t *r, part_t *p, uint64_t seq)
+{
+    slot_t *s = slot_of(p, seq);
+    if (s->state == S_RETRY || s->state == S_DLQ_RETRY)
+        p->waiting--;
+    slot_clear(s);
+    offsets_done(p->win, seq);
+    r->total_inflight--;
+    p->last_progress_ns = now_ns();
+}
+
+static int64_t backoff_ns(const router_t *r, unsigned attempts)
+{
+    uint64_t ms = r->cfg->retry.backoff_initial_ms;
+    for (unsigned i = 1; i < attempts && ms < r->cfg->retry.backoff_max_ms; i++)
+        ms *= 2;
+    if (ms > r->cfg->retry.backoff_max_ms)
+        ms = r->cfg->retry.backoff_max_ms;
+    return (int64_t)ms * 1000000;
+}
+
+static void push_retry(router_t *r, const ref_t *ref, int64_t when)
+{
+    if (r->retries_count == r->retries_cap) {
+        size_t ncap = r->retries_cap ? r->retries_cap * 2 : 256;
+        ref_t *n = realloc(r->retries, ncap * sizeof(*n));
+        if (!n) {
+            LOG_ERROR("RTR-0902", "out of memory scheduling a retry", NULL);
+            abort();
+        }
+        r->retries = n;
+        r->retries_cap = ncap;
+    }
+    r->retries[r->retries_count++] = *ref;
+    if (!r->next_retry_ns || when < r->next_retry_ns)
+        r->next_retry_ns = when;
+}
+
+static void schedule(router_t *r, part_t *p, uint64_t seq, uint8_t state)
+{
+    slot_t *s = slot_of(p, seq);
+    if (s->state != S_RETRY && s->state != S_DLQ_RETRY)
+        p->waiting++;
+    s->state = state;
+    s->retry_at_ns = now_ns() + backoff_ns(r, s->attempts ? s->attempts : 1);
+    push_retry(r, &(ref_t){p, p->epoch, seq}, s->retry_at_ns);
+}
+
+/* ---- metrics helpers ------------------------------------------------------- */
+
+static route_series_t *route_series(part_t *p, const char *route)
+{
+    char labels[400], esc[200];
+    for (int i = 0; i < ROUTE_CACHE; i++) {
+        if (p->routes[i].route == route)
+            return &p->routes[i];
+        if (!p->routes[i].route) {
+            metrics_label_escape(esc, sizeof(esc), route ? route : "", route ? strlen(route) : 0);
+            snprintf(labels, sizeof(labels), "topic=\"%s\",route=\"%s\"", p->topic, esc);
+            p->routes[i].route = route;
+            p->routes[i].published = metrics_counter(
+                "er_events_published_total", "Events stored in JetStream (new).", labels);
+            p->routes[i].duplicate = metrics_counter(
+                "er_events_duplicate_total",
+                "Publishes JetStream acknowledged as duplicates (already stored).", labels);
+            return &p->routes[i];
+        }
+    }
+    /* Cache full (many routes on one partition): fall back to the registry. */
+    static route_series_t spill;
+    metrics_label_escape(esc, sizeof(esc), route ? route : "", route ? strlen(route) : 0);
+    snprintf(labels, sizeof(labels), "topic=\"%s\",route=\"%s\"", p->topic, esc);
+    spill.published = metrics_counter("er_events_published_total", NULL, labels);
+    spill.duplicate = metrics_counter("er_events_duplicate_total", NULL, labels);
+    return &spill;
+}
+
+static void count_skip(part_t *p, route_reason_t reason)
+{
+    if (!p->m_skipped[reason]) {
+        char labels[300];
+        snprintf(labels, sizeof(labels), "topic=\"%s\",reason=\"%s\"", p->topic,
+                 route_reason_name(reason));
+        p->m_skipped[reason] = metrics_counter(
+            "er_events_skipped_total", "Events the rules skip (counted and committed).", labels);
+    }
+    metrics_add(p->m_skipped[reason], 1);
+}
+
+static void count_dead_letter(part_t *p, const char *code)
+{
+    char labels[300];
+    snprintf(labels, sizeof(labels), "topic=\"%s\",reason=\"%s\"", p->topic, code);
+    metrics_add(metrics_counter("er_events_dead_lettered_total",
+                                "Events written to the dead-letter topic.", labels),
+                1);
+}
+
+/* ---- building the NATS message -------------------------------------------- */
+
+static int printable_value(const void *v, size_t len)
+{
+    const unsigned char *c = v;
+    for (size_t i = 0; i < len; i++)
+        if (c[i] < 0x20 || c[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int valid_header_name(const char *n)
+{
+    if (!*n)
+        return 0;
+    for (; *n; n++)
+        if (*n <= ' ' || *n >= 0x7f || *n == ':')
+            return 0;
+    return 1;
+}
+
+/*
+ * Kafka headers are copied as NATS headers. CloudEvents binary-mode
+ * headers (ce_type, ...) take the NATS binding's form (ce-type, ...), and
+ * for a CloudEvent content-type becomes ce-datacontenttype. Headers NATS
+ * cannot carry (CR/LF or control bytes, names with ':' or spaces, values
+ * over 4 KiB) are not copied, and are counted.
+ */
+static void copy_kafka_headers(router_t *r, natsMsg *nm, const rd_kafka_message_t *m)
+{
+    rd_kafka_headers_t *h = NULL;
+    const char *name;
+    const void *val;
+    size_t sz, i;
+    int is_ce = 0;
+    char vbuf[MAX_HDR_VALUE + 1], nbuf[256];
+
+    if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR || !h)
+        return;
+    for (i = 0; rd_kafka_header_get_all(h, i, &name, &val, &sz) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         i++)
+        if (!strncmp(name, "ce_", 3))
+            is_ce = 1;
+    for (i = 0; rd_kafka_header_get_all(h, i, &name, &val, &sz) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         i++) {
+        if (!val)
+            sz = 0;
+        if (sz > MAX_HDR_VALUE || !printable_value(val, sz) || strlen(name) >= sizeof(nbuf)) {
+            metrics_add(r->m_hdr_dropped, 1);
+            continue;
+        }
+        if (!strncmp(name, "ce_", 3))
+            snprintf(nbuf, sizeof(nbuf), "ce-%s", name + 3);
+        else if (is_ce && !strcasecmp(name, "content-type"))
+            snprintf(nbuf, sizeof(nbuf), "ce-datacontenttype");
+        else
+            snprintf(nbuf, sizeof(nbuf), "%s", name);
+        if (!valid_header_name(nbuf)) {
+            metrics_add(r->m_hdr_dropped, 1);
+            continue;
+        }
+        if (sz)
+            memcpy(vbuf, val, sz);
+        vbuf[sz] = '\0';
+        natsMsgHeader_Add(nm, nbuf, vbuf);
+    }
+}
+
+static natsMsg *build_msg(router_t *r, const rd_kafka_message_t *m, const route_result_t *res,
+                          int jetstream)
+{
+    natsMsg *nm = NULL;
+    char num[32];
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts;
+
+    if (natsMsg_Create(&nm, res->subject, NULL, m->payload, (int)m->len) != NATS_OK)
+        return NULL;
+    copy_kafka_headers(r, nm, m);
+    natsMsgHeader_Set(nm, "Kafka-Topic", rd_kafka_topic_name(m->rkt));
+    snprintf(num, sizeof(num), "%" PRId32, m->partition);
+    natsMsgHeader_Set(nm, "Kafka-Partition", num);
+    snprintf(num, sizeof(num), "%" PRId64, m->offset);
+    natsMsgHeader_Set(nm, "Kafka-Offset", num);
+    ts = rd_kafka_message_timestamp(m, &tstype);
+    if (ts >= 0) {
+        snprintf(num, sizeof(num), "%" PRId64, ts);
+        natsMsgHeader_Set(nm, "Kafka-Timestamp", num);
+    }
+    if (m->key && m->key_len > 0 && m->key_len <= 256 && printable_value(m->key, m->key_len)) {
+        char kbuf[257];
+        memcpy(kbuf, m->key, m->key_len);
+        kbuf[m->key_len] = '\0';
+        natsMsgHeader_Set(nm, "Kafka-Key", kbuf);
+    }
+    for (size_t i = 0; i < res->header_count; i++)
+        natsMsgHeader_Set(nm, res->headers[i].name, res->headers[i].value);
+    /* Last, so no Kafka header can override the dedup ID. */
+    if (jetstream)
+        natsMsgHeader_Set(nm, "Nats-Msg-Id", res->dedup_id);
+    return nm;
+}
+
+/* ---- dead letters ----------------------------------------------------------- */
+
+static void dlq_send(router_t *r, part_t *p, uint64_t seq)
+{
+    slot_t *s = slot_of(p, seq);
+    dlq_reason_t why = {s->dlq_code, s->dlq_detail ? s->dlq_detail : "", s->route};
+    ref_t *ref;
+    int err;
+
+    if (!r->dlq) {
+        if (!r->dlq_missing_logged++)
+            LOG_ERROR("RTR-0201",
+                      "event needs the dead-letter topic but dlq.topic is not configured; "
+                      "its partition stalls until one is configured",
+                      "topic=%s partition=%" PRId32 " offset=%" PRId64 " reason=%s", p->topic,
+                      p->partition, s->rkm->offset, s->dlq_code);
+        s->attempts = 1000; /* back off at the maximum */
+        schedule(r, p, seq, S_DLQ_RETRY);
+        return;
+    }
+    ref = malloc(sizeof(*ref));
+    if (!ref) {
+        schedule(r, p, seq, S_DLQ_RETRY);
+        return;
+    }
+    *ref = (ref_t){p, p->epoch, seq};
+    err = dlq_produce(r->dlq, s->rkm, &why, ref);
+    if (err) {
+        free(ref);
+        s->attempts++;
+        LOG_WARN("RTR-0202", "dead-letter produce refused; will retry", "error=%s",
+                 rd_kafka_err2name((rd_kafka_resp_err_t)err));
+        schedule(r, p, seq, S_DLQ_RETRY);
+        return;
+    }
+    if (s->state == S_DLQ_RETRY)
+        p->waiting--;
+    s->state = S_DLQ;
+}
+
+/* Send slot seq to the DLQ with a stable code and a human detail. */
+static void to_dlq(router_t *r, part_t *p, uint64_t seq, const char *code, const char *detail)
+{
+    slot_t *s = slot_of(p, seq);
+    char q[300];
+    natsMsg_Destroy(s->nmsg);
+    s->nmsg = NULL;
+    s->dlq_code = code;
+    free(s->dlq_detail);
+    s->dlq_detail = strdup(detail);
+    s->attempts = 0;
+    LOG_WARN("RTR-0203", "dead-lettering event",
+             "topic=%s partition=%" PRId32 " offset=%" PRId64 " route=%s reason=%s detail=%s",
+             p->topic, p->partition, s->rkm->offset, s->route ? s->route : "-", code,
+             log_quote(q, sizeof(q), detail, strlen(detail)));
+    dlq_send(r, p, seq);
+}
+
+/* Delivery report from the DLQ producer; runs inside dlq_poll() on this thread. */
+static void on_dlq_delivered(void *opaque, int err, const char *errstr, void *ctx)
+{
+    router_t *r = ctx;
+    ref_t *ref = opaque;
+    slot_t *s = ref_slot(ref);
+
+    if (s && s->state == S_DLQ) {
+        if (err) {
+            s->attempts++;
+            LOG_WARN("RTR-0204", "dead-letter delivery failed; will retry",
+                     "topic=%s partition=%" PRId32 " error=%s", ref->p->topic, ref->p->partition,
+                     errstr);
+            schedule(r, ref->p, ref->seq, S_DLQ_RETRY);
+        } else {
+            count_dead_letter(ref->p, s->dlq_code);
+            slot_finish(r, ref->p, ref->seq);
+        }
+    }
+    free(ref);
+}
+
+/* ---- publishing --------------------------------------------------------------- */
+
+static int status_is_permanent(int st)
+{
+    return st == NATS_MAX_PAYLOAD || st == NATS_INVALID_SUBJECT || st == NATS_INVALID_ARG;
+}
+
+/* Publish (or republish) the message held in the slot. */
+static void publish_slot(router_t *r, part_t *p, uint64_t seq)
+{
+    slot_t *s = slot_of(p, seq);
+    natsMsg *nm = s->nmsg;
+    int st;
+
+    if (s->state == S_RETRY)
+        p->waiting--;
+    s->state = S_FREE;
+    s->nmsg = NULL;
+
+    if (s->core) {
+        st = sink_publish_core(r->sink, nm);
+        if (st == NATS_OK) {
+            natsMsg_Destroy(nm);
+            route_series_t *rs = route_series(p, s->route);
+            metrics_add(rs->published, 1);
+            slot_finish(r, p, seq);
+            return;
+        }
+    } else {
+        if (pm_put(r, nm, (ref_t){p, p->epoch, seq}) != 0) {
+            st = NATS_INSUFFICIENT_BUFFER;
+        } else {
+            s->sent_ns = now_ns();
+            st = sink_publish(r->sink, &nm, NULL);
+            if (st == NATS_OK) {
+                s->state = S_PUBLISHING;
+                return;
+            }
+            pm_take(r, nm, NULL);
+        }
+    }
+    metrics_add(r->m_err_sync, 1);
+    if (status_is_permanent(st)) {
+        char detail[200];
+        snprintf(detail, sizeof(detail), "NATS refused the publish: %s",
+                 natsStatus_GetText((natsStatus)st));
+        natsMsg_Destroy(nm);
+        to_dlq(r, p, seq, st == NATS_MAX_PAYLOAD ? "too_large" : "nats_rejected", detail);
+        return;
+    }
+    s->nmsg = nm;
+    if (sink_connected(r->sink))
+        s->attempts++;
+    schedule(r, p, seq, S_RETRY);
+}
+
+static void on_completion(router_t *r, sink_completion_t *c)
+{
+    ref_t ref;
+    slot_t *s;
+
+    if (pm_take(r, c->msg, &ref) != 0 || !(s = ref_slot(&ref)) || s->state != S_PUBLISHING) {
+        natsMsg_Destroy(c->msg); /* its partition was released meanwhile */
+        return;
+    }
+    part_t *p = ref.p;
+    switch (c->outcome) {
+    case SINK_STORED:
+    case SINK_DUPLICATE: {
+        route_series_t *rs = route_series(p, s->route);
+        metrics_add(c->outcome == SINK_STORED ? rs->published : rs->duplicate, 1);
+        metrics_observe(r->m_ack_lat, (double)(c->acked_at_ns - s->sent_ns) / 1e9);
+        rd_kafka_timestamp_type_t tstype;
+        int64_t ts = rd_kafka_message_timestamp(s->rkm, &tstype);
+        if (ts > 0)
+            metrics_observe(r->m_e2e_lat, (double)(wall_ms() - ts) / 1e3);
+        natsMsg_Destroy(c->msg);
+        slot_finish(r, p, ref.seq);
+        return;
+    }
+    case SINK_TRANSIENT:
+        metrics_add(r->m_err_transient, 1);
+        if (sink_connected(r->sink))
+            s->attempts++;
+        if (s->attempts >= r->cfg->retry.max_attempts) {
+            char detail[256];
+            snprintf(detail, sizeof(detail), "JetStream publish failed %u times; last error: %s",
+                     s->attempts, c->error);
+            natsMsg_Destroy(c->msg);
+            to_dlq(r, p, ref.seq, "publish_failed", detail);
+            return;
+        }
+        LOG_DEBUG("RTR-0301", "publish failed; will retry",
+                  "topic=%s partition=%" PRId32 " attempt=%u error=%s", p->topic, p->partition,
+                  s->attempts, c->error);
+        s->nmsg = c->msg;
+        metrics_add(r->m_retries, 1);
+        schedule(r, p, ref.seq, S_RETRY);
+        return;
+    default: {
+        char detail[256];
+        metrics_add(r->m_err_permanent, 1);
+        snprintf(detail, sizeof(detail), "JetStream rejected the event: %s (code %d)", c->error,
+                 c->js_code);
+        natsMsg_Destroy(c->msg);
+        to_dlq(r, p, ref.seq, "jetstream_rejected", detail);
+        return;
+    }
+    }
+}
+
+static void drain_completions(router_t *r)
+{
+    size_t n;
+    do {
+        n = sink_drain(r->sink, r->comp, sizeof(r->comp) / sizeof(r->comp[0]));
+        for (size_t i = 0; i < n; i++)
+            on_completion(r, &r->comp[i]);
+    } while (n == sizeof(r->comp) / sizeof(r->comp[0]));
+}
+
+static void run_retries(router_t *r)
+{
+    int64_t now = now_ns();
+
+    if (!r->next_retry_ns || now < r->next_retry_ns)
+        return;
+    /* Work on a snapshot: the actions below may schedule new retries. */
+    ref_t *todo = r->retries;
+    size_t n = r->retries_count;
+    r->retries = NULL;
+    r->retries_count = r->retries_cap = 0;
+    r->next_retry_ns = 0;
+    for (size_t i = 0; i < n; i++) {
+        ref_t *ref = &todo[i];
+        slot_t *s = ref_slot(ref);
+        if (!s || (s->state != S_RETRY && s->state != S_DLQ_RETRY))
+            continue;
+        if (s->retry_at_ns > now) {
+            push_retry(r, ref, s->retry_at_ns);
+        } else if (s->state == S_DLQ_RETRY) {
+            dlq_send(r, ref->p, ref->seq);
+        } else if (!sink_connected(r->sink)) {
+            push_retry(r, ref, now + 100000000); /* look again once NATS is back */
+        } else {
+            publish_slot(r, ref->p, ref->seq);
+        }
+    }
+    free(todo);
+}
+
+/* ---- consuming ---------------------------------------------------------------- */
+
+static void handle_record(router_t *r, rd_kafka_message_t *m)
+{
+    route_header_t hdrs[MAX_ROUTE_HEADERS];
+    route_event_t ev;
+    part_t *p;
+    slot_t *s;
+    uint64_t seq;
+    int rc;
+
+    if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            LOG_WARN("SRC-0101", "consumer error", "topic=%s error=%s",
+                     m->rkt ? rd_kafka_topic_name(m->rkt) : "-", rd_kafka_message_errstr(m));
+            char fe[256];
+            if (rd_kafka_fatal_error(r->rk, fe, sizeof(fe))) {
+                LOG_ERROR("SRC-0901", "fatal consumer error; stopping", "error=%s", fe);
+                r->fatal = 1;
+            }
+        }
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    p = part_find(r, topic, m->partition);
+    if (!p || !p->assigned || p->revoking) {
+        /* Not tracked, so never committed: the partition's owner reads it. */
+        LOG_DEBUG("RTR-0101", "record for a partition not owned; ignored",
+                  "topic=%s partition=%" PRId32, topic, m->partition);
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    rc = offsets_push(p->win, m->offset, &seq);
+    if (rc == -2) {
+        LOG_DEBUG("RTR-0102", "record at or below a tracked offset; ignored",
+                  "topic=%s partition=%" PRId32 " offset=%" PRId64, topic, m->partition,
+                  m->offset);
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    if (rc == -1) {
+        /* Window full (the pause came late). Rewind so the record is fetched
+         * again after the resume; nothing is lost or committed past it. */
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, topic, m->partition)->offset = m->offset;
+        rd_kafka_pause_partitions(r->rk, l);
+        p->paused = 1;
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(r->rk, l, 2000);
+        if (e) {
+            LOG_ERROR("RTR-0103", "seek back after a full window failed", "error=%s",
+                      rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    if (offsets_inflight(p->win) == 1)
+        p->last_progress_ns = now_ns();
+    r->total_inflight++;
+    metrics_add(p->m_consumed, 1);
+    s = slot_of(p, seq);
+    s->rkm = m;
+    s->rules = rules_ref(r->rules);
+
+    source_event(m, &ev, hdrs, MAX_ROUTE_HEADERS);
+    route_result_t *res = &r->res;
+    route_decide(s->rules, &ev, res);
+    s->route = res->route;
+    switch (res->action) {
+    case ROUTE_SKIP:
+        count_skip(p, res->reason);
+        slot_finish(r, p, seq);
+        return;
+    case ROUTE_DLQ:
+        to_dlq(r, p, seq, route_reason_name(res->reason), res->detail);
+        return;
+    case ROUTE_JETSTREAM:
+    case ROUTE_NATS_CORE:
+    default:
+        s->core = res->action == ROUTE_NATS_CORE;
+        s->nmsg = build_msg(r, m, res, !s->core);
+        if (!s->nmsg) {
+            LOG_ERROR("RTR-0104", "could not build the NATS message (out of memory?)",
+                      "topic=%s partition=%" PRId32 " offset=%" PRId64, topic, m->partition,
+                      m->offset);
+            to_dlq(r, p, seq, "internal_error", "could not build the NATS message");
+            return;
+        }
+        publish_slot(r, p, seq);
+        return;
+    }
+}
+
+/* ---- flow control and offsets ------------------------------------------------- */
+
+static void flow_control(router_t *r)
+{
+    rd_kafka_topic_partition_list_t *pause = NULL, *resume = NULL;
+    const config_t *c = r->cfg;
+    int up = sink_connected(r->sink);
+    int total_full = r->total_inflight >= c->limits.max_inflight_total;
+    int total_low = r->total_inflight <= c->limits.max_inflight_total / 4 * 3;
+    unsigned npaused = 0;
+
+    for (part_t *p = r->parts; p; p = p->next) {
+        if (!p->assigned)
+            continue;
+        uint32_t inf = offsets_inflight(p->win);
+        int want = !up || total_full || p->waiting > 0 || p->revoking ||
+                   inf >= c->limits.max_inflight_per_partition;
+        int may_resume = up && total_low && p->waiting == 0 && !p->revoking &&
+                         inf <= c->limits.max_inflight_per_partition / 4 * 3;
+        if (!p->paused && want) {
+            if (!pause)
+                pause = rd_kafka_topic_partition_list_new(8);
+            rd_kafka_topic_partition_list_add(pause, p->topic, p->partition);
+            p->paused = 1;
+        } else if (p->paused && may_resume) {
+            if (!resume)
+                resume = rd_kafka_topic_partition_list_new(8);
+            rd_kafka_topic_partition_list_add(resume, p->topic, p->partition);
+            p->paused = 0;
+        }
+        npaused += p->paused;
+    }
+    if (pause) {
+        rd_kafka_pause_partitions(r->rk, pause);
+        LOG_DEBUG("RTR-0401", "paused partitions", "count=%d nats_up=%d inflight=%u",
+                  pause->cnt, up, r->total_inflight);
+        rd_kafka_topic_partition_list_destroy(pause);
+    }
+    if (resume) {
+        rd_kafka_resume_partitions(r->rk, resume);
+        LOG_DEBUG("RTR-0402", "resumed partitions", "count=%d", resume->cnt);
+        rd_kafka_topic_partition_list_destroy(resume);
+    }
+    metrics_set(r->m_paused, npaused);
+}
+
+/* Hand each partition's watermark to librdkafka; auto-commit commits it.
+ * With only_revoking, just the partitions being revoked. Returns the list
+ * of what was stored (caller frees) when want_list is set. */
+static rd_kafka_topic_partition_list_t *store_offsets(router_t *r, int only_revoking,
+                                                      int want_list)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (part_t *p = r->parts; p; p = p->next) {
+        if (!p->assigned || (only_revoking && !p->revoking))
+            continue;
+        int64_t c = offsets_committable(p->win);
+        if (c < 0 || (c <= p->stored && !want_list))
+            continue;
+        if (!l)
+            l = rd_kafka_topic_partition_list_new(8);
+        rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = c;
+        p->stored = c;
+        metrics_set(p->m_committed, (double)c);
+    }
+    if (l) {
+        rd_kafka_resp_err_t err = rd_kafka_offsets_store(r->rk, l);
+        if (err)
+            LOG_WARN("OFF-0101", "storing offsets failed (partition no longer assigned?)",
+                     "error=%s", rd_kafka_err2name(err));
+        if (!want_list) {
+            rd_kafka_topic_partition_list_destroy(l);
+            l = NULL;
+        }
+    }
+    return l;
+}
+
+static uint32_t pending_events(router_t *r, int only_revoking)
+{
+    uint32_t n = 0;
+    for (part_t *p = r->parts; p; p = p->next)
+        if (p->assigned && (!only_revoking || p->revoking))
+            n += offsets_inflight(p->win);
+    return n;
+}
+
+/* Keep acks, retries and dead letters moving until nothing is pending or the
+ * deadline passes (used on revoke and at shutdown). No new records are read. */
+static uint32_t wait_pending(router_t *r, int only_revoking, uint32_t timeout_ms)
+{
+    int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
+    uint32_t n;
+    while ((n = pending_events(r, only_revoking)) > 0 && now_ns() < deadline &&
+           r->sig->stop < 2) {
+        struct pollfd pfd = {.fd = sink_fd(r->sink), .events = POLLIN};
+        poll(&pfd, 1, 20);
+        drain_completions(r);
+        if (r->dlq)
+            dlq_poll(r->dlq, 0);
+        run_retries(r);
+        atomic_store(&r->last_tick_ns, now_ns());
+    }
+    return n;
+}
+
+static void release_part(router_t *r, part_t *p)
+{
+    for (uint64_t seq = offsets_head(p->win); seq < offsets_tail(p->win); seq++) {
+        slot_t *s = slot_of(p, seq);
+        if (offsets_pending(p->win, seq)) {
+            r->total_inflight--;
+            /* An in-flight natsMsg belongs to cnats; its late ack finds a
+             * stale epoch and is dropped. */
+            slot_clear(s);
+        }
+    }
+    offsets_reset(p->win);
+    p->epoch++;
+    p->assigned = p->paused = p->revoking = 0;
+    p->waiting = 0;
+    p->stored = -1;
+    char labels[300];
+    snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%" PRId32 "\"", p->topic,
+             p->partition);
+    metrics_remove("er_partition_committed_offset", labels);
+    metrics_remove("er_partition_lag", labels);
+}
+
+static void update_gauges(router_t *r)
+{
+    unsigned assigned = 0;
+    for (part_t *p = r->parts; p; p = p->next) {
+        if (!p->assigned)
+            continue;
+        assigned++;
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(r->rk, p->topic, p->partition, &lo, &hi) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR &&
+            hi >= 0) {
+            int64_t c = offsets_committable(p->win);
+            if (c < 0)
+                c = p->stored >= 0 ? p->stored : lo;
+            metrics_set(p->m_lag, (double)(hi > c ? hi - c : 0));
+        }
+    }
+    metrics_set(r->m_assigned, assigned);
+    metrics_set(r->m_inflight, r->total_inflight);
+    metrics_set(r->m_nats_up, sink_connected(r->sink));
+    uint64_t rc = sink_reconnects(r->sink);
+    if (rc > r->reconnects_seen) {
+        metrics_add(r->m_nats_reconnects, rc - r->reconnects_seen);
+        r->reconnects_seen = rc;
+    }
+
+    /* Readiness, for the HTTP thread. */
+    char why[512] = "";
+    size_t w = 0;
+    int64_t now = now_ns(), stuck = (int64_t)r->cfg->http.stuck_after_ms * 1000000;
+    if (!sink_connected(r->sink))
+        w += (size_t)snprintf(why + w, sizeof(why) - w, "NATS is not connected\n");
+    if (!r->joined && w < sizeof(why))
+        w += (size_t)snprintf(why + w, sizeof(why) - w,
+                              "no partition assignment yet (joining the consumer group)\n");
+    for (part_t *p = r->parts; p && w < sizeof(why); p = p->next)
+        if (p->assigned && offsets_inflight(p->win) > 0 && now - p->last_progress_ns > stuck)
+            w += (size_t)snprintf(why + w, sizeof(why) - w,
+                                  "partition %s[%" PRId32 "] made no progress for %" PRId64
+                                  " s with %u events in flight\n",
+                                  p->topic, p->partition, (now - p->last_progress_ns) / 1000000000,
+                                  offsets_inflight(p->win));
+    pthread_mutex_lock(&r->why_lock);
+    snprintf(r->why, sizeof(r->why), "%s", why);
+    pthread_mutex_unlock(&r->why_lock);
+    atomic_store(&r->ready, why[0] == '\0');
+}
+
+/* ---- rebalance (served from source_next, on this thread) ---------------------- */
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    router_t *r = opaque;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            part_t *p = part_get(r, parts->elems[i].topic, parts->elems[i].partition);
+            offsets_reset(p->win);
+            p->epoch++;
+            p->assigned = 1;
+            p->paused = p->revoking = 0;
+            p->waiting = 0;
+            p->stored = -1;
+            p->last_progress_ns = now_ns();
+            char labels[300];
+            snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%" PRId32 "\"",
+                     p->topic, p->partition);
+            p->m_committed =
+                metrics_gauge("er_partition_committed_offset",
+                              "Offset stored for commit (the acknowledged watermark).", labels);
+            p->m_lag = metrics_gauge("er_partition_lag",
+                                     "High watermark minus the acknowledged watermark.", labels);
+            LOG_INFO("SRC-0002", "partition assigned", "topic=%s partition=%" PRId32, p->topic,
+                     p->partition);
+        }
+        rd_kafka_assign(rk, parts);
+        /* librdkafka keeps a partition's pause flag across reassignment. */
+        rd_kafka_resume_partitions(rk, parts);
+        r->joined = 1;
+        return;
+    }
+
+    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        int lost = rd_kafka_assignment_lost(rk);
+        for (int i = 0; i < parts->cnt; i++) {
+            part_t *p = part_find(r, parts->elems[i].topic, parts->elems[i].partition);
+            if (p && p->assigned)
+                p->revoking = 1;
+        }
+        if (lost) {
+            LOG_WARN("SRC-0004",
+                     "assignment lost (session timed out?); releasing without committing",
+                     "partitions=%d", parts->cnt);
+        } else {
+            uint32_t left = wait_pending(r, 1, r->cfg->limits.revoke_timeout_ms);
+            if (left)
+                LOG_WARN("SRC-0005",
+                         "revoke: events still unacknowledged after the timeout; they will be "
+                         "redelivered to the next owner (dedup absorbs repeats)",
+                         "pending=%u timeout_ms=%u", left, r->cfg->limits.revoke_timeout_ms);
+            rd_kafka_topic_partition_list_t *l = store_offsets(r, 1, 1);
+            if (l) {
+                rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, l, 0);
+                if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+                    LOG_WARN("OFF-0102", "commit on revoke failed", "error=%s",
+                             rd_kafka_err2name(cerr));
+                rd_kafka_topic_partition_list_destroy(l);
+            }
+        }
+        for (int i = 0; i < parts->cnt; i++) {
+            part_t *p = part_find(r, parts->elems[i].topic, parts->elems[i].partition);
+            if (p && p->assigned) {
+                LOG_INFO("SRC-0003", "partition released",
+                         "topic=%s partition=%" PRId32 " committed=%" PRId64, p->topic,
+                         p->partition, p->stored);
+                release_part(r, p);
+            }
+        }
+        rd_kafka_assign(rk, NULL);
+        r->joined = 0;
+        return;
+    }
+
+    LOG_ERROR("SRC-0006", "rebalance error; dropping the assignment", "error=%s",
+              rd_kafka_err2str(err));
+    rd_kafka_assign(rk, NULL);
+    r->joined = 0;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr,
+               size_t errstr_size)
+{
+    router_t *r = calloc(1, sizeof(*r));
+    size_t pm_size = 1024;
+
+    if (!r) {
+        snprintf(errstr, errstr_size, "out of memory");
+        rules_unref(rules);
+        return -1;
+    }
+    r->cfg = cfg;
+    r->rules = rules;
+    pthread_mutex_init(&r->why_lock, NULL);
+    snprintf(r->why, sizeof(r->why), "starting\n");
+    /* Room for one event past the pause point plus headroom, per partition. */
+    r->win_cap = cfg->limits.max_inflight_per_partition * 2 + 16;
+    while (pm_size < (size_t)cfg->limits.max_inflight_total * 4)
+        pm_size *= 2;
+    r->pm = calloc(pm_size, sizeof(*r->pm));
+    r->pm_mask = pm_size - 1;
+
+    r->m_inflight = metrics_gauge("er_inflight_events",
+                                  "Events consumed and not yet acknowledged.", NULL);
+    r->m_assigned = metrics_gauge("er_assigned_partitions", "Partitions assigned.", NULL);
+    r->m_paused = metrics_gauge("er_paused_partitions",
+                                "Assigned partitions paused by backpressure.", NULL);
+    r->m_nats_up = metrics_gauge("er_nats_connected", "1 when connected to NATS.", NULL);
+    r->m_nats_reconnects = metrics_counter("er_nats_reconnects_total", "NATS reconnects.", NULL);
+    r->m_ack_lat = metrics_histogram("er_publish_ack_seconds",
+                                     "Time from JetStream publish to PubAck.", NULL,
+                                     metrics_latency_buckets, metrics_latency_bucket_count);
+    r->m_e2e_lat = metrics_histogram("er_end_to_end_seconds",
+                                     "Kafka record timestamp to JetStream PubAck.", NULL,
+                                     metrics_latency_buckets, metrics_latency_bucket_count);
+    r->m_retries = metrics_counter("er_publish_retries_total", "Publishes retried.", NULL);
+    r->m_err_sync = metrics_counter("er_publish_errors_total", "Publish failures by kind.",
+                                    "kind=\"send\"");
+    r->m_err_transient =
+        metrics_counter("er_publish_errors_total", NULL, "kind=\"transient\"");
+    r->m_err_permanent =
+        metrics_counter("er_publish_errors_total", NULL, "kind=\"permanent\"");
+    r->m_hdr_dropped = metrics_counter(
+        "er_headers_not_copied_total",
+        "Kafka headers NATS cannot carry (control bytes, bad names, > 4 KiB).", NULL);
+    atomic_store(&r->last_tick_ns, now_ns());
+
+    if (!r->pm)
+        goto err;
+    if (sink_new(cfg, &r->sink, errstr, errstr_size) != 0)
+        goto err;
+    if (cfg->dlq.topic && dlq_new(cfg, on_dlq_delivered, r, &r->dlq, errstr, errstr_size) != 0)
+        goto err;
+    if (source_new(cfg, on_rebalance, r, &r->src, errstr, errstr_size) != 0)
+        goto err;
+    r->rk = source_rk(r->src);
+    *out = r;
+    return 0;
+err:
+    router_destroy(r);
+    return -1;
+}
+
+int router_run(router_t *r, router_signals_t *sig)
+{
+    int more = 0;
+    r->sig = sig;
+
+    while (!sig->stop && !r->fatal) {
+        struct pollfd pfd[2] = {{.fd = source_fd(r->src), .events = POLLIN},
+                                {.fd = sink_fd(r->sink), .events = POLLIN}};
+        int64_t now = now_ns();
+        int timeout = 100;
+        if (more)
+            timeout = 0;
+        else if (r->next_retry_ns) {
+            int64_t d = (r->next_retry_ns - now) / 1000000;
+            timeout = d < 0 ? 0 : d < timeout ? (int)d : timeout;
+        }
+        if (r->dlq && dlq_outq_len(r->dlq) > 0 && timeout > 10)
+            timeout = 10;
+        if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+            LOG_ERROR("RTR-0903", "poll failed", "errno=%d", errno);
+
+        drain_completions(r);
+        more = 0;
+        for (int i = 0; i < CONSUME_BATCH && !sig->stop; i++) {
+            rd_kafka_message_t *m = source_next(r->src);
+            if (!m)
+                break;
+            handle_record(r, m);
+            if (i == CONSUME_BATCH - 1)
+                more = 1;
+            if ((i & 127) == 127)
+                drain_completions(r);
+        }
+        drain_completions(r);
+        if (r->dlq)
+            dlq_poll(r->dlq, 0);
+        run_retries(r);
+        flow_control(r);
+
+        now = now_ns();
+        if (now - r->last_store_ns > 50000000) {
+            store_offsets(r, 0, 0);
+            r->last_store_ns = now;
+        }
+        if (now - r->last_gauges_ns > 1000000000) {
+            update_gauges(r);
+            r->last_gauges_ns = now;
+        }
+        atomic_store(&r->last_tick_ns, now);
+    }
+
+    if (sig->stop >= 2)
+        return 130;
+
+    /* Graceful stop: read nothing more, drain, commit, leave the group. */
+    LOG_INFO("RTR-0501", "stopping: draining in-flight events", "inflight=%u timeout_ms=%u",
+             r->total_inflight, r->cfg->limits.drain_timeout_ms);
+    rd_kafka_topic_partition_list_t *all = NULL;
+    rd_kafka_assignment(r->rk, &all);
+    if (all) {
+        rd_kafka_pause_partitions(r->rk, all);
+        rd_kafka_topic_partition_list_destroy(all);
+    }
+    uint32_t left = wait_pending(r, 0, r->cfg->limits.drain_timeout_ms);
+    if (sig->stop >= 2)
+        return 130;
+    if (left)
+        LOG_WARN("RTR-0502",
+                 "drain timed out; unacknowledged events are not committed and will be "
+                 "redelivered on restart",
+                 "pending=%u", left);
+    store_offsets(r, 0, 0);
+    rd_kafka_resp_err_t cerr = rd_kafka_commit(r->rk, NULL, 0);
+    if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        LOG_WARN("OFF-0103", "final commit failed", "error=%s", rd_kafka_err2name(cerr));
+    LOG_INFO("RTR-0503", "drained and committed; leaving the group", "pending=%u", left);
+    return r->fatal ? 1 : 0;
+}
+
+void router_destroy(router_t *r)
+{
+    if (!r)
+        return;
+    source_close(r->src); /* revoke callback commits and releases */
+    if (r->dlq)
+        dlq_destroy(r->dlq, 5000);
+    for (part_t *p = r->parts; p; p = p->next)
+        if (p->assigned)
+            release_part(r, p);
+    sink_destroy(r->sink);
+    while (r->parts) {
+        part_t *p = r->parts;
+        r->parts = p->next;
+        offsets_destroy(p->win);
+        free(p->slots);
+        free(p->topic);
+        free(p);
+    }
+    free(r->retries);
+    free(r->pm);
+    rules_unref(r->rules);
+    pthread_mutex_destroy(&r->why_lock);
+    free(r);
+}
+
+int router_live(void *opaque, char *why, size_t why_size)
+{
+    router_t *r = opaque;
+    int64_t age = (now_ns() - atomic_load(&r->last_tick_ns)) / 1000000;
+    if (age > 30000) {
+        snprintf(why, why_size, "main loop has not turned for %" PRId64 " ms\n", age);
+        return 0;
+    }
+    snprintf(why, why_size, "ok\n");
+    return 1;
+}
+
+int router_ready(void *opaque, char *why, size_t why_size)
+{
+    router_t *r = opaque;
+    pthread_mutex_lock(&r->why_lock);
+    snprintf(why, why_size, "%s", r->why[0] ? r->why : "ready\n");
+    pthread_mutex_unlock(&r->why_lock);
+    return atomic_load(&r->ready);
+}

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sink: the JetStream edge of the pipeline.
+ *
+ * One natsConnection to every configured server with endless reconnects and
+ * a reconnect buffer; start-up does not fail when NATS is down (the
+ * connection keeps retrying and the router pauses consumption meanwhile).
+ * Publishes are asynchronous; the PubAck handler, which cnats runs on its
+ * async-reply subscription thread, only classifies the outcome and queues it
+ * for the router's thread. Not for: deciding what to publish or when to
+ * retry (router.c does both).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sink.h"
+
+struct sink {
+    natsConnection *nc;
+    jsCtx *js;
+    int64_t ack_timeout_ms;
+    int efd;
+    atomic_int connected;
+    atomic_uint_fast64_t reconnects;
+
+    pthread_mutex_t lock; /* guards the completion ring below */
+    sink_completion_t *ring;
+    size_t cap, head, count;
+};
+
+static const char *outcome_names[SINK__COUNT] = {
+    [SINK_STORED] = "stored",
+    [SINK_DUPLICATE] = "duplicate",
+    [SINK_TRANSIENT] = "transient",
+    [SINK_PERMANENT] = "permanent",
+};
+
+const char *sink_outcome_name(sink_outcome_t o)
+{
+    return o < SINK__COUNT ? outcome_names[o] : "unknown";
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* JetStream API errors that no retry can fix. Everything else (timeouts,
+ * no responders during a leader election, storage pressure) is retried with
+ * backoff, and only dead-lettered after the configured attempts. */
+static int js_code_is_permanent(int code)
+{
+    switch (code) {
+    case 10054: /* JSStreamMessageExceedsMaximumErr: message size exceeds maximum */
+    case 10060: /* JSStreamNotMatchErr: expected stream does not match */
+    case 10070: /* JSStreamWrongLastMsgIDErr */
+    case 10071: /* JSStreamWrongLastSequenceErr */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Called on the cnats async-reply thread (see sink.h). Must not block long. */
+static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
+{
+    sink_t *s = closure;
+    sink_completion_t c = {.msg = msg, .acked_at_ns = mono_ns()};
+    (void)js;
+
+    if (pa) {
+        c.outcome = pa->Duplicate ? SINK_DUPLICATE : SINK_STORED;
+        c.seq = pa->Sequence;
+    } else {
+        c.status = pae ? (int)pae->Err : NATS_ERR;
+        c.js_code = pae ? (int)pae->ErrCode : 0;
+        c.outcome = js_code_is_permanent(c.js_code) ? SINK_PERMANENT : SINK_TRANSIENT;
+        snprintf(c.error, sizeof(c.error), "%s",
+                 pae && pae->ErrText ? pae->ErrText : natsStatus_GetText((natsStatus)c.status));
+    }
+
+    pthread_mutex_lock(&s->lock);
+    if (s->count == s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 1024;
+        sink_completion_t *n = malloc(ncap * sizeof(*n));
+        if (!n) {
+            /* Cannot queue: drop the message object but not the event: the
+             * router times the slot out and republishes (dedup absorbs it). */
+            pthread_mutex_unlock(&s->lock);
+            LOG_ERROR("SNK-0901", "out of memory queueing a PubAck", NULL);
+            natsMsg_Destroy(msg);
+            return;
+        }
+        for (size_t i = 0; i < s->count; i++)
+            n[i] = s->ring[(s->head + i) % s->cap];
+        free(s->ring);
+        s->ring = n;
+        s->cap = ncap;
+        s->head = 0;
+    }
+    s->ring[(s->head + s->count) % s->cap] = c;
+    s->count++;
+    pthread_mutex_unlock(&s->lock);
+
+    uint64_t one = 1;
+    if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        LOG_ERROR("SNK-0902", "eventfd write failed", "errno=%d", errno);
+}
+
+size_t sink_drain(sink_t *s, sink_completion_t *out, size_t max)
+{
+    uint64_t v;
+    size_t n = 0;
+
+    if (read(s->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+        LOG_ERROR("SNK-0903", "eventfd read failed", "errno=%d", errno);
+    pthread_mutex_lock(&s->lock);
+    while (n < max && s->count > 0) {
+        out[n++] = s->ring[s->head];
+        s->head = (s->head + 1) % s->cap;
+        s->count--;
+    }
+    int more = s->count > 0;
+    pthread_mutex_unlock(&s->lock);
+    if (more) { /* keep the fd readable so the router comes back for the rest */
+        uint64_t one = 1;
+        if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+            LOG_ERROR("SNK-0902", "eventfd write failed", "errno=%d", errno);
+    }
+    return n;
+}
+
+/* Connection callbacks run on cnats's internal threads: they only touch atomics and log. */
+static void on_connected(natsConnection *nc, void *closure)
+{
+    sink_t *s = closure;
+    char url[256] = "";
+    natsConnection_GetConnectedUrl(nc, url, sizeof(url));
+    atomic_store(&s->connected, 1);
+    LOG_INFO("SNK-0001", "connected to NATS", "url=%s", url);
+}
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    sink_t *s = closure;
+    (void)nc;
+    atomic_store(&s->connected, 0);
+    LOG_WARN("SNK-0002", "disconnected from NATS; publishing paused until reconnect", NULL);
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+    sink_t *s = closure;
+    char url[256] = "";
+    natsConnection_GetConnectedUrl(nc, url, sizeof(url));
+    atomic_store(&s->connected, 1);
+    atomic_fetch_add(&s->reconnects, 1);
+    LOG_INFO("SNK-0003", "reconnected to NATS", "url=%s", url);
+}
+
+static void on_closed(natsConnection *nc, void *closure)
+{
+    sink_t *s = closure;
+    (void)nc;
+    atomic_store(&s->connected, 0);
+    LOG_INFO("SNK-0004", "NATS connection closed", NULL);
+}
+
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
+                           void *closure)
+{
+    const char *text = NULL;
+    char q[256];
+    (void)sub;
+    (void)closure;
+    natsConnection_GetLastError(nc, &text);
+    LOG_ERROR("SNK-0010", "NATS asynchronous error", "status=%d error=%s", (int)err,
+              log_quote(q, sizeof(q), text ? text : "", text ? strlen(text) : 0));
+}
+
+#define TRY(call, what)                                                                            \
+    do {                                                                                           \
+        natsStatus _st = (call);                                                                   \
+        if (_st != NATS_OK) {                                                                      \
+            snprintf(errstr, errstr_size, "nats: %s: %s", what, nats_GetLastError(NULL));        \
+            goto err;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+static int apply_auth(const config_t *cfg, natsOptions *o, char *errstr, size_t errstr_size)
+{
+    char *secret = NULL;
+
+    if (cfg->nats.user) {
+        secret = config_secret(cfg->nats.password_env, cfg->nats.password_file, errstr,
+                               errstr_size);
+        if (!secret && errstr[0])
+            return -1;
+        TRY(natsOptions_SetUserInfo(o, cfg->nats.user, secret), "user/password");
+        free(secret);
+        secret = NULL;
+    }
+    if (cfg->nats.token_env) {
+        secret = config_secret(cfg->nats.token_env, NULL, errstr, errstr_size);
+        if (!secret) {
+            if (!errstr[0])
+                snprintf(errstr, errstr_size, "nats.token_env: environment variable %s is not set",
+                         cfg->nats.token_env);
+            return -1;
+        }
+        TRY(natsOptions_SetToken(o, secret), "token");
+        free(secret);
+        secret = NULL;
+    }
+    if (cfg->nats.creds_file)
+        TRY(natsOptions_SetUserCredentialsFromFiles(o, cfg->nats.creds_file, NULL),
+            "nats.creds_file");
+    if (cfg->nats.nkey_seed_file) {
+        snprintf(errstr, errstr_size,
+                 "nats.nkey_seed_file: not supported yet; use nats.creds_file instead");
+        return -1;
+    }
+    if (cfg->nats.tls_ca_file || cfg->nats.tls_cert_file) {
+        TRY(natsOptions_SetSecure(o, true), "tls");
+        if (cfg->nats.tls_ca_file)
+            TRY(natsOptions_LoadCATrustedCertificates(o, cfg->nats.tls_ca_file),
+                "nats.tls_ca_file");
+        if (cfg->nats.tls_cert_file)
+            TRY(natsOptions_LoadCertificatesChain(o, cfg->nats.tls_cert_file,
+                                                  cfg->nats.tls_key_file),
+                "nats.tls_cert_file/tls_key_file");
+    }
+    return 0;
+err:
+    free(secret);
+    return -1;
+}
+
+int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size)
+{
+    natsOptions *o = NULL;
+    sink_t *s = calloc(1, sizeof(*s));
+    jsOptions jo;
+    natsStatus st;
+    const char **servers = NULL;
+
+    errstr[0] = '\0';
+    if (!s) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    s->ack_timeout_ms = cfg->nats.ack_timeout_ms;
+    if (s->efd < 0) {
+        snprintf(errstr, errstr_size, "eventfd: %s", strerror(errno));
+        goto err;
+    }
+
+    TRY(natsOptions_Create(&o), "options");
+    servers = calloc(cfg->nats.servers_count ? cfg->nats.servers_count : 1, sizeof(*servers));
+    if (!servers) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto err;
+    }
+    for (unsigned i = 0; i < cfg->nats.servers_count; i++)
+        servers[i] = cfg->nats.servers[i];
+    TRY(natsOptions_SetServers(o, servers, (int)cfg->nats.servers_count), "nats.servers");
+    TRY(natsOptions_SetName(o, cfg->nats.name), "nats.name");
+    TRY(natsOptions_SetMaxReconnect(o, cfg->nats.max_reconnects), "nats.max_reconnects");
+    TRY(natsOptions_SetReconnectWait(o, cfg->nats.reconnect_wait_ms), "nats.reconnect_wait_ms");
+    TRY(natsOptions_SetReconnectBufSize(o, (int)cfg->nats.reconnect_buffer_bytes),
+        "nats.reconnect_buffer_bytes");
+    TRY(natsOptions_SetRetryOnFailedConnect(o, true, on_connected, s), "retry on failed connect");
+    TRY(natsOptions_SetDisconnectedCB(o, on_disconnected, s), "callbacks");
+    TRY(natsOptions_SetReconnectedCB(o, on_reconnected, s), "callbacks");
+    TRY(natsOptions_SetClosedCB(o, on_closed, s), "callbacks");
+    TRY(natsOptions_SetErrorHandler(o, on_async_error, s), "callbacks");
+    if (apply_auth(cfg, o, errstr, errstr_size) != 0)
+        goto err;
+
+    st = natsConnection_Connect(&s->nc, o);
+    if (st == NATS_OK) {
+        atomic_store(&s->connected, 1);
+        LOG_INFO("SNK-0001", "connected to NATS", "servers=%u", cfg->nats.servers_count);
+    } else if (st == NATS_NOT_YET_CONNECTED) {
+        LOG_WARN("SNK-0005", "NATS not reachable yet; retrying in the background",
+                 "servers=%u", cfg->nats.servers_count);
+    } else {
+        snprintf(errstr, errstr_size, "nats: connect: %s (check nats.servers and credentials)",
+                 nats_GetLastError(NULL));
+        goto err;
+    }
+
+    jsOptions_Init(&jo);
+    jo.Prefix = cfg->nats.api_prefix;
+    jo.Domain = cfg->nats.domain;
+    jo.Wait = cfg->nats.ack_timeout_ms;
+    jo.PublishAsync.AckHandler = on_pub_ack;
+    jo.PublishAsync.AckHandlerClosure = s;
+    /* The router bounds in-flight events itself; cnats must never stall it. */
+    jo.PublishAsync.MaxPending = 0;
+    TRY(natsConnection_JetStream(&s->js, s->nc, &jo), "jetstream context");
+
+    natsOptions_Destroy(o);
+    free(servers);
+    *out = s;
+    return 0;
+err:
+    natsOptions_Destroy(o);
+    free(servers);
+    sink_destroy(s);
+    return -1;
+}
+
+void sink_destroy(sink_t *s)
+{
+    if (!s)
+        return;
+    if (s->nc)
+        natsConnection_Close(s->nc);
+    jsCtx_Destroy(s->js);
+    natsConnection_Destroy(s->nc);
+    /* Completions still queued own their messages. */
+    for (size_t i = 0; i < s->count; i++)
+        natsMsg_Destroy(s->ring[(s->head + i) % s->cap].msg);
+    free(s->ring);
+    if (s->efd >= 0)
+        close(s->efd);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+int sink_fd(const sink_t *s)
+{
+    return s->efd;
+}
+
+int sink_connected(const sink_t *s)
+{
+    return atomic_load(&s->connected);
+}
+
+uint64_t sink_reconnects(const sink_t *s)
+{
+    return atomic_load(&s->reconnects);
+}
+
+jsCtx *sink_js(sink_t *s)
+{
+    return s->js;
+}
+
+int sink_publish(sink_t *s, natsMsg **msg, const char *msg_id)
+{
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = msg_id;
+    po.MaxWait = s->ack_timeout_ms;
+    return (int)js_PublishMsgAsync(s->js, msg, &po);
+}
+
+int sink_publish_core(sink_t *s, natsMsg *msg)
+{
+    return (int)natsConnection_PublishMsg(s->nc, msg);
+}

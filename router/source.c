@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * source: the Kafka consumer. It owns the librdkafka handle and its wake-up
+ * pipe, applies the user's properties unchanged on top of safe defaults and
+ * refuses the few settings that would break the router's offset contract.
+ * Not for: the watermark, pausing policy or rebalance waiting (router.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kconf.h"
+#include "log.h"
+#include "source.h"
+
+struct source {
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *q;
+    int pipefd[2];
+};
+
+/* Settings the router's guarantees rest on: the watermark is the only
+ * thing ever stored. A user property may not turn them off. */
+static int check_forbidden(rd_kafka_conf_t *conf, char *errstr, size_t errstr_size)
+{
+    char v[64];
+    size_t sz = sizeof(v);
+    if (rd_kafka_conf_get(conf, "enable.auto.offset.store", v, &sz) == RD_KAFKA_CONF_OK &&
+        strcmp(v, "false") != 0) {
+        snprintf(errstr, errstr_size,
+                 "kafka.properties: enable.auto.offset.store must stay false: the router "
+                 "stores only acknowledged offsets; remove that property");
+        return -1;
+    }
+    sz = sizeof(v);
+    if (rd_kafka_conf_get(conf, "partition.assignment.strategy", v, &sz) == RD_KAFKA_CONF_OK &&
+        strstr(v, "cooperative")) {
+        snprintf(errstr, errstr_size,
+                 "kafka.properties: partition.assignment.strategy=%s is not supported: "
+                 "librdkafka 2.0.2's cooperative-sticky has known rebalance bugs (upstream "
+                 "#4783, #4908); use range or roundrobin (see docs/operations.md)",
+                 v);
+        return -1;
+    }
+    return 0;
+}
+
+int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque,
+               source_t **out, char *errstr, size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    source_t *s = calloc(1, sizeof(*s));
+    rd_kafka_topic_partition_list_t *topics = NULL;
+    char rderr[512], num[32];
+    const char *instance = cfg->kafka.group_instance_id;
+    rd_kafka_resp_err_t err;
+
+    if (!s)
+        goto err;
+    s->pipefd[0] = s->pipefd[1] = -1;
+    kconf_set_logger(conf);
+    rd_kafka_conf_set_opaque(conf, opaque);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+    snprintf(num, sizeof(num), "%u", cfg->limits.commit_interval_ms);
+    if (kconf_set(conf, "bootstrap.servers", cfg->kafka.brokers, "kafka.brokers", errstr,
+                  errstr_size) ||
+        kconf_set(conf, "group.id", cfg->kafka.group_id, "kafka.group_id", errstr,
+                  errstr_size) ||
+        kconf_set(conf, "client.id", "event-router", "defaults", errstr, errstr_size) ||
+        /* A new group starts at the beginning: events produced before the
+         * router's first start are routed too. */
+        kconf_set(conf, "auto.offset.reset", "earliest", "defaults", errstr, errstr_size) ||
+        kconf_set(conf, "enable.auto.offset.store", "false", "defaults", errstr, errstr_size) ||
+        /* Auto-commit only ever commits what the router stored. */
+        kconf_set(conf, "enable.auto.commit", "true", "defaults", errstr, errstr_size) ||
+        kconf_set(conf, "auto.commit.interval.ms", num, "limits.commit_interval_ms", errstr,
+                  errstr_size) ||
+        /* Bound prefetch memory; raise it with kafka.properties for throughput. */
+        kconf_set(conf, "queued.max.messages.kbytes", "16384", "defaults", errstr,
+                  errstr_size) ||
+        kconf_apply(conf, cfg->kafka.properties, cfg->kafka.properties_count,
+                    "kafka.properties", errstr, errstr_size))
+        goto err;
+    if (!instance && cfg->kafka.group_instance_id_env)
+        instance = getenv(cfg->kafka.group_instance_id_env);
+    if (instance && *instance &&
+        kconf_set(conf, "group.instance.id", instance, "kafka.group_instance_id", errstr,
+                  errstr_size))
+        goto err;
+    if (check_forbidden(conf, errstr, errstr_size))
+        goto err;
+
+    s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rderr, sizeof(rderr));
+    if (!s->rk) {
+        snprintf(errstr, errstr_size, "kafka consumer: %s", rderr);
+        goto err;
+    }
+    conf = NULL; /* now owned by s->rk */
+    rd_kafka_poll_set_consumer(s->rk);
+
+    if (pipe2(s->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
+        snprintf(errstr, errstr_size, "pipe: %s", strerror(errno));
+        goto err;
+    }
+    s->q = rd_kafka_queue_get_consumer(s->rk);
+    rd_kafka_queue_io_event_enable(s->q, s->pipefd[1], "1", 1);
+
+    topics = rd_kafka_topic_partition_list_new((int)cfg->kafka.topics_count);
+    for (unsigned i = 0; i < cfg->kafka.topics_count; i++)
+        rd_kafka_topic_partition_list_add(topics, cfg->kafka.topics[i], RD_KAFKA_PARTITION_UA);
+    err = rd_kafka_subscribe(s->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err) {
+        snprintf(errstr, errstr_size, "kafka.topics: subscribe failed: %s",
+                 rd_kafka_err2str(err));
+        goto err;
+    }
+    LOG_INFO("SRC-0001", "subscribed", "group=%s topics=%u instance=%s", cfg->kafka.group_id,
+             cfg->kafka.topics_count, instance && *instance ? instance : "-");
+    *out = s;
+    return 0;
+err:
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+    if (s && !s->rk) {
+        free(s);
+        s = NULL;
+    }
+    source_close(s);
+    return -1;
+}
+
+rd_kafka_t *source_rk(source_t *s)
+{
+    return s->rk;
+}
+
+int source_fd(const source_t *s)
+{
+    return s->pipefd[0];
+}
+
+rd_kafka_message_t *source_next(source_t *s)
+{
+    char buf[64];
+    /* Drain the wake-up pipe before polling so a record arriving after an
+     * empty poll always triggers a fresh wake-up. */
+    while (read(s->pipefd[0], buf, sizeof(buf)) > 0)
+        ;
+    return rd_kafka_consumer_poll(s->rk, 0);
+}
+
+void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t *hdrs,
+                  size_t cap)
+{
+    rd_kafka_headers_t *h = NULL;
+    rd_kafka_timestamp_type_t tstype;
+    size_t n = 0;
+
+    ev->topic = rd_kafka_topic_name(m->rkt);
+    ev->partition = m->partition;
+    ev->offset = m->offset;
+    ev->timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
+    ev->key = m->key;
+    ev->key_len = m->key_len;
+    ev->value = m->payload;
+    ev->value_len = m->len;
+    if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h) {
+        const char *name;
+        const void *val;
+        size_t sz;
+        while (n < cap && rd_kafka_header_get_all(h, n, &name, &val, &sz) ==
+                              RD_KAFKA_RESP_ERR_NO_ERROR) {
+            hdrs[n].name = name;
+            hdrs[n].value = val;
+            hdrs[n].value_len = val ? sz : 0;
+            n++;
+        }
+    }
+    ev->headers = hdrs;
+    ev->header_count = n;
+}
+
+void source_close(source_t *s)
+{
+    if (!s)
+        return;
+    if (s->rk) {
+        if (s->q) {
+            rd_kafka_queue_io_event_enable(s->q, -1, NULL, 0);
+            rd_kafka_queue_destroy(s->q);
+        }
+        rd_kafka_consumer_close(s->rk); /* leaves the group; revoke callback runs */
+        rd_kafka_destroy(s->rk);
+    }
+    if (s->pipefd[0] >= 0)
+        close(s->pipefd[0]);
+    if (s->pipefd[1] >= 0)
+        close(s->pipefd[1]);
+    free(s);
+}
