@@ -19,6 +19,8 @@
 #include "metrics.h"
 #include "router.h"
 #include "rules.h"
+#include "streams.h"
+#include <stdlib.h>
 
 static router_signals_t signals_seen;
 
@@ -158,5 +160,76 @@ out:
         metrics_shutdown();
         nats_Close();
     }
+    return rc;
+}
+
+/* `event-router streams [--dry-run] -c router.yaml`: create the declared
+ * streams or show what would be created; report differences. */
+int cli_streams(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"dry-run", no_argument, NULL, 'n'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *path = NULL;
+    int dry = 0, c, rc = 1;
+    char errstr[1024];
+    config_t *cfg = NULL;
+    natsConnection *nc = NULL;
+    natsOptions *no = NULL;
+    jsCtx *js = NULL;
+    jsOptions jo;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+        if (c == 'c')
+            path = optarg;
+        else if (c == 'n')
+            dry = 1;
+        else {
+            fprintf(c == 'h' ? stdout : stderr,
+                    "usage: event-router streams [--dry-run] -c router.yaml\n");
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "event-router streams: missing -c router.yaml\n");
+        return 2;
+    }
+    if (config_load_file(path, &cfg, errstr, sizeof(errstr)) != 0) {
+        fprintf(stderr, "event-router: %s\n", errstr);
+        return 1;
+    }
+    if (!cfg->streams_count) {
+        printf("%s declares no streams: nothing to do\n", path);
+        config_free(cfg);
+        return 0;
+    }
+    const char **servers = calloc(cfg->nats.servers_count, sizeof(*servers));
+    for (unsigned i = 0; servers && i < cfg->nats.servers_count; i++)
+        servers[i] = cfg->nats.servers[i];
+    jsOptions_Init(&jo);
+    jo.Prefix = cfg->nats.api_prefix;
+    jo.Domain = cfg->nats.domain;
+    if (!servers || natsOptions_Create(&no) != NATS_OK ||
+        natsOptions_SetServers(no, servers, (int)cfg->nats.servers_count) != NATS_OK ||
+        natsConnection_Connect(&nc, no) != NATS_OK ||
+        natsConnection_JetStream(&js, nc, &jo) != NATS_OK) {
+        fprintf(stderr, "event-router streams: cannot reach NATS at %s: %s\n",
+                cfg->nats.servers[0], nats_GetLastError(NULL));
+        goto out;
+    }
+    rc = streams_ensure(js, cfg, dry, stdout, errstr, sizeof(errstr));
+    if (rc < 0) {
+        fprintf(stderr, "event-router streams: %s\n", errstr);
+        rc = 1;
+    }
+out:
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    natsOptions_Destroy(no);
+    free(servers);
+    config_free(cfg);
+    nats_Close();
     return rc;
 }

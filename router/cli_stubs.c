@@ -6,4 +6,3 @@
 STUB(cli_check)
 STUB(cli_explain)
 STUB(cli_test)
-STUB(cli_streams)

@@ -38,6 +38,7 @@
 #include "router.h"
 #include "sink.h"
 #include "source.h"
+#include "streams.h"
 
 #define MAX_ROUTE_HEADERS 64   /* Kafka headers routing looks at */
 #define CONSUME_BATCH     2000 /* records per loop turn before draining acks */
@@ -1062,6 +1063,38 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
+/* Create declared streams and warn about routes no stream covers. A NATS
+ * outage at start only postpones this to the operator (`event-router streams`). */
+static void provision_streams(router_t *r)
+{
+    char errstr[512], *buf = NULL;
+    size_t len = 0;
+    FILE *mem;
+
+    if (!sink_connected(r->sink)) {
+        LOG_WARN("STR-0002", "NATS not reachable at start; streams not checked",
+                 "declared=%u", r->cfg->streams_count);
+        return;
+    }
+    mem = open_memstream(&buf, &len);
+    if (!mem)
+        return;
+    int rc = streams_ensure(sink_js(r->sink), r->cfg, 0, mem, errstr, sizeof(errstr));
+    fclose(mem);
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        char q[600];
+        if (rc == 1 && strstr(line, "differs"))
+            LOG_WARN("STR-0003", "stream differs from its declaration",
+                     "detail=%s", log_quote(q, sizeof(q), line, strlen(line)));
+        else
+            LOG_INFO("STR-0004", "stream", "detail=%s", log_quote(q, sizeof(q), line, strlen(line)));
+    }
+    free(buf);
+    if (rc < 0)
+        LOG_WARN("STR-0005", "stream provisioning failed", "error=%s", errstr);
+    streams_check_routes(sink_js(r->sink), r->cfg, r->rules);
+}
+
 int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr,
                size_t errstr_size)
 {
@@ -1113,6 +1146,7 @@ int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr
         goto err;
     if (sink_new(cfg, &r->sink, errstr, errstr_size) != 0)
         goto err;
+    provision_streams(r);
     if (cfg->dlq.topic && dlq_new(cfg, on_dlq_delivered, r, &r->dlq, errstr, errstr_size) != 0)
         goto err;
     if (source_new(cfg, on_rebalance, r, &r->src, errstr, errstr_size) != 0)

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * \file streams.h
+ * \brief JetStream stream provisioning from the config's `streams:` section,
+ *        and the start-up check that every publishing route lands in a stream.
+ *
+ * A missing stream is created. An existing one is compared with its
+ * declaration and every difference is reported; nothing is ever changed
+ * silently. Main thread only (it makes blocking JetStream API requests).
+ */
+#ifndef ER_STREAMS_H
+#define ER_STREAMS_H
+
+#include <stdio.h>
+
+#include <nats/nats.h>
+
+#include "config.h"
+#include "rules.h"
+
+/**
+ * \brief Create missing streams (unless \p dry_run) and report differences.
+ * \param[in] report One line per stream ("create", "ok", "differs: ...") goes here.
+ * \return 0 when every stream exists (or would be created) as declared;
+ *         1 when some stream differs; -1 when JetStream could not be asked
+ *         (\p errstr says why).
+ */
+int streams_ensure(jsCtx *js, const config_t *cfg, int dry_run, FILE *report, char *errstr,
+                   size_t errstr_size);
+
+/**
+ * \brief Whether a subject filter (may hold * and >) can match subjects that
+ *        start with the literal \p prefix (pure).
+ */
+int streams_filter_covers_prefix(const char *filter, const char *prefix);
+
+/**
+ * \brief Log a warning for each publishing route whose subject prefix no
+ *        declared (or, without declarations, existing) stream covers.
+ * \return Number of uncovered routes, or -1 when streams could not be listed.
+ */
+int streams_check_routes(jsCtx *js, const config_t *cfg, const rules_t *rules);
+
+#endif /* ER_STREAMS_H */

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * streams: make the JetStream streams the routes need exist as declared.
+ * Creating a missing stream is safe; changing an existing one is not (it may
+ * hold data other teams rely on), so differences are only reported.
+ * Not for: publishing.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "streams.h"
+
+int streams_filter_covers_prefix(const char *filter, const char *prefix)
+{
+    const char *f = filter, *p = prefix;
+    for (;;) {
+        size_t fl = strcspn(f, "."), pl = strcspn(p, ".");
+        if (p[pl] != '.') /* last, possibly partial, prefix token: anything may follow */
+            return (fl == 1 && (*f == '*' || *f == '>')) || !strncmp(f, p, pl);
+        if (fl == 1 && *f == '>')
+            return 1;
+        if (!(fl == 1 && *f == '*') && (fl != pl || strncmp(f, p, pl)))
+            return 0;
+        if (f[fl] != '.')
+            return 0; /* filter ended, prefix goes on */
+        f += fl + 1;
+        p += pl + 1;
+    }
+}
+
+static void describe_diff(const config_stream_t *want, const jsStreamConfig *have, char *buf,
+                          size_t size)
+{
+    size_t w = 0;
+    int64_t dup_ns = (int64_t)want->duplicate_window_s * 1000000000;
+    jsStorageType st = strcmp(want->storage, "memory") ? js_FileStorage : js_MemoryStorage;
+
+#define DIFF(...)                                                                                  \
+    do {                                                                                           \
+        if (w < size)                                                                              \
+            w += (size_t)snprintf(buf + w, size - w, __VA_ARGS__);                                 \
+    } while (0)
+    if (have->Replicas != (int64_t)want->replicas)
+        DIFF(" replicas is %" PRId64 ", config says %u;", have->Replicas, want->replicas);
+    if (have->Storage != st)
+        DIFF(" storage differs (config says %s);", want->storage);
+    if (have->Duplicates != dup_ns)
+        DIFF(" duplicate window is %" PRId64 " s, config says %u s;",
+             have->Duplicates / 1000000000, want->duplicate_window_s);
+    if (have->MaxAge != want->max_age_s * 1000000000)
+        DIFF(" max_age is %" PRId64 " s, config says %" PRId64 " s;", have->MaxAge / 1000000000,
+             want->max_age_s);
+    if (have->MaxBytes != want->max_bytes)
+        DIFF(" max_bytes is %" PRId64 ", config says %" PRId64 ";", have->MaxBytes,
+             want->max_bytes);
+    if (have->MaxMsgs != want->max_msgs)
+        DIFF(" max_msgs is %" PRId64 ", config says %" PRId64 ";", have->MaxMsgs, want->max_msgs);
+    for (unsigned i = 0; i < want->subjects_count; i++) {
+        int found = 0;
+        for (int j = 0; j < have->SubjectsLen; j++)
+            found |= !strcmp(have->Subjects[j], want->subjects[i]);
+        if (!found)
+            DIFF(" subject '%s' is missing;", want->subjects[i]);
+    }
+#undef DIFF
+}
+
+int streams_ensure(jsCtx *js, const config_t *cfg, int dry_run, FILE *report, char *errstr,
+                   size_t errstr_size)
+{
+    int rc = 0;
+    for (unsigned i = 0; i < cfg->streams_count; i++) {
+        const config_stream_t *d = &cfg->streams[i];
+        jsStreamInfo *si = NULL;
+        jsErrCode jerr = 0;
+        natsStatus s = js_GetStreamInfo(&si, js, d->name, NULL, &jerr);
+
+        if (s == NATS_OK) {
+            char diff[512] = "";
+            describe_diff(d, si->Config, diff, sizeof(diff));
+            if (diff[0]) {
+                fprintf(report,
+                        "stream %s: differs from the config:%s not changed (edit the stream "
+                        "with natscli, or the config)\n",
+                        d->name, diff);
+                rc = 1;
+            } else {
+                fprintf(report, "stream %s: ok\n", d->name);
+            }
+            jsStreamInfo_Destroy(si);
+            continue;
+        }
+        if (jerr != JSStreamNotFoundErr) {
+            snprintf(errstr, errstr_size, "stream %s: cannot ask JetStream: %s", d->name,
+                     nats_GetLastError(NULL));
+            return -1;
+        }
+        if (dry_run) {
+            fprintf(report, "stream %s: missing; would create it (%u replicas, %s, %u s dedup)\n",
+                    d->name, d->replicas, d->storage, d->duplicate_window_s);
+            continue;
+        }
+        jsStreamConfig sc;
+        jsStreamConfig_Init(&sc);
+        sc.Name = d->name;
+        sc.Subjects = (const char **)malloc(d->subjects_count * sizeof(char *));
+        if (!sc.Subjects) {
+            snprintf(errstr, errstr_size, "out of memory");
+            return -1;
+        }
+        for (unsigned k = 0; k < d->subjects_count; k++)
+            sc.Subjects[k] = d->subjects[k];
+        sc.SubjectsLen = (int)d->subjects_count;
+        sc.Storage = strcmp(d->storage, "memory") ? js_FileStorage : js_MemoryStorage;
+        sc.Replicas = d->replicas;
+        sc.Duplicates = (int64_t)d->duplicate_window_s * 1000000000;
+        sc.MaxAge = d->max_age_s * 1000000000;
+        sc.MaxBytes = d->max_bytes;
+        sc.MaxMsgs = d->max_msgs;
+        s = js_AddStream(&si, js, &sc, NULL, &jerr);
+        free((void *)sc.Subjects);
+        if (s != NATS_OK) {
+            snprintf(errstr, errstr_size, "stream %s: create failed: %s (JetStream code %d)",
+                     d->name, nats_GetLastError(NULL), (int)jerr);
+            return -1;
+        }
+        jsStreamInfo_Destroy(si);
+        fprintf(report, "stream %s: created (%u replicas, %s, %u s dedup)\n", d->name,
+                d->replicas, d->storage, d->duplicate_window_s);
+    }
+    return rc;
+}
+
+int streams_check_routes(jsCtx *js, const config_t *cfg, const rules_t *rules)
+{
+    jsStreamInfoList *list = NULL;
+    int uncovered = 0;
+
+    if (!cfg->streams_count) {
+        jsErrCode jerr = 0;
+        natsStatus st = js_Streams(&list, js, NULL, &jerr);
+        if (st == NATS_NOT_FOUND) /* no stream at all */
+            list = NULL;
+        else if (st != NATS_OK)
+            return -1;
+    }
+    for (size_t i = 0; i < rules_route_count(rules); i++) {
+        const char *prefix = rules_route_subject_prefix(rules, i);
+        int covered = 0;
+        if (!prefix)
+            continue;
+        for (unsigned s = 0; s < cfg->streams_count && !covered; s++)
+            for (unsigned k = 0; k < cfg->streams[s].subjects_count && !covered; k++)
+                covered = streams_filter_covers_prefix(cfg->streams[s].subjects[k], prefix);
+        for (int s = 0; list && s < list->Count && !covered; s++)
+            for (int k = 0; k < list->List[s]->Config->SubjectsLen && !covered; k++)
+                covered =
+                    streams_filter_covers_prefix(list->List[s]->Config->Subjects[k], prefix);
+        if (!covered) {
+            uncovered++;
+            LOG_WARN("STR-0001",
+                     "route publishes where no stream listens: its JetStream publishes will "
+                     "fail with no responders and end in the DLQ; declare a stream for it",
+                     "route=%s subject_prefix=%s", rules_route_name(rules, i), prefix);
+        }
+    }
+    jsStreamInfoList_Destroy(list);
+    return uncovered;
+}
