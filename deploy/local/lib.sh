@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared by the deploy/local scripts: paths, pinned tool versions, ports and
+# small helpers. Sourced, never run. Knows nothing about any one script.
+
+ER_LOCAL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ER_ROOT="$(cd "$ER_LOCAL_DIR/../.." && pwd)"
+ER_STATE_DIR="${ER_STATE_DIR:-$ER_LOCAL_DIR/.state}"
+ER_TOOLS_DIR="${ER_TOOLS_DIR:-$ER_LOCAL_DIR/.tools}"
+ER_TOOLS_BIN="$ER_TOOLS_DIR/bin"
+ER_KAFKA_LIBS="$ER_TOOLS_DIR/kafka/libs"
+
+# Pinned versions: the one place to change them. JetStream needs
+# nats-server >= 2.10.23; the Kafka version lives in conf/kafka/pom.xml.
+ER_NATS_SERVER_VERSION="v2.14.9"
+ER_NATSCLI_VERSION="v0.5.0"
+# Go that builds both (their go.mod say "go 1.26.0"); used only when the
+# installed go is older and has to fetch a toolchain through the module proxy.
+ER_GO_MIN_VERSION="1.26"
+ER_GO_TOOLCHAIN="go1.26.8"
+
+# shellcheck source=ports.env
+. "$ER_LOCAL_DIR/ports.env"
+read -r -a ER_KAFKA_PORT_LIST <<<"$ER_KAFKA_PORTS"
+read -r -a ER_KAFKA_CONTROLLER_PORT_LIST <<<"$ER_KAFKA_CONTROLLER_PORTS"
+read -r -a ER_NATS_PORT_LIST <<<"$ER_NATS_PORTS"
+read -r -a ER_NATS_MONITOR_PORT_LIST <<<"$ER_NATS_MONITOR_PORTS"
+read -r -a ER_NATS_CLUSTER_PORT_LIST <<<"$ER_NATS_CLUSTER_PORTS"
+
+er_prog="$(basename "$0")"
+
+er_note() { printf '%s: %s\n' "$er_prog" "$*" >&2; }
+er_die() {
+    printf '%s: error: %s\n' "$er_prog" "$*" >&2
+    exit 1
+}
+
+# Go binary to use: PATH first, then the usual tarball location.
+er_find_go() {
+    if command -v go >/dev/null 2>&1; then
+        command -v go
+    elif [[ -x /usr/local/go/bin/go ]]; then
+        echo /usr/local/go/bin/go
+    fi
+}
+
+# Small JVM for command-line tools: quick start matters more than peak speed.
+ER_KAFKA_TOOL_JVM_OPTS=(-Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1
+    -Xshare:auto -Djava.awt.headless=true)
+
+er_require_kafka_libs() {
+    [[ -f "$ER_KAFKA_LIBS/.resolved" ]] ||
+        er_die "Kafka jars missing in $ER_KAFKA_LIBS; run deploy/local/install-deps"
+}
