@@ -256,6 +256,7 @@ typedef struct {
     char *aux;     /* owned; optional second column (expected subject) */
     uint32_t seen; /* how many times seen among stored messages */
     uint32_t flags;
+    int64_t num; /* free for the caller (e.g. last offset seen) */
 } tc_entry;
 
 typedef struct {
