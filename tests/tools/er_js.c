@@ -394,7 +394,8 @@ static int scan_get(jsCtx *js, const options *o, uint64_t first, uint64_t last, 
 }
 
 static int scan_ordered(jsCtx *js, const options *o, const char *filter, int headers_only,
-                        uint64_t last, long long max, msg_fn fn, void *ctx, scan_stats *st)
+                        uint64_t last, uint64_t msgs, long long max, msg_fn fn, void *ctx,
+                        scan_stats *st)
 {
     jsSubOptions so;
     jsSubOptions_Init(&so);
@@ -418,6 +419,11 @@ static int scan_ordered(jsCtx *js, const options *o, const char *filter, int hea
         }
         natsMsg *m = NULL;
         s = natsSubscription_NextMsg(&m, sub, (int64_t)(o->api_timeout_s * 1000));
+        if (s == NATS_TIMEOUT && st->read >= msgs) {
+            /* The message at `last` was deleted after the info call (e.g.
+             * by limits): everything that existed has been read. */
+            break;
+        }
         if (s != NATS_OK) {
             tc_warn("reading %s: %s after %" PRIu64 " messages (expected up to seq %" PRIu64 ")",
                     o->stream, tn_err(s), st->read, last);
@@ -478,7 +484,7 @@ static int scan_stream(jsCtx *js, const options *o, int headers_only, long long 
     int rc = TC_EXIT_OK;
     if (msgs > 0) {
         rc = o->use_get ? scan_get(js, o, st->first, st->last, max, fn, ctx, st)
-                        : scan_ordered(js, o, filter, headers_only, st->last, max, fn, ctx, st);
+                        : scan_ordered(js, o, filter, headers_only, st->last, msgs, max, fn, ctx, st);
     }
     st->elapsed_s = (double)(tc_mono_ns() - t0) / 1e9;
     return rc;
