@@ -46,6 +46,7 @@ typedef struct {
     const char *stream;
     const char *subjects[MAX_SUBJECTS];
     int nsubjects;
+    char *subjects_buf; /* owns the strings subjects[] points into */
     int replicas;
     int storage; /* js_FileStorage / js_MemoryStorage */
     double dupe_window_s;
@@ -134,11 +135,15 @@ static void parse_args(options *o, int argc, char **argv)
         switch (c) {
         case O_NATS: o->nats = optarg; break;
         case O_SUBJ: {
-            char *dup = strdup(optarg), *save = NULL;
-            for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            free(o->subjects_buf); /* the last --subjects wins */
+            o->subjects_buf = strdup(optarg);
+            o->nsubjects = 0;
+            char *save = NULL;
+            for (char *t = strtok_r(o->subjects_buf, ",", &save); t;
+                 t = strtok_r(NULL, ",", &save)) {
                 if (o->nsubjects == MAX_SUBJECTS)
                     tc_die(TC_EXIT_USAGE, "--subjects: at most %d", MAX_SUBJECTS);
-                o->subjects[o->nsubjects++] = t; /* dup intentionally kept alive */
+                o->subjects[o->nsubjects++] = t;
             }
             break;
         }
@@ -772,5 +777,6 @@ int main(int argc, char **argv)
     else
         rc = cmd_wait_count(js, &o);
     tn_close(nc, js);
+    free(o.subjects_buf);
     return rc;
 }

@@ -157,6 +157,8 @@ static void parse_topics(options *o, const char *arg)
 {
     char *dup = strdup(arg);
     char *save = NULL;
+    for (int t = 0; t < o->ntopics; t++) /* replacing the defaults */
+        free(o->topics[t].name);
     o->ntopics = 0;
     for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (o->ntopics == MAX_TOPICS)
@@ -668,8 +670,10 @@ int main(int argc, char **argv)
         rc = TC_EXIT_FAIL;
     else if (tc_stop_requested)
         rc = TC_EXIT_INTR;
-    for (int t = 0; t < o.ntopics; t++)
+    for (int t = 0; t < o.ntopics; t++) {
         rd_kafka_topic_destroy(rkts[t]);
+        free(o.topics[t].name);
+    }
     rd_kafka_destroy(rk);
     FILE *fs[2] = {st.ids, st.all_ids};
     for (int i = 0; i < 2; i++)
