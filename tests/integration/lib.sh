@@ -18,8 +18,9 @@
 # Environment (all optional):
 #   ER_BUILD_DIR            build tree (default: build/ under the source dir)
 #   ER_SOURCE_DIR           source tree (default: two levels above this file)
-#   ER_KAFKA_BOOTSTRAP      brokers for the tools (default from deploy/local/ports.env)
-#   ER_NATS_URL             NATS URLs for the tools (default from deploy/local/ports.env)
+#   ER_KAFKA_BOOTSTRAP      brokers for the tools (default: `deploy/local/cluster env`,
+#                           else deploy/local/ports.env)
+#   ER_NATS_URL             NATS URLs for the tools (same defaults)
 #   ER_ROUTER_BIN           router binary (default $ER_BUILD_DIR/event-router)
 #   ER_ROUTER_READY_URL     readiness probe (default http://127.0.0.1:$ER_HTTP_PORT/readyz);
 #                           "none" = only check the process stays up for 1 s
@@ -36,6 +37,18 @@ ER_SOURCE_DIR=${ER_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pw
 ER_BUILD_DIR=${ER_BUILD_DIR:-$ER_SOURCE_DIR/build}
 ER_TEST_NAME=${ER_TEST_NAME:-$(basename "${0%.sh}")}
 
+# Endpoints: the environment wins; else ask the local cluster script (it
+# knows the running mode, e.g. one node or three); else derive them from
+# ports.env. Only `export ER_*=...` lines of its output are evaluated.
+if [[ (-z ${ER_KAFKA_BOOTSTRAP:-} || -z ${ER_NATS_URL:-}) &&
+    -x $ER_SOURCE_DIR/deploy/local/cluster ]]; then
+    while IFS= read -r _er_line; do
+        if [[ $_er_line =~ ^export\ (ER_[A-Z_]+)=([^\ \;\&\|\`\$]*)$ ]]; then
+            [[ -n ${!BASH_REMATCH[1]:-} ]] || export "${BASH_REMATCH[1]}=${BASH_REMATCH[2]}"
+        fi
+    done < <(timeout 20 "$ER_SOURCE_DIR/deploy/local/cluster" env 2>/dev/null || true)
+    unset _er_line
+fi
 if [[ -f $ER_SOURCE_DIR/deploy/local/ports.env ]]; then
     # shellcheck source=../../deploy/local/ports.env
     source "$ER_SOURCE_DIR/deploy/local/ports.env"
