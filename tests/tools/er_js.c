@@ -250,7 +250,7 @@ static void print_info(FILE *f, const jsStreamInfo *si)
         if (!si->Cluster->Leader)
             all_current = 0;
     }
-    fprintf(f, ",\"all_current\":%s}\n", all_current ? "true" : "false");
+    fprintf(f, ",\"all_current\":%s}", all_current ? "true" : "false");
 }
 
 static int cmd_stream_info(jsCtx *js, const options *o)
@@ -264,6 +264,7 @@ static int cmd_stream_info(jsCtx *js, const options *o)
     if (s != NATS_OK)
         return TC_EXIT_ENV;
     print_info(stdout, si);
+    fputc('\n', stdout);
     jsStreamInfo_Destroy(si);
     return TC_EXIT_OK;
 }
@@ -325,7 +326,7 @@ static int cmd_stream_add(jsCtx *js, const options *o)
             fprintf(stderr, "er_js: stream-add %s: exists with a different config:\n  current: ",
                     o->stream);
             print_info(stderr, cur);
-            fprintf(stderr, "  (use --update to change it; storage cannot be changed)\n");
+            fprintf(stderr, "\n  (use --update to change it; storage cannot be changed)\n");
             jsStreamInfo_Destroy(cur);
             return TC_EXIT_FAIL;
         }
@@ -341,6 +342,7 @@ static int cmd_stream_add(jsCtx *js, const options *o)
     tc_json_str(stdout, o->stream);
     printf(",\"state\":\"%s\",\"info\":", state);
     print_info(stdout, si);
+    printf("}\n");
     jsStreamInfo_Destroy(si);
     return TC_EXIT_OK;
 }
