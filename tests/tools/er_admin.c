@@ -506,6 +506,8 @@ static int cmd_offsets(const options *o, int wait)
         }
     }
     rd_kafka_destroy(rk);
+    for (int i = o->ntopics; i < oo.ntopics; i++)
+        free((void *)(uintptr_t)oo.topics[i]);
     return rc;
 }
 
@@ -514,15 +516,20 @@ int main(int argc, char **argv)
     tc_prog = "er_admin";
     options o;
     parse_args(&o, argc, argv);
+    int rc;
     if (strcmp(o.cmd, "create-topic") == 0)
-        return cmd_create(&o);
-    if (strcmp(o.cmd, "delete-topic") == 0)
-        return cmd_delete(&o);
-    if (strcmp(o.cmd, "describe-topic") == 0)
-        return cmd_describe(&o);
-    if (strcmp(o.cmd, "end-offsets") == 0 || strcmp(o.cmd, "offsets") == 0)
-        return cmd_offsets(&o, 0);
-    if (strcmp(o.cmd, "wait-offsets") == 0)
-        return cmd_offsets(&o, 1);
-    tc_die(TC_EXIT_USAGE, "unknown command '%s' (see --help)", o.cmd);
+        rc = cmd_create(&o);
+    else if (strcmp(o.cmd, "delete-topic") == 0)
+        rc = cmd_delete(&o);
+    else if (strcmp(o.cmd, "describe-topic") == 0)
+        rc = cmd_describe(&o);
+    else if (strcmp(o.cmd, "end-offsets") == 0 || strcmp(o.cmd, "offsets") == 0)
+        rc = cmd_offsets(&o, 0);
+    else if (strcmp(o.cmd, "wait-offsets") == 0)
+        rc = cmd_offsets(&o, 1);
+    else
+        tc_die(TC_EXIT_USAGE, "unknown command '%s' (see --help)", o.cmd);
+    for (int i = 0; i < o.ntopics; i++)
+        free((void *)(uintptr_t)o.topics[i]);
+    return rc;
 }

@@ -46,6 +46,7 @@ typedef struct {
     const char *stream;
     const char *subjects[MAX_SUBJECTS];
     int nsubjects;
+    char *subjects_buf; /* owns the strings subjects[] points into */
     int replicas;
     int storage; /* js_FileStorage / js_MemoryStorage */
     double dupe_window_s;
@@ -134,11 +135,15 @@ static void parse_args(options *o, int argc, char **argv)
         switch (c) {
         case O_NATS: o->nats = optarg; break;
         case O_SUBJ: {
-            char *dup = strdup(optarg), *save = NULL;
-            for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            free(o->subjects_buf); /* the last --subjects wins */
+            o->subjects_buf = strdup(optarg);
+            o->nsubjects = 0;
+            char *save = NULL;
+            for (char *t = strtok_r(o->subjects_buf, ",", &save); t;
+                 t = strtok_r(NULL, ",", &save)) {
                 if (o->nsubjects == MAX_SUBJECTS)
                     tc_die(TC_EXIT_USAGE, "--subjects: at most %d", MAX_SUBJECTS);
-                o->subjects[o->nsubjects++] = t; /* dup intentionally kept alive */
+                o->subjects[o->nsubjects++] = t;
             }
             break;
         }
@@ -245,7 +250,7 @@ static void print_info(FILE *f, const jsStreamInfo *si)
         if (!si->Cluster->Leader)
             all_current = 0;
     }
-    fprintf(f, ",\"all_current\":%s}\n", all_current ? "true" : "false");
+    fprintf(f, ",\"all_current\":%s}", all_current ? "true" : "false");
 }
 
 static int cmd_stream_info(jsCtx *js, const options *o)
@@ -259,6 +264,7 @@ static int cmd_stream_info(jsCtx *js, const options *o)
     if (s != NATS_OK)
         return TC_EXIT_ENV;
     print_info(stdout, si);
+    fputc('\n', stdout);
     jsStreamInfo_Destroy(si);
     return TC_EXIT_OK;
 }
@@ -320,7 +326,7 @@ static int cmd_stream_add(jsCtx *js, const options *o)
             fprintf(stderr, "er_js: stream-add %s: exists with a different config:\n  current: ",
                     o->stream);
             print_info(stderr, cur);
-            fprintf(stderr, "  (use --update to change it; storage cannot be changed)\n");
+            fprintf(stderr, "\n  (use --update to change it; storage cannot be changed)\n");
             jsStreamInfo_Destroy(cur);
             return TC_EXIT_FAIL;
         }
@@ -336,6 +342,7 @@ static int cmd_stream_add(jsCtx *js, const options *o)
     tc_json_str(stdout, o->stream);
     printf(",\"state\":\"%s\",\"info\":", state);
     print_info(stdout, si);
+    printf("}\n");
     jsStreamInfo_Destroy(si);
     return TC_EXIT_OK;
 }
@@ -394,7 +401,8 @@ static int scan_get(jsCtx *js, const options *o, uint64_t first, uint64_t last, 
 }
 
 static int scan_ordered(jsCtx *js, const options *o, const char *filter, int headers_only,
-                        uint64_t last, long long max, msg_fn fn, void *ctx, scan_stats *st)
+                        uint64_t last, uint64_t msgs, long long max, msg_fn fn, void *ctx,
+                        scan_stats *st)
 {
     jsSubOptions so;
     jsSubOptions_Init(&so);
@@ -418,6 +426,11 @@ static int scan_ordered(jsCtx *js, const options *o, const char *filter, int hea
         }
         natsMsg *m = NULL;
         s = natsSubscription_NextMsg(&m, sub, (int64_t)(o->api_timeout_s * 1000));
+        if (s == NATS_TIMEOUT && st->read >= msgs) {
+            /* The message at `last` was deleted after the info call (e.g.
+             * by limits): everything that existed has been read. */
+            break;
+        }
         if (s != NATS_OK) {
             tc_warn("reading %s: %s after %" PRIu64 " messages (expected up to seq %" PRIu64 ")",
                     o->stream, tn_err(s), st->read, last);
@@ -478,7 +491,7 @@ static int scan_stream(jsCtx *js, const options *o, int headers_only, long long 
     int rc = TC_EXIT_OK;
     if (msgs > 0) {
         rc = o->use_get ? scan_get(js, o, st->first, st->last, max, fn, ctx, st)
-                        : scan_ordered(js, o, filter, headers_only, st->last, max, fn, ctx, st);
+                        : scan_ordered(js, o, filter, headers_only, st->last, msgs, max, fn, ctx, st);
     }
     st->elapsed_s = (double)(tc_mono_ns() - t0) / 1e9;
     return rc;
@@ -766,5 +779,6 @@ int main(int argc, char **argv)
     else
         rc = cmd_wait_count(js, &o);
     tn_close(nc, js);
+    free(o.subjects_buf);
     return rc;
 }

@@ -14,9 +14,10 @@
  *              --count 20000 --critical-ratio 0.5 --size 200 \
  *              --ids-out crit.tsv --run-id it42
  *
- * Officer events go to a topic named officer-events and incident events to
- * incident-events when those are among --topics; other topics are filled
- * round-robin (or by weight: --topics a:3,b:1) with events of either domain.
+ * Topics are used round-robin (or by weight: --topics a:3,b:1). A topic
+ * whose name contains "officer" (officer-events, it-officer-events-42) gets
+ * only Officer events, one containing "incident" only Incident events; any
+ * other topic gets events of both domains.
  *
  * The ids files are written from delivery reports, so they list exactly the
  * events Kafka acknowledged (acks=all, idempotent producer), one per line:
@@ -48,9 +49,9 @@ static const char *const domain_aggregate[DOM__COUNT] = {
     [DOM_OFFICER] = "Officer",
     [DOM_INCIDENT] = "Incident",
 };
-static const char *const domain_topic[DOM__COUNT] = {
-    [DOM_OFFICER] = "officer-events",
-    [DOM_INCIDENT] = "incident-events",
+static const char *const domain_key[DOM__COUNT] = {
+    [DOM_OFFICER] = "officer",
+    [DOM_INCIDENT] = "incident",
 };
 
 /* Critical (…Requested) kinds per domain, then non-critical ones. */
@@ -156,6 +157,8 @@ static void parse_topics(options *o, const char *arg)
 {
     char *dup = strdup(arg);
     char *save = NULL;
+    for (int t = 0; t < o->ntopics; t++) /* replacing the defaults */
+        free(o->topics[t].name);
     o->ntopics = 0;
     for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (o->ntopics == MAX_TOPICS)
@@ -170,10 +173,14 @@ static void parse_topics(options *o, const char *arg)
         if (!*tok)
             tc_die(TC_EXIT_USAGE, "--topics: empty topic name in '%s'", arg);
         t->name = strdup(tok);
+        /* "officer-events", "it-officer-events-1234", ...: a topic whose name
+         * names one domain carries only that domain's events. */
         t->domain = -1;
         for (int d = 0; d < DOM__COUNT; d++)
-            if (strcmp(tok, domain_topic[d]) == 0)
-                t->domain = d;
+            if (strstr(tok, domain_key[d]))
+                t->domain = t->domain == -1 ? d : -2;
+        if (t->domain == -2)
+            t->domain = -1;
     }
     free(dup);
     if (o->ntopics == 0)
@@ -663,8 +670,10 @@ int main(int argc, char **argv)
         rc = TC_EXIT_FAIL;
     else if (tc_stop_requested)
         rc = TC_EXIT_INTR;
-    for (int t = 0; t < o.ntopics; t++)
+    for (int t = 0; t < o.ntopics; t++) {
         rd_kafka_topic_destroy(rkts[t]);
+        free(o.topics[t].name);
+    }
     rd_kafka_destroy(rk);
     FILE *fs[2] = {st.ids, st.all_ids};
     for (int i = 0; i < 2; i++)
