@@ -71,7 +71,8 @@ typedef struct config {
         char *tls_key_file;
     } nats;
 
-    char *rules; /**< path of the rule file; required */
+    char *rules; /**< path of the rule file; required. A relative path is resolved
+                      against the config file's directory by config_load_file(). */
 
     struct {
         uint32_t max_inflight_per_partition; /**< default 10000 */

@@ -50,6 +50,9 @@ void log_setup(log_level_t level, log_format_t format);
 int log_level_parse(const char *name, log_level_t *out);
 int log_format_parse(const char *name, log_format_t *out);
 
+/** \brief "debug", "info", "warn" or "error"; "unknown" out of range. */
+const char *log_level_name(log_level_t level);
+
 /**
  * \brief Write one line. Prefer the LOG_* macros, which check the level first.
  * \param[in] level  Severity.

@@ -1,0 +1,1426 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * config.c: load router.yaml into a config_t, fill defaults, validate.
+ *
+ * The schema is a set of static const libcyaml field tables that mirror
+ * config.h one to one; libcyaml does the loading. libcyaml 1.3.1 reports
+ * problems only through its log callback, with positions of whatever event
+ * it was looking at, so the file is also walked once with libyaml, guided
+ * by the same schema tables: that walk finds unknown keys (with a "did you
+ * mean"), wrong types, duplicate and missing keys at their exact line and
+ * column, and records where every key sits so that the validation pass can
+ * point at the offending value too, and so that defaults are applied only
+ * to keys that are absent (an explicit 0 stays 0 and is then judged).
+ * libcyaml's own message (captured by a custom log function) is the
+ * fallback when the walk finds nothing to blame.
+ *
+ * Paths: a relative `rules:` path is resolved against the directory of the
+ * config file, so `rules: ../../rules/default.yaml` in deploy/local/ works
+ * from any working directory. The config file is read once into memory and
+ * both passes parse the same bytes.
+ *
+ * Not for: the rule file (rules.c), connecting anywhere, or reading secret
+ * values at load time (config_secret() does that when the caller asks).
+ *
+ * Threads: config_load_file() runs on the main thread; the returned config
+ * is immutable and may then be read from any thread.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cyaml/cyaml.h>
+#include <yaml.h>
+
+#include "log.h"
+
+#define CONFIG_MAX_BYTES (1u << 20) /* a router.yaml is a few KiB */
+#define SECRET_MAX_BYTES (64u * 1024u)
+
+/* ---- schema ---------------------------------------------------------------- */
+
+typedef __typeof__(((config_t *)0)->kafka) cfg_kafka_t;
+typedef __typeof__(((config_t *)0)->nats) cfg_nats_t;
+typedef __typeof__(((config_t *)0)->limits) cfg_limits_t;
+typedef __typeof__(((config_t *)0)->retry) cfg_retry_t;
+typedef __typeof__(((config_t *)0)->dlq) cfg_dlq_t;
+typedef __typeof__(((config_t *)0)->http) cfg_http_t;
+typedef __typeof__(((config_t *)0)->log) cfg_log_t;
+
+/* Required strings: plain pointers. Optional strings: "", "~" and "null"
+ * load as NULL. http.listen is the exception: "" means "disabled". */
+#define STR_REQ CYAML_FLAG_POINTER
+#define STR_OPT (CYAML_FLAG_POINTER_NULL_STR | CYAML_FLAG_OPTIONAL)
+#define OPT CYAML_FLAG_OPTIONAL
+
+static const cyaml_schema_value_t string_entry = {
+    CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED),
+};
+
+static const cyaml_schema_field_t kafka_fields[] = {
+    CYAML_FIELD_STRING_PTR("brokers", STR_REQ, cfg_kafka_t, brokers, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("group_id", STR_OPT, cfg_kafka_t, group_id, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_SEQUENCE("topics", CYAML_FLAG_POINTER, cfg_kafka_t, topics, &string_entry, 0,
+                         CYAML_UNLIMITED),
+    CYAML_FIELD_SEQUENCE("properties", CYAML_FLAG_POINTER | OPT, cfg_kafka_t, properties,
+                         &string_entry, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("group_instance_id", STR_OPT, cfg_kafka_t, group_instance_id, 0,
+                           CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("group_instance_id_env", STR_OPT, cfg_kafka_t,
+                           group_instance_id_env, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t nats_fields[] = {
+    CYAML_FIELD_SEQUENCE("servers", CYAML_FLAG_POINTER, cfg_nats_t, servers, &string_entry, 0,
+                         CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("domain", STR_OPT, cfg_nats_t, domain, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("api_prefix", STR_OPT, cfg_nats_t, api_prefix, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_UINT("ack_timeout_ms", OPT, cfg_nats_t, ack_timeout_ms),
+    CYAML_FIELD_INT("max_reconnects", OPT, cfg_nats_t, max_reconnects),
+    CYAML_FIELD_UINT("reconnect_wait_ms", OPT, cfg_nats_t, reconnect_wait_ms),
+    CYAML_FIELD_UINT("reconnect_buffer_bytes", OPT, cfg_nats_t, reconnect_buffer_bytes),
+    CYAML_FIELD_STRING_PTR("name", STR_OPT, cfg_nats_t, name, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("user", STR_OPT, cfg_nats_t, user, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("password_env", STR_OPT, cfg_nats_t, password_env, 0,
+                           CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("password_file", STR_OPT, cfg_nats_t, password_file, 0,
+                           CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("token_env", STR_OPT, cfg_nats_t, token_env, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("creds_file", STR_OPT, cfg_nats_t, creds_file, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("nkey_seed_file", STR_OPT, cfg_nats_t, nkey_seed_file, 0,
+                           CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("tls_ca_file", STR_OPT, cfg_nats_t, tls_ca_file, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("tls_cert_file", STR_OPT, cfg_nats_t, tls_cert_file, 0,
+                           CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("tls_key_file", STR_OPT, cfg_nats_t, tls_key_file, 0,
+                           CYAML_UNLIMITED),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t limits_fields[] = {
+    CYAML_FIELD_UINT("max_inflight_per_partition", OPT, cfg_limits_t,
+                     max_inflight_per_partition),
+    CYAML_FIELD_UINT("max_inflight_total", OPT, cfg_limits_t, max_inflight_total),
+    CYAML_FIELD_UINT("drain_timeout_ms", OPT, cfg_limits_t, drain_timeout_ms),
+    CYAML_FIELD_UINT("commit_interval_ms", OPT, cfg_limits_t, commit_interval_ms),
+    CYAML_FIELD_UINT("revoke_timeout_ms", OPT, cfg_limits_t, revoke_timeout_ms),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t retry_fields[] = {
+    CYAML_FIELD_UINT("max_attempts", OPT, cfg_retry_t, max_attempts),
+    CYAML_FIELD_UINT("backoff_initial_ms", OPT, cfg_retry_t, backoff_initial_ms),
+    CYAML_FIELD_UINT("backoff_max_ms", OPT, cfg_retry_t, backoff_max_ms),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t dlq_fields[] = {
+    CYAML_FIELD_STRING_PTR("topic", STR_OPT, cfg_dlq_t, topic, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_SEQUENCE("properties", CYAML_FLAG_POINTER | OPT, cfg_dlq_t, properties,
+                         &string_entry, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t http_fields[] = {
+    CYAML_FIELD_STRING_PTR("listen", CYAML_FLAG_POINTER | OPT, cfg_http_t, listen, 0,
+                           CYAML_UNLIMITED),
+    CYAML_FIELD_UINT("stuck_after_ms", OPT, cfg_http_t, stuck_after_ms),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t log_fields[] = {
+    CYAML_FIELD_STRING_PTR("level", STR_OPT, cfg_log_t, level, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("format", STR_OPT, cfg_log_t, format, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t stream_fields[] = {
+    CYAML_FIELD_STRING_PTR("name", STR_REQ, config_stream_t, name, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_SEQUENCE("subjects", CYAML_FLAG_POINTER, config_stream_t, subjects,
+                         &string_entry, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_UINT("replicas", OPT, config_stream_t, replicas),
+    CYAML_FIELD_STRING_PTR("storage", STR_OPT, config_stream_t, storage, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_UINT("duplicate_window_s", OPT, config_stream_t, duplicate_window_s),
+    CYAML_FIELD_INT("max_age_s", OPT, config_stream_t, max_age_s),
+    CYAML_FIELD_INT("max_bytes", OPT, config_stream_t, max_bytes),
+    CYAML_FIELD_INT("max_msgs", OPT, config_stream_t, max_msgs),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t stream_entry = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, config_stream_t, stream_fields),
+};
+
+static const cyaml_schema_field_t config_fields[] = {
+    CYAML_FIELD_MAPPING("kafka", CYAML_FLAG_DEFAULT, config_t, kafka, kafka_fields),
+    CYAML_FIELD_MAPPING("nats", CYAML_FLAG_DEFAULT, config_t, nats, nats_fields),
+    CYAML_FIELD_STRING_PTR("rules", STR_REQ, config_t, rules, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_MAPPING("limits", OPT, config_t, limits, limits_fields),
+    CYAML_FIELD_MAPPING("retry", OPT, config_t, retry, retry_fields),
+    CYAML_FIELD_MAPPING("dlq", OPT, config_t, dlq, dlq_fields),
+    CYAML_FIELD_MAPPING("http", OPT, config_t, http, http_fields),
+    CYAML_FIELD_MAPPING("log", OPT, config_t, log, log_fields),
+    CYAML_FIELD_SEQUENCE("streams", CYAML_FLAG_POINTER | OPT, config_t, streams, &stream_entry,
+                         0, CYAML_UNLIMITED),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t config_schema = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, config_t, config_fields),
+};
+
+/* Used by config_free(): no logging, default allocator. */
+static const cyaml_config_t cyaml_free_cfg = {
+    .log_fn = NULL,
+    .mem_fn = cyaml_mem,
+    .log_level = CYAML_LOG_ERROR,
+    .flags = CYAML_CFG_NO_ALIAS,
+};
+
+/* ---- error helpers ---------------------------------------------------------- */
+
+static void set_err(char *errstr, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *errstr, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    if (!errstr || size == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(errstr, size, fmt, ap);
+    va_end(ap);
+}
+
+/* Quote a user-supplied string for an error message, bounded. */
+static const char *q(char *buf, size_t size, const char *s)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && o + 5 < size; p++) {
+        if (*p < 0x20 || *p == 0x7F) {
+            snprintf(buf + o, size - o, "\\x%02x", *p);
+            o += 4;
+        } else {
+            buf[o++] = (char)*p;
+        }
+    }
+    if (o + 5 >= size && o >= 3) {
+        memcpy(buf + o - 3, "...", 3);
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* ---- position index ------------------------------------------------------- */
+
+/* Where a key (or a sequence entry) and its value start, 1-based. */
+typedef struct pos_entry {
+    char *path; /* "kafka.topics[0]", "streams[1].replicas" */
+    int key_line, key_col;
+    int val_line, val_col;
+} pos_entry_t;
+
+typedef struct pos_index {
+    pos_entry_t *v;
+    size_t n, cap;
+    int oom;
+} pos_index_t;
+
+static void pos_add(pos_index_t *idx, const char *path, yaml_mark_t key, yaml_mark_t val)
+{
+    if (idx->oom)
+        return;
+    if (idx->n == idx->cap) {
+        size_t ncap = idx->cap ? idx->cap * 2 : 64;
+        pos_entry_t *nv = realloc(idx->v, ncap * sizeof(*nv));
+        if (!nv) {
+            idx->oom = 1;
+            return;
+        }
+        idx->v = nv;
+        idx->cap = ncap;
+    }
+    pos_entry_t *e = &idx->v[idx->n];
+    e->path = strdup(path);
+    if (!e->path) {
+        idx->oom = 1;
+        return;
+    }
+    e->key_line = (int)key.line + 1;
+    e->key_col = (int)key.column + 1;
+    e->val_line = (int)val.line + 1;
+    e->val_col = (int)val.column + 1;
+    idx->n++;
+}
+
+static const pos_entry_t *pos_find(const pos_index_t *idx, const char *path)
+{
+    for (size_t i = 0; i < idx->n; i++)
+        if (!strcmp(idx->v[i].path, path))
+            return &idx->v[i];
+    return NULL;
+}
+
+static void pos_free(pos_index_t *idx)
+{
+    for (size_t i = 0; i < idx->n; i++)
+        free(idx->v[i].path);
+    free(idx->v);
+    memset(idx, 0, sizeof(*idx));
+}
+
+/* ---- did you mean ------------------------------------------------------------ */
+
+/* Optimal string alignment distance (Levenshtein + adjacent transposition). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t d[3][65]; /* rows i-2, i-1, i; keys are short */
+
+    if (la > 64 || lb > 64)
+        return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t *cur = d[i % 3], *prev = d[(i - 1) % 3], *pprev = d[(i + 1) % 3];
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t v = prev[j] + 1;
+            if (cur[j - 1] + 1 < v)
+                v = cur[j - 1] + 1;
+            if (prev[j - 1] + cost < v)
+                v = prev[j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                pprev[j - 2] + 1 < v)
+                v = pprev[j - 2] + 1;
+            cur[j] = v;
+        }
+    }
+    return d[la % 3][lb];
+}
+
+static const char *suggest_key(const cyaml_schema_field_t *fields, const char *key)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1, limit = strlen(key) >= 4 ? 2 : 1;
+
+    for (const cyaml_schema_field_t *f = fields; f->key; f++) {
+        size_t d = edit_distance(key, f->key);
+        if (d < best_d) {
+            best_d = d;
+            best = f->key;
+        }
+    }
+    return best_d <= limit ? best : NULL;
+}
+
+/* ---- schema-guided libyaml walk -------------------------------------------- */
+
+typedef struct walker {
+    yaml_parser_t parser;
+    pos_index_t *idx;
+    int failed;
+    int line, col; /* of the first error, 1-based */
+    char msg[512];
+} walker_t;
+
+static void walk_fail(walker_t *w, yaml_mark_t m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void walk_fail(walker_t *w, yaml_mark_t m, const char *fmt, ...)
+{
+    va_list ap;
+    if (w->failed)
+        return;
+    w->failed = 1;
+    w->line = (int)m.line + 1;
+    w->col = (int)m.column + 1;
+    va_start(ap, fmt);
+    vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
+    va_end(ap);
+}
+
+static int walk_next(walker_t *w, yaml_event_t *ev)
+{
+    if (!yaml_parser_parse(&w->parser, ev)) {
+        yaml_mark_t m = w->parser.problem_mark;
+        walk_fail(w, m, "YAML syntax error: %s%s%s",
+                  w->parser.problem ? w->parser.problem : "unknown problem",
+                  w->parser.context ? " " : "", w->parser.context ? w->parser.context : "");
+        return -1;
+    }
+    return 0;
+}
+
+static const char *event_kind(const yaml_event_t *ev)
+{
+    switch (ev->type) {
+    case YAML_MAPPING_START_EVENT:
+        return "a mapping";
+    case YAML_SEQUENCE_START_EVENT:
+        return "a list";
+    case YAML_SCALAR_EVENT:
+        return "a scalar";
+    case YAML_ALIAS_EVENT:
+        return "an alias";
+    default:
+        return "nothing";
+    }
+}
+
+static const char *type_want(const cyaml_schema_value_t *s)
+{
+    switch (s->type) {
+    case CYAML_MAPPING:
+        return "a mapping";
+    case CYAML_SEQUENCE:
+        return "a list";
+    case CYAML_UINT:
+        return "an unsigned integer";
+    case CYAML_INT:
+        return "an integer";
+    default:
+        return "a string";
+    }
+}
+
+/* Context for messages: "in 'kafka'" or "" at the top level. */
+static void in_path(char *buf, size_t size, const char *path)
+{
+    if (*path)
+        snprintf(buf, size, " in '%s'", path);
+    else
+        buf[0] = '\0';
+}
+
+static void check_integer(walker_t *w, const cyaml_schema_value_t *s, const char *path,
+                          const yaml_event_t *ev)
+{
+    const char *v = (const char *)ev->data.scalar.value;
+    char *end = NULL, vq[80];
+    int bits = (int)s->data_size * 8;
+
+    errno = 0;
+    if (s->type == CYAML_UINT) {
+        unsigned long long u;
+        while (isspace((unsigned char)*v))
+            v++;
+        if (*v == '-' || *v == '+') {
+            walk_fail(w, ev->start_mark, "'%s' must be an unsigned integer, got '%s'", path,
+                      q(vq, sizeof(vq), v));
+            return;
+        }
+        u = strtoull(v, &end, 0);
+        if (end == v || *end != '\0') {
+            walk_fail(w, ev->start_mark, "'%s' must be an unsigned integer, got '%s'", path,
+                      q(vq, sizeof(vq), v));
+        } else if (errno == ERANGE || (bits < 64 && u > ((1ULL << bits) - 1))) {
+            walk_fail(w, ev->start_mark, "'%s' is out of range (max %llu), got '%s'", path,
+                      bits < 64 ? (1ULL << bits) - 1 : ULLONG_MAX, q(vq, sizeof(vq), v));
+        }
+    } else {
+        long long i = strtoll(v, &end, 0);
+        long long max = bits < 64 ? (1LL << (bits - 1)) - 1 : LLONG_MAX;
+        if (end == v || *end != '\0') {
+            walk_fail(w, ev->start_mark, "'%s' must be an integer, got '%s'", path,
+                      q(vq, sizeof(vq), v));
+        } else if (errno == ERANGE || i > max || i < -max - 1) {
+            walk_fail(w, ev->start_mark, "'%s' is out of range (%lld..%lld), got '%s'", path,
+                      -max - 1, max, q(vq, sizeof(vq), v));
+        }
+    }
+}
+
+static int walk_value(walker_t *w, const cyaml_schema_value_t *s, const char *path,
+                      yaml_event_t *ev);
+
+static int walk_mapping(walker_t *w, const cyaml_schema_value_t *s, const char *path,
+                        const yaml_event_t *start)
+{
+    const cyaml_schema_field_t *fields = s->mapping.fields;
+    uint64_t seen = 0;
+    char ctx[160], child[256];
+    yaml_event_t kev, vev;
+
+    in_path(ctx, sizeof(ctx), path);
+    for (;;) {
+        if (walk_next(w, &kev))
+            return -1;
+        if (kev.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&kev);
+            break;
+        }
+        if (kev.type != YAML_SCALAR_EVENT) {
+            walk_fail(w, kev.start_mark, "keys must be plain strings%s", ctx);
+            yaml_event_delete(&kev);
+            return -1;
+        }
+        const char *key = (const char *)kev.data.scalar.value;
+        size_t fi = 0;
+        while (fields[fi].key && strcmp(fields[fi].key, key))
+            fi++;
+        if (!fields[fi].key) {
+            const char *hint = suggest_key(fields, key);
+            char kq[80];
+            if (hint)
+                walk_fail(w, kev.start_mark, "unknown key '%s'%s (did you mean '%s'?)",
+                          q(kq, sizeof(kq), key), ctx, hint);
+            else
+                walk_fail(w, kev.start_mark, "unknown key '%s'%s", q(kq, sizeof(kq), key), ctx);
+            yaml_event_delete(&kev);
+            return -1;
+        }
+        if (seen & (1ULL << fi)) {
+            walk_fail(w, kev.start_mark, "duplicate key '%s'%s", key, ctx);
+            yaml_event_delete(&kev);
+            return -1;
+        }
+        seen |= 1ULL << fi;
+        snprintf(child, sizeof(child), "%s%s%s", path, *path ? "." : "", key);
+        if (walk_next(w, &vev)) {
+            yaml_event_delete(&kev);
+            return -1;
+        }
+        pos_add(w->idx, child, kev.start_mark, vev.start_mark);
+        yaml_event_delete(&kev);
+        if (walk_value(w, &fields[fi].value, child, &vev))
+            return -1;
+    }
+    for (size_t fi = 0; fields[fi].key; fi++)
+        if (!(fields[fi].value.flags & CYAML_FLAG_OPTIONAL) && !(seen & (1ULL << fi))) {
+            walk_fail(w, start->start_mark, "missing required key '%s'%s", fields[fi].key, ctx);
+            return -1;
+        }
+    return 0;
+}
+
+static int walk_sequence(walker_t *w, const cyaml_schema_value_t *s, const char *path)
+{
+    char child[256];
+    yaml_event_t ev;
+
+    for (unsigned i = 0;; i++) {
+        if (walk_next(w, &ev))
+            return -1;
+        if (ev.type == YAML_SEQUENCE_END_EVENT) {
+            yaml_event_delete(&ev);
+            return 0;
+        }
+        snprintf(child, sizeof(child), "%s[%u]", path, i);
+        pos_add(w->idx, child, ev.start_mark, ev.start_mark);
+        if (walk_value(w, s->sequence.entry, child, &ev))
+            return -1;
+    }
+}
+
+/* Consumes *ev. */
+static int walk_value(walker_t *w, const cyaml_schema_value_t *s, const char *path,
+                      yaml_event_t *ev)
+{
+    int rc = 0;
+
+    if (ev->type == YAML_ALIAS_EVENT) {
+        walk_fail(w, ev->start_mark, "'%s': YAML aliases are not supported in the config",
+                  path);
+        rc = -1;
+        goto out;
+    }
+    switch (s->type) {
+    case CYAML_MAPPING:
+        if (ev->type != YAML_MAPPING_START_EVENT)
+            goto type_error;
+        rc = walk_mapping(w, s, path, ev);
+        break;
+    case CYAML_SEQUENCE:
+        if (ev->type != YAML_SEQUENCE_START_EVENT) {
+            if (ev->type == YAML_SCALAR_EVENT) {
+                char vq[80];
+                walk_fail(w, ev->start_mark, "'%s' must be a list, not a scalar (write: - %s)",
+                          path, q(vq, sizeof(vq), (const char *)ev->data.scalar.value));
+                rc = -1;
+                goto out;
+            }
+            goto type_error;
+        }
+        rc = walk_sequence(w, s, path);
+        break;
+    case CYAML_UINT:
+    case CYAML_INT:
+        if (ev->type != YAML_SCALAR_EVENT)
+            goto type_error;
+        check_integer(w, s, path, ev);
+        rc = w->failed ? -1 : 0;
+        break;
+    default: /* strings */
+        if (ev->type != YAML_SCALAR_EVENT)
+            goto type_error;
+        break;
+    }
+out:
+    yaml_event_delete(ev);
+    return rc;
+
+type_error:
+    walk_fail(w, ev->start_mark, "'%s' must be %s, not %s", path, type_want(s), event_kind(ev));
+    yaml_event_delete(ev);
+    return -1;
+}
+
+/*
+ * Walk the document. Returns 0 when it matches the schema, -1 with w->msg
+ * set otherwise. The index is filled either way, up to the error.
+ */
+static int walk_document(walker_t *w, const unsigned char *text, size_t len)
+{
+    yaml_event_t ev;
+    int rc = -1;
+
+    if (!yaml_parser_initialize(&w->parser)) {
+        snprintf(w->msg, sizeof(w->msg), "out of memory");
+        w->failed = 1;
+        return -1;
+    }
+    yaml_parser_set_input_string(&w->parser, text, len);
+    for (;;) {
+        if (walk_next(w, &ev))
+            goto out;
+        if (ev.type == YAML_STREAM_START_EVENT || ev.type == YAML_DOCUMENT_START_EVENT) {
+            yaml_event_delete(&ev);
+            continue;
+        }
+        if (ev.type == YAML_STREAM_END_EVENT) {
+            walk_fail(w, ev.start_mark, "the config file is empty");
+            yaml_event_delete(&ev);
+            goto out;
+        }
+        break;
+    }
+    if (ev.type != YAML_MAPPING_START_EVENT) {
+        walk_fail(w, ev.start_mark, "the config must be a mapping (kafka:, nats:, rules:, ...)");
+        yaml_event_delete(&ev);
+        goto out;
+    }
+    rc = walk_value(w, &config_schema, "", &ev);
+out:
+    yaml_parser_delete(&w->parser);
+    return rc;
+}
+
+/* ---- libcyaml log capture ---------------------------------------------------- */
+
+typedef struct cyaml_capture {
+    char first[256]; /* the first error message, e.g. "Unexpected key: x" */
+    int line, col;   /* from the first backtrace entry, 0 if none */
+} cyaml_capture_t;
+
+static void cyaml_capture_log(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
+{
+    cyaml_capture_t *c = ctx;
+    char msg[256];
+    const char *p;
+    int l, col;
+
+    if (level < CYAML_LOG_ERROR)
+        return;
+    vsnprintf(msg, sizeof(msg), fmt, args);
+    msg[strcspn(msg, "\n")] = '\0';
+    p = msg;
+    if (!strncmp(p, "Load: ", 6))
+        p += 6;
+    if (!c->first[0] && strncmp(p, "Backtrace:", 10)) {
+        snprintf(c->first, sizeof(c->first), "%s", p);
+        return;
+    }
+    /* "  in mapping field 'kafka' (line: 3, column: 3)" */
+    const char *lp = strstr(p, "(line: ");
+    if (c->line == 0 && lp && sscanf(lp, "(line: %d, column: %d)", &l, &col) == 2) {
+        c->line = l;
+        c->col = col;
+    }
+}
+
+/* ---- defaults and normalisation ---------------------------------------------- */
+
+static int set_default_str(char **field, const char *def)
+{
+    if (*field)
+        return 0;
+    *field = strdup(def);
+    return *field ? 0 : -1;
+}
+
+static int absent(const pos_index_t *idx, const char *path)
+{
+    return pos_find(idx, path) == NULL;
+}
+
+#define DEF_NUM(path, lv, def)                                                                     \
+    do {                                                                                           \
+        if (absent(idx, path))                                                                     \
+            (lv) = (def);                                                                          \
+    } while (0)
+
+static int apply_defaults(config_t *c, const pos_index_t *idx)
+{
+    char p[64];
+
+    if (set_default_str(&c->kafka.group_id, "event-router"))
+        return -1;
+    DEF_NUM("nats.ack_timeout_ms", c->nats.ack_timeout_ms, 5000);
+    DEF_NUM("nats.max_reconnects", c->nats.max_reconnects, -1);
+    DEF_NUM("nats.reconnect_wait_ms", c->nats.reconnect_wait_ms, 500);
+    DEF_NUM("nats.reconnect_buffer_bytes", c->nats.reconnect_buffer_bytes, 8u * 1024 * 1024);
+    if (set_default_str(&c->nats.name, "event-router"))
+        return -1;
+    DEF_NUM("limits.max_inflight_per_partition", c->limits.max_inflight_per_partition, 10000);
+    DEF_NUM("limits.max_inflight_total", c->limits.max_inflight_total, 50000);
+    DEF_NUM("limits.drain_timeout_ms", c->limits.drain_timeout_ms, 15000);
+    DEF_NUM("limits.commit_interval_ms", c->limits.commit_interval_ms, 1000);
+    DEF_NUM("limits.revoke_timeout_ms", c->limits.revoke_timeout_ms, 10000);
+    DEF_NUM("retry.max_attempts", c->retry.max_attempts, 10);
+    DEF_NUM("retry.backoff_initial_ms", c->retry.backoff_initial_ms, 100);
+    DEF_NUM("retry.backoff_max_ms", c->retry.backoff_max_ms, 10000);
+    if (set_default_str(&c->http.listen, "127.0.0.1:9180"))
+        return -1;
+    DEF_NUM("http.stuck_after_ms", c->http.stuck_after_ms, 60000);
+    if (set_default_str(&c->log.level, "info") || set_default_str(&c->log.format, "logfmt"))
+        return -1;
+    for (unsigned i = 0; i < c->streams_count; i++) {
+        config_stream_t *s = &c->streams[i];
+        snprintf(p, sizeof(p), "streams[%u].replicas", i);
+        DEF_NUM(p, s->replicas, 3);
+        snprintf(p, sizeof(p), "streams[%u].duplicate_window_s", i);
+        DEF_NUM(p, s->duplicate_window_s, 120);
+        snprintf(p, sizeof(p), "streams[%u].max_bytes", i);
+        DEF_NUM(p, s->max_bytes, -1);
+        snprintf(p, sizeof(p), "streams[%u].max_msgs", i);
+        DEF_NUM(p, s->max_msgs, -1);
+        if (set_default_str(&s->storage, "file"))
+            return -1;
+    }
+    return 0;
+}
+
+/* A relative rules path is taken relative to the config file's directory. */
+static int resolve_rules_path(config_t *c)
+{
+    const char *slash = strrchr(c->path, '/');
+    char *joined;
+    size_t dlen;
+
+    if (!c->rules || !*c->rules || c->rules[0] == '/' || !slash)
+        return 0;
+    dlen = (size_t)(slash - c->path);
+    joined = malloc(dlen + 1 + strlen(c->rules) + 1);
+    if (!joined)
+        return -1;
+    memcpy(joined, c->path, dlen);
+    joined[dlen] = '/';
+    strcpy(joined + dlen + 1, c->rules);
+    free(c->rules);
+    c->rules = joined;
+    return 0;
+}
+
+/* ---- validation --------------------------------------------------------------- */
+
+typedef struct vctx {
+    const char *file;
+    const pos_index_t *idx;
+    char *errstr;
+    size_t errstr_size;
+    int failed;
+} vctx_t;
+
+static void verr(vctx_t *v, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Report a validation error at the value of \p path, or, for an absent key,
+ * at its nearest present ancestor ("kafka.topics" -> "kafka"), or 1:1.
+ */
+static void verr(vctx_t *v, const char *path, const char *fmt, ...)
+{
+    char msg[512], anc[256];
+    const pos_entry_t *e = NULL;
+    int line = 1, col = 1;
+    va_list ap;
+
+    if (v->failed)
+        return;
+    v->failed = 1;
+    snprintf(anc, sizeof(anc), "%s", path);
+    for (;;) {
+        e = pos_find(v->idx, anc);
+        if (e || !*anc)
+            break;
+        char *cut = strrchr(anc, '.');
+        char *br = strrchr(anc, '[');
+        if (br && (!cut || br > cut))
+            cut = br;
+        if (!cut)
+            anc[0] = '\0';
+        else
+            *cut = '\0';
+    }
+    if (e) {
+        /* The value itself when it is this key, the key when it is an ancestor. */
+        int exact = !strcmp(anc, path);
+        line = exact ? e->val_line : e->key_line;
+        col = exact ? e->val_col : e->key_col;
+    }
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    set_err(v->errstr, v->errstr_size, "%s:%d:%d: %s", v->file, line, col, msg);
+}
+
+static int topic_name_valid(const char *t)
+{
+    size_t n = strlen(t);
+    if (n == 0 || n > 249 || !strcmp(t, ".") || !strcmp(t, ".."))
+        return 0;
+    for (; *t; t++)
+        if (!isalnum((unsigned char)*t) && *t != '.' && *t != '_' && *t != '-')
+            return 0;
+    return 1;
+}
+
+static void check_properties(vctx_t *v, const char *path, char **props, unsigned n,
+                             const char *const *owned, const char *const *owner)
+{
+    char p[96], vq[80];
+    for (unsigned i = 0; i < n; i++) {
+        const char *eq = strchr(props[i], '=');
+        snprintf(p, sizeof(p), "%s[%u]", path, i);
+        if (!eq || eq == props[i]) {
+            verr(v, p, "'%s' must be key=value (a librdkafka property), got '%s'", p,
+                 q(vq, sizeof(vq), props[i]));
+            return;
+        }
+        for (const char *k = props[i]; k < eq; k++)
+            if (isspace((unsigned char)*k)) {
+                verr(v, p, "'%s': property name '%.*s' contains whitespace", p,
+                     (int)(eq - props[i]), props[i]);
+                return;
+            }
+        for (size_t o = 0; owned && owned[o]; o++)
+            if (strlen(owned[o]) == (size_t)(eq - props[i]) &&
+                !strncmp(props[i], owned[o], (size_t)(eq - props[i]))) {
+                verr(v, p, "'%s': set %s instead of the property '%s'", p, owner[o], owned[o]);
+                return;
+            }
+    }
+}
+
+static void validate_kafka(vctx_t *v, const config_t *c)
+{
+    static const char *const owned[] = {"bootstrap.servers", "metadata.broker.list", "group.id",
+                                        "group.instance.id", NULL};
+    static const char *const owner[] = {"kafka.brokers", "kafka.brokers", "kafka.group_id",
+                                        "kafka.group_instance_id", NULL};
+    char p[64], vq[80];
+
+    if (!c->kafka.brokers || !*c->kafka.brokers)
+        verr(v, "kafka.brokers", "'kafka.brokers' must not be empty (host:port,host:port)");
+    if (!*c->kafka.group_id)
+        verr(v, "kafka.group_id", "'kafka.group_id' must not be empty");
+    if (c->kafka.topics_count == 0)
+        verr(v, "kafka.topics",
+             "'kafka.topics' must list at least one topic, or a single '^regex'");
+    for (unsigned i = 0; i < c->kafka.topics_count; i++) {
+        const char *t = c->kafka.topics[i];
+        snprintf(p, sizeof(p), "kafka.topics[%u]", i);
+        if (t[0] == '^') {
+            regex_t re;
+            char rerr[128];
+            int rc;
+            if (c->kafka.topics_count > 1) {
+                verr(v, p, "'%s': a '^regex' subscription must be the only entry in "
+                           "'kafka.topics'", p);
+                return;
+            }
+            rc = regcomp(&re, t, REG_EXTENDED | REG_NOSUB);
+            if (rc) {
+                regerror(rc, &re, rerr, sizeof(rerr));
+                verr(v, p, "'%s': invalid regular expression '%s': %s", p,
+                     q(vq, sizeof(vq), t), rerr);
+                return;
+            }
+            /* The router must never consume its own dead letters. */
+            if (c->dlq.topic && regexec(&re, c->dlq.topic, 0, NULL, 0) == 0)
+                verr(v, "dlq.topic", "'dlq.topic' '%s' matches the subscription '%s'; the "
+                                     "router would consume its own dead letters",
+                     c->dlq.topic, t);
+            regfree(&re);
+        } else {
+            if (!topic_name_valid(t)) {
+                verr(v, p, "'%s': '%s' is not a valid topic name (letters, digits, '.', '_', "
+                           "'-'; or a '^regex')", p, q(vq, sizeof(vq), t));
+                return;
+            }
+            if (c->dlq.topic && !strcmp(c->dlq.topic, t))
+                verr(v, "dlq.topic", "'dlq.topic' '%s' is also a consumed topic; the router "
+                                     "would consume its own dead letters", t);
+        }
+    }
+    check_properties(v, "kafka.properties", c->kafka.properties, c->kafka.properties_count,
+                     owned, owner);
+    if (c->kafka.group_instance_id && c->kafka.group_instance_id_env)
+        verr(v, "kafka.group_instance_id_env",
+             "set either 'kafka.group_instance_id' or 'kafka.group_instance_id_env', not both");
+}
+
+static void validate_nats(vctx_t *v, const config_t *c)
+{
+    char p[64], vq[80];
+
+    if (c->nats.servers_count == 0)
+        verr(v, "nats.servers", "'nats.servers' must list at least one nats://host:port URL");
+    for (unsigned i = 0; i < c->nats.servers_count; i++) {
+        const char *s = c->nats.servers[i];
+        snprintf(p, sizeof(p), "nats.servers[%u]", i);
+        if ((strncmp(s, "nats://", 7) && strncmp(s, "tls://", 6)) || !strchr(s + 6, ':')) {
+            verr(v, p, "'%s': expected nats://host:port or tls://host:port, got '%s'", p,
+                 q(vq, sizeof(vq), s));
+            return;
+        }
+    }
+    if (c->nats.ack_timeout_ms == 0)
+        verr(v, "nats.ack_timeout_ms", "'nats.ack_timeout_ms' must be > 0");
+    if (c->nats.max_reconnects < -1)
+        verr(v, "nats.max_reconnects", "'nats.max_reconnects' must be -1 (unlimited) or >= 0");
+    if (c->nats.reconnect_wait_ms == 0)
+        verr(v, "nats.reconnect_wait_ms", "'nats.reconnect_wait_ms' must be > 0");
+    if (c->nats.password_env && c->nats.password_file)
+        verr(v, "nats.password_file",
+             "set either 'nats.password_env' or 'nats.password_file', not both");
+    if ((c->nats.password_env || c->nats.password_file) && !c->nats.user)
+        verr(v, "nats.user", "'nats.user' is required with a password");
+    if ((c->nats.tls_cert_file != NULL) != (c->nats.tls_key_file != NULL))
+        verr(v, c->nats.tls_cert_file ? "nats.tls_cert_file" : "nats.tls_key_file",
+             "'nats.tls_cert_file' and 'nats.tls_key_file' go together");
+}
+
+static void validate_limits(vctx_t *v, const config_t *c)
+{
+    static const struct {
+        const char *path;
+        size_t off;
+    } nonzero[] = {
+        {"limits.max_inflight_per_partition", offsetof(config_t, limits.max_inflight_per_partition)},
+        {"limits.max_inflight_total", offsetof(config_t, limits.max_inflight_total)},
+        {"limits.drain_timeout_ms", offsetof(config_t, limits.drain_timeout_ms)},
+        {"limits.commit_interval_ms", offsetof(config_t, limits.commit_interval_ms)},
+        {"limits.revoke_timeout_ms", offsetof(config_t, limits.revoke_timeout_ms)},
+        {"retry.max_attempts", offsetof(config_t, retry.max_attempts)},
+        {"retry.backoff_initial_ms", offsetof(config_t, retry.backoff_initial_ms)},
+        {"retry.backoff_max_ms", offsetof(config_t, retry.backoff_max_ms)},
+        {"http.stuck_after_ms", offsetof(config_t, http.stuck_after_ms)},
+    };
+    for (size_t i = 0; i < sizeof(nonzero) / sizeof(nonzero[0]); i++) {
+        uint32_t val;
+        memcpy(&val, (const char *)c + nonzero[i].off, sizeof(val));
+        if (val == 0)
+            verr(v, nonzero[i].path, "'%s' must be > 0", nonzero[i].path);
+    }
+    if (c->limits.max_inflight_per_partition > c->limits.max_inflight_total)
+        verr(v, "limits.max_inflight_per_partition",
+             "'limits.max_inflight_per_partition' (%u) must not exceed "
+             "'limits.max_inflight_total' (%u)",
+             c->limits.max_inflight_per_partition, c->limits.max_inflight_total);
+    if (c->retry.backoff_initial_ms > c->retry.backoff_max_ms)
+        verr(v, "retry.backoff_initial_ms",
+             "'retry.backoff_initial_ms' (%u) must not exceed 'retry.backoff_max_ms' (%u)",
+             c->retry.backoff_initial_ms, c->retry.backoff_max_ms);
+}
+
+/* "host:port" with an IPv4 literal or "localhost" and a port 0..65535. */
+static int listen_valid(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    char host[64];
+    struct in_addr a;
+    char *end;
+    long port;
+
+    if (!colon || colon == s || (size_t)(colon - s) >= sizeof(host))
+        return 0;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    if (strcmp(host, "localhost") && inet_pton(AF_INET, host, &a) != 1)
+        return 0;
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    return colon[1] && *end == '\0' && errno == 0 && port >= 0 && port <= 65535;
+}
+
+static void validate_misc(vctx_t *v, const config_t *c)
+{
+    log_level_t lvl;
+    log_format_t fmt;
+    char vq[80];
+
+    if (!c->rules || !*c->rules)
+        verr(v, "rules", "'rules' must name the rule file");
+    if (c->dlq.topic && !topic_name_valid(c->dlq.topic))
+        verr(v, "dlq.topic", "'dlq.topic': '%s' is not a valid topic name",
+             q(vq, sizeof(vq), c->dlq.topic));
+    check_properties(v, "dlq.properties", c->dlq.properties, c->dlq.properties_count, NULL,
+                     NULL);
+    if (*c->http.listen && !listen_valid(c->http.listen))
+        verr(v, "http.listen",
+             "'http.listen' must be \"ipv4-address:port\" (e.g. 127.0.0.1:9180) or \"\" to "
+             "disable, got '%s'", q(vq, sizeof(vq), c->http.listen));
+    if (log_level_parse(c->log.level, &lvl))
+        verr(v, "log.level", "'log.level' must be debug, info, warn or error, got '%s'",
+             q(vq, sizeof(vq), c->log.level));
+    if (log_format_parse(c->log.format, &fmt))
+        verr(v, "log.format", "'log.format' must be logfmt or json, got '%s'",
+             q(vq, sizeof(vq), c->log.format));
+}
+
+/* JetStream stream names: no whitespace, '.', '*', '>', path separators. */
+static int stream_name_valid(const char *s)
+{
+    if (!*s || strlen(s) > 255)
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || strchr(".*>/\\", *s))
+            return 0;
+    return 1;
+}
+
+/* NATS subject: dot-separated non-empty tokens, '>' only as the last token. */
+static int subject_valid(const char *s)
+{
+    const char *tok = s;
+    if (!*s)
+        return 0;
+    for (const char *p = s;; p++) {
+        if (*p == '.' || *p == '\0') {
+            size_t n = (size_t)(p - tok);
+            if (n == 0)
+                return 0;
+            if (memchr(tok, '>', n) && (n != 1 || *p != '\0'))
+                return 0;
+            if (memchr(tok, '*', n) && n != 1)
+                return 0;
+            if (*p == '\0')
+                return 1;
+            tok = p + 1;
+        } else if ((unsigned char)*p <= ' ' || *p == 0x7F) {
+            return 0;
+        }
+    }
+}
+
+static void validate_streams(vctx_t *v, const config_t *c)
+{
+    char p[96], vq[80];
+
+    for (unsigned i = 0; i < c->streams_count && !v->failed; i++) {
+        const config_stream_t *s = &c->streams[i];
+        snprintf(p, sizeof(p), "streams[%u].name", i);
+        if (!stream_name_valid(s->name)) {
+            verr(v, p, "'%s': '%s' is not a valid stream name (no spaces, '.', '*', '>', "
+                       "'/')", p, q(vq, sizeof(vq), s->name));
+            return;
+        }
+        for (unsigned j = 0; j < i; j++)
+            if (!strcmp(c->streams[j].name, s->name)) {
+                verr(v, p, "'%s': stream '%s' is declared twice", p, s->name);
+                return;
+            }
+        snprintf(p, sizeof(p), "streams[%u].subjects", i);
+        if (s->subjects_count == 0) {
+            verr(v, p, "'%s' must list at least one subject", p);
+            return;
+        }
+        for (unsigned j = 0; j < s->subjects_count; j++)
+            if (!subject_valid(s->subjects[j])) {
+                snprintf(p, sizeof(p), "streams[%u].subjects[%u]", i, j);
+                verr(v, p, "'%s': '%s' is not a valid subject", p,
+                     q(vq, sizeof(vq), s->subjects[j]));
+                return;
+            }
+        snprintf(p, sizeof(p), "streams[%u].replicas", i);
+        if (s->replicas < 1 || s->replicas > 5)
+            verr(v, p, "'%s' must be 1..5, got %u", p, s->replicas);
+        snprintf(p, sizeof(p), "streams[%u].storage", i);
+        if (strcmp(s->storage, "file") && strcmp(s->storage, "memory"))
+            verr(v, p, "'%s' must be file or memory, got '%s'", p,
+                 q(vq, sizeof(vq), s->storage));
+        snprintf(p, sizeof(p), "streams[%u].duplicate_window_s", i);
+        if (s->duplicate_window_s == 0)
+            verr(v, p, "'%s' must be > 0 (the router relies on JetStream de-duplication)", p);
+        snprintf(p, sizeof(p), "streams[%u].max_age_s", i);
+        if (s->max_age_s < 0)
+            verr(v, p, "'%s' must be >= 0 (0 = unlimited)", p);
+        if (s->max_age_s > 0 && s->duplicate_window_s > (uint64_t)s->max_age_s)
+            verr(v, p, "'%s' (%lld) must not be shorter than duplicate_window_s (%u)", p,
+                 (long long)s->max_age_s, s->duplicate_window_s);
+        snprintf(p, sizeof(p), "streams[%u].max_bytes", i);
+        if (s->max_bytes == 0 || s->max_bytes < -1)
+            verr(v, p, "'%s' must be -1 (unlimited) or > 0", p);
+        snprintf(p, sizeof(p), "streams[%u].max_msgs", i);
+        if (s->max_msgs == 0 || s->max_msgs < -1)
+            verr(v, p, "'%s' must be -1 (unlimited) or > 0", p);
+    }
+}
+
+/* ---- load ------------------------------------------------------------------- */
+
+static int read_file(const char *path, unsigned char **out, size_t *len, size_t max,
+                     char *errstr, size_t errstr_size)
+{
+    struct stat st;
+    unsigned char *buf = NULL;
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        set_err(errstr, errstr_size, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        set_err(errstr, errstr_size, "%s: not a regular file", path);
+        goto err;
+    }
+    if ((size_t)st.st_size > max) {
+        set_err(errstr, errstr_size, "%s: larger than %zu bytes", path, max);
+        goto err;
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        set_err(errstr, errstr_size, "%s: out of memory", path);
+        goto err;
+    }
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            set_err(errstr, errstr_size, "%s: read error: %s", path, strerror(errno));
+            goto err;
+        }
+        if (n == 0)
+            break; /* shrank under us: take what is there */
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    close(fd);
+    *out = buf;
+    *len = got;
+    return 0;
+err:
+    free(buf);
+    close(fd);
+    return -1;
+}
+
+int config_load_file(const char *path, config_t **out, char *errstr, size_t errstr_size)
+{
+    unsigned char *text = NULL;
+    size_t len = 0;
+    config_t *cfg = NULL;
+    pos_index_t idx = {0};
+    walker_t w = {.idx = &idx};
+    cyaml_capture_t cap = {{0}, 0, 0};
+    cyaml_config_t ycfg = {
+        .log_fn = cyaml_capture_log,
+        .log_ctx = &cap,
+        .mem_fn = cyaml_mem,
+        .log_level = CYAML_LOG_WARNING,
+        .flags = CYAML_CFG_NO_ALIAS,
+    };
+    cyaml_err_t cerr;
+    vctx_t v = {.file = path, .idx = &idx, .errstr = errstr, .errstr_size = errstr_size};
+
+    if (errstr && errstr_size)
+        errstr[0] = '\0';
+    *out = NULL;
+    if (read_file(path, &text, &len, CONFIG_MAX_BYTES, errstr, errstr_size))
+        goto err;
+
+    cerr = cyaml_load_data(text, len, &ycfg, &config_schema, (cyaml_data_t **)&cfg, NULL);
+    walk_document(&w, text, len);
+    if (w.failed) {
+        /* The walk blames the exact key or value; prefer it. */
+        set_err(errstr, errstr_size, "%s:%d:%d: %s", path, w.line, w.col, w.msg);
+        goto err;
+    }
+    if (cerr != CYAML_OK) {
+        /* Something only libcyaml objects to: pass its words on. */
+        set_err(errstr, errstr_size, "%s:%d:%d: %s (%s)", path, cap.line ? cap.line : 1,
+                cap.col ? cap.col : 1, cap.first[0] ? cap.first : "invalid config",
+                cyaml_strerror(cerr));
+        goto err;
+    }
+    if (!cfg || idx.oom) {
+        set_err(errstr, errstr_size, "%s:1:1: %s", path,
+                idx.oom ? "out of memory" : "the config file is empty");
+        goto err;
+    }
+    cfg->path = strdup(path);
+    if (!cfg->path || apply_defaults(cfg, &idx) || resolve_rules_path(cfg)) {
+        set_err(errstr, errstr_size, "%s: out of memory", path);
+        goto err;
+    }
+    validate_kafka(&v, cfg);
+    validate_nats(&v, cfg);
+    validate_limits(&v, cfg);
+    validate_misc(&v, cfg);
+    validate_streams(&v, cfg);
+    if (v.failed)
+        goto err;
+
+    pos_free(&idx);
+    free(text);
+    *out = cfg;
+    return 0;
+
+err:
+    config_free(cfg);
+    pos_free(&idx);
+    free(text);
+    return -1;
+}
+
+void config_free(config_t *cfg)
+{
+    if (!cfg)
+        return;
+    free(cfg->path);
+    cfg->path = NULL;
+    cyaml_free(&cyaml_free_cfg, &config_schema, cfg, 0);
+}
+
+/* ---- dump -------------------------------------------------------------------- */
+
+/* YAML double-quoted scalar, or null. */
+static void y_str(FILE *fp, const char *s)
+{
+    if (!s) {
+        fputs("null", fp);
+        return;
+    }
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(fp, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", fp);
+        else if (*p < 0x20 || *p == 0x7F)
+            fprintf(fp, "\\x%02x", *p);
+        else
+            fputc(*p, fp);
+    }
+    fputc('"', fp);
+}
+
+static void y_kv(FILE *fp, int indent, const char *key, const char *val)
+{
+    fprintf(fp, "%*s%s: ", indent, "", key);
+    y_str(fp, val);
+    fputc('\n', fp);
+}
+
+/* Property keys whose values are secrets (case-insensitive substring). */
+static int property_is_secret(const char *prop)
+{
+    static const char *const secret[] = {"password", "secret", "sasl.oauthbearer", "ssl.key",
+                                         "token", "credential", NULL};
+    const char *eq = strchr(prop, '=');
+    size_t klen = eq ? (size_t)(eq - prop) : strlen(prop);
+    for (size_t i = 0; secret[i]; i++) {
+        size_t sl = strlen(secret[i]);
+        for (size_t o = 0; o + sl <= klen; o++)
+            if (!strncasecmp(prop + o, secret[i], sl))
+                return 1;
+    }
+    return 0;
+}
+
+static void y_list(FILE *fp, int indent, const char *key, char **items, unsigned n,
+                   int redact_props, int redact_userinfo)
+{
+    if (n == 0) {
+        fprintf(fp, "%*s%s: []\n", indent, "", key);
+        return;
+    }
+    fprintf(fp, "%*s%s:\n", indent, "", key);
+    for (unsigned i = 0; i < n; i++) {
+        const char *it = items[i];
+        char buf[512];
+        fprintf(fp, "%*s- ", indent + 2, "");
+        if (redact_props && property_is_secret(it)) {
+            const char *eq = strchr(it, '=');
+            snprintf(buf, sizeof(buf), "%.*s=[redacted]", (int)(eq ? eq - it : (long)strlen(it)),
+                     it);
+            it = buf;
+        } else if (redact_userinfo) {
+            /* nats://user:pass@host:port -> nats://user:[redacted]@host:port;
+             * nats://token@host -> nats://[redacted]@host */
+            const char *scheme = strstr(it, "://");
+            const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+            if (at) {
+                const char *ui = scheme + 3;
+                const char *colon = memchr(ui, ':', (size_t)(at - ui));
+                if (colon)
+                    snprintf(buf, sizeof(buf), "%.*s:[redacted]%s", (int)(colon - it), it, at);
+                else
+                    snprintf(buf, sizeof(buf), "%.*s[redacted]%s", (int)(ui - it), it, at);
+                it = buf;
+            }
+        }
+        y_str(fp, it);
+        fputc('\n', fp);
+    }
+}
+
+void config_dump(const config_t *c, FILE *fp)
+{
+    if (!c || !fp)
+        return;
+    fprintf(fp, "# effective configuration");
+    if (c->path) {
+        fputs(" of ", fp);
+        y_str(fp, c->path);
+    }
+    fputs(" (defaults filled in, secrets redacted)\n", fp);
+    fputs("kafka:\n", fp);
+    y_kv(fp, 2, "brokers", c->kafka.brokers);
+    y_kv(fp, 2, "group_id", c->kafka.group_id);
+    y_list(fp, 2, "topics", c->kafka.topics, c->kafka.topics_count, 0, 0);
+    y_list(fp, 2, "properties", c->kafka.properties, c->kafka.properties_count, 1, 0);
+    y_kv(fp, 2, "group_instance_id", c->kafka.group_instance_id);
+    y_kv(fp, 2, "group_instance_id_env", c->kafka.group_instance_id_env);
+
+    fputs("nats:\n", fp);
+    y_list(fp, 2, "servers", c->nats.servers, c->nats.servers_count, 0, 1);
+    y_kv(fp, 2, "domain", c->nats.domain);
+    y_kv(fp, 2, "api_prefix", c->nats.api_prefix);
+    fprintf(fp, "  ack_timeout_ms: %u\n", c->nats.ack_timeout_ms);
+    fprintf(fp, "  max_reconnects: %d\n", c->nats.max_reconnects);
+    fprintf(fp, "  reconnect_wait_ms: %u\n", c->nats.reconnect_wait_ms);
+    fprintf(fp, "  reconnect_buffer_bytes: %u\n", c->nats.reconnect_buffer_bytes);
+    y_kv(fp, 2, "name", c->nats.name);
+    y_kv(fp, 2, "user", c->nats.user);
+    /* Names of where secrets live are fine to show; values are never read here. */
+    y_kv(fp, 2, "password_env", c->nats.password_env);
+    y_kv(fp, 2, "password_file", c->nats.password_file);
+    y_kv(fp, 2, "token_env", c->nats.token_env);
+    y_kv(fp, 2, "creds_file", c->nats.creds_file);
+    y_kv(fp, 2, "nkey_seed_file", c->nats.nkey_seed_file);
+    y_kv(fp, 2, "tls_ca_file", c->nats.tls_ca_file);
+    y_kv(fp, 2, "tls_cert_file", c->nats.tls_cert_file);
+    y_kv(fp, 2, "tls_key_file", c->nats.tls_key_file);
+
+    y_kv(fp, 0, "rules", c->rules);
+
+    fputs("limits:\n", fp);
+    fprintf(fp, "  max_inflight_per_partition: %u\n", c->limits.max_inflight_per_partition);
+    fprintf(fp, "  max_inflight_total: %u\n", c->limits.max_inflight_total);
+    fprintf(fp, "  drain_timeout_ms: %u\n", c->limits.drain_timeout_ms);
+    fprintf(fp, "  commit_interval_ms: %u\n", c->limits.commit_interval_ms);
+    fprintf(fp, "  revoke_timeout_ms: %u\n", c->limits.revoke_timeout_ms);
+
+    fputs("retry:\n", fp);
+    fprintf(fp, "  max_attempts: %u\n", c->retry.max_attempts);
+    fprintf(fp, "  backoff_initial_ms: %u\n", c->retry.backoff_initial_ms);
+    fprintf(fp, "  backoff_max_ms: %u\n", c->retry.backoff_max_ms);
+
+    fputs("dlq:\n", fp);
+    y_kv(fp, 2, "topic", c->dlq.topic);
+    y_list(fp, 2, "properties", c->dlq.properties, c->dlq.properties_count, 1, 0);
+
+    fputs("http:\n", fp);
+    y_kv(fp, 2, "listen", c->http.listen);
+    fprintf(fp, "  stuck_after_ms: %u\n", c->http.stuck_after_ms);
+
+    fputs("log:\n", fp);
+    y_kv(fp, 2, "level", c->log.level);
+    y_kv(fp, 2, "format", c->log.format);
+
+    if (c->streams_count == 0) {
+        fputs("streams: []\n", fp);
+        return;
+    }
+    fputs("streams:\n", fp);
+    for (unsigned i = 0; i < c->streams_count; i++) {
+        const config_stream_t *s = &c->streams[i];
+        fputs("  - name: ", fp);
+        y_str(fp, s->name);
+        fputc('\n', fp);
+        y_list(fp, 4, "subjects", s->subjects, s->subjects_count, 0, 0);
+        fprintf(fp, "    replicas: %u\n", s->replicas);
+        y_kv(fp, 4, "storage", s->storage);
+        fprintf(fp, "    duplicate_window_s: %u\n", s->duplicate_window_s);
+        fprintf(fp, "    max_age_s: %lld\n", (long long)s->max_age_s);
+        fprintf(fp, "    max_bytes: %lld\n", (long long)s->max_bytes);
+        fprintf(fp, "    max_msgs: %lld\n", (long long)s->max_msgs);
+    }
+}
+
+/* ---- secrets ------------------------------------------------------------------ */
+
+static void trim_newline(char *s, size_t *len)
+{
+    while (*len > 0 && (s[*len - 1] == '\n' || s[*len - 1] == '\r'))
+        s[--*len] = '\0';
+}
+
+char *config_secret(const char *env_name, const char *file_path, char *errstr,
+                    size_t errstr_size)
+{
+    unsigned char *buf = NULL;
+    size_t len;
+
+    if (errstr && errstr_size)
+        errstr[0] = '\0';
+    if (env_name && *env_name) {
+        const char *val = getenv(env_name);
+        if (val) {
+            char *s = strdup(val);
+            if (!s) {
+                set_err(errstr, errstr_size, "out of memory");
+                return NULL;
+            }
+            len = strlen(s);
+            trim_newline(s, &len);
+            return s;
+        }
+        if (!file_path || !*file_path) {
+            /* Named but unset: an operator mistake, not "no secret". */
+            set_err(errstr, errstr_size, "environment variable %s is not set", env_name);
+            return NULL;
+        }
+    }
+    if (file_path && *file_path) {
+        if (read_file(file_path, &buf, &len, SECRET_MAX_BYTES, errstr, errstr_size))
+            return NULL;
+        if (memchr(buf, '\0', len)) {
+            set_err(errstr, errstr_size, "%s: secret contains a NUL byte", file_path);
+            free(buf);
+            return NULL;
+        }
+        trim_newline((char *)buf, &len);
+        return (char *)buf;
+    }
+    return NULL;
+}
