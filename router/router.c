@@ -22,7 +22,10 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -129,6 +132,10 @@ struct router {
     router_signals_t *sig;
 
     int64_t last_store_ns, last_gauges_ns;
+    int ino;                  /* inotify on the rules file's directory, -1 if none */
+    int64_t reload_due_ns;    /* debounced reload after a file change */
+    metrics_series_t *m_reload_ok, *m_reload_fail, *m_rules_info;
+    char rules_info_labels[600];
     int dlq_missing_logged;
 
     /* Read by the HTTP thread. */
@@ -1061,6 +1068,93 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     r->joined = 0;
 }
 
+/* ---- hot reload ----------------------------------------------------------------- */
+
+static void set_rules_info(router_t *r)
+{
+    char esc[400];
+    if (r->rules_info_labels[0])
+        metrics_remove("er_rules_info", r->rules_info_labels);
+    metrics_label_escape(esc, sizeof(esc), rules_path(r->rules), strlen(rules_path(r->rules)));
+    snprintf(r->rules_info_labels, sizeof(r->rules_info_labels), "path=\"%s\",hash=\"%s\"",
+             esc, rules_hash(r->rules));
+    r->m_rules_info = metrics_gauge("er_rules_info", "The loaded rule set (value is always 1).",
+                                    r->rules_info_labels);
+    metrics_set(r->m_rules_info, 1);
+}
+
+/*
+ * Compile the rule file again and swap it in between two records. Events in
+ * flight keep the rule set that routed them (each slot holds a reference),
+ * so nothing is re-routed halfway. An invalid file changes nothing.
+ */
+static void reload_rules(router_t *r, const char *trigger)
+{
+    rules_t *nr = NULL;
+    rules_diags_t d = {0};
+    char buf[1024], q[1100];
+
+    if (rules_load_file(r->cfg->rules, &nr, &d) != 0) {
+        for (size_t i = 0; i < d.count; i++)
+            if (!d.items[i].warning) {
+                const char *line = rules_diag_format(&d.items[i], buf, sizeof(buf));
+                LOG_ERROR("RUL-0002", "rule reload failed; keeping the rules in force",
+                          "trigger=%s error=%s", trigger,
+                          log_quote(q, sizeof(q), line, strlen(line)));
+            }
+        metrics_add(r->m_reload_fail, 1);
+    } else if (!strcmp(rules_hash(nr), rules_hash(r->rules))) {
+        LOG_DEBUG("RUL-0003", "rule file unchanged; nothing to reload", "trigger=%s", trigger);
+        rules_unref(nr);
+    } else {
+        LOG_INFO("RUL-0001", "rules reloaded", "trigger=%s routes=%zu old_hash=%s new_hash=%s",
+                 trigger, rules_route_count(nr), rules_hash(r->rules), rules_hash(nr));
+        rules_unref(r->rules);
+        r->rules = nr;
+        metrics_add(r->m_reload_ok, 1);
+        set_rules_info(r);
+        if (sink_connected(r->sink))
+            streams_check_routes(sink_js(r->sink), r->cfg, r->rules);
+    }
+    rules_diags_clear(&d);
+}
+
+/* Watch the directory, not the file: editors and Kubernetes ConfigMaps
+ * replace files by rename, which a watch on the file itself would miss. */
+static void watch_rules(router_t *r)
+{
+    char *copy = strdup(r->cfg->rules);
+    r->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (r->ino >= 0 && copy &&
+        inotify_add_watch(r->ino, dirname(copy),
+                          IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE) < 0) {
+        LOG_WARN("RUL-0004", "cannot watch the rules directory; reload with SIGHUP",
+                 "path=%s errno=%d", r->cfg->rules, errno);
+        close(r->ino);
+        r->ino = -1;
+    }
+    free(copy);
+}
+
+static void check_reload(router_t *r, int ino_ready)
+{
+    char buf[4096];
+    if (ino_ready) {
+        while (read(r->ino, buf, sizeof(buf)) > 0)
+            ;
+        /* Let the writer finish (several events per save): reload 200 ms later. */
+        r->reload_due_ns = now_ns() + 200000000;
+    }
+    if (r->sig->reload) {
+        r->sig->reload = 0;
+        reload_rules(r, "sighup");
+    }
+    if (r->reload_due_ns && now_ns() >= r->reload_due_ns) {
+        r->reload_due_ns = 0;
+        reload_rules(r, "file_change");
+    }
+}
+
 /* ---- lifecycle ------------------------------------------------------------------ */
 
 /* Create declared streams and warn about routes no stream covers. A NATS
@@ -1140,6 +1234,12 @@ int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr
     r->m_hdr_dropped = metrics_counter(
         "er_headers_not_copied_total",
         "Kafka headers NATS cannot carry (control bytes, bad names, > 4 KiB).", NULL);
+    r->m_reload_ok = metrics_counter("er_rules_reloads_total", "Rule reloads by result.",
+                                     "result=\"success\"");
+    r->m_reload_fail = metrics_counter("er_rules_reloads_total", NULL, "result=\"failure\"");
+    set_rules_info(r);
+    r->ino = -1;
+    watch_rules(r);
     atomic_store(&r->last_tick_ns, now_ns());
 
     if (!r->pm)
@@ -1165,8 +1265,9 @@ int router_run(router_t *r, router_signals_t *sig)
     r->sig = sig;
 
     while (!sig->stop && !r->fatal) {
-        struct pollfd pfd[2] = {{.fd = source_fd(r->src), .events = POLLIN},
-                                {.fd = sink_fd(r->sink), .events = POLLIN}};
+        struct pollfd pfd[3] = {{.fd = source_fd(r->src), .events = POLLIN},
+                                {.fd = sink_fd(r->sink), .events = POLLIN},
+                                {.fd = r->ino, .events = POLLIN}};
         int64_t now = now_ns();
         int timeout = 100;
         if (more)
@@ -1177,8 +1278,11 @@ int router_run(router_t *r, router_signals_t *sig)
         }
         if (r->dlq && dlq_outq_len(r->dlq) > 0 && timeout > 10)
             timeout = 10;
-        if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+        if (r->reload_due_ns && timeout > 50)
+            timeout = 50;
+        if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
             LOG_ERROR("RTR-0903", "poll failed", "errno=%d", errno);
+        check_reload(r, r->ino >= 0 && (pfd[2].revents & POLLIN));
 
         drain_completions(r);
         more = 0;
@@ -1259,6 +1363,8 @@ void router_destroy(router_t *r)
     }
     free(r->retries);
     free(r->pm);
+    if (r->ino >= 0)
+        close(r->ino);
     rules_unref(r->rules);
     pthread_mutex_destroy(&r->why_lock);
     free(r);
