@@ -32,6 +32,10 @@ typedef int (*http_probe_fn)(void *opaque, char *why, size_t why_size);
  * \param[out] out      The server.
  * \param[out] errstr   Error text on failure.
  * \return 0 on success, -1 on failure.
+ *
+ * IPv4 only: host is a dotted quad or "localhost" (= 127.0.0.1). An empty
+ * \p listen is an error: when http.listen is "" the caller does not start
+ * the endpoint. A NULL probe always answers 200. Call from the main thread.
  */
 int http_start(const char *listen, http_probe_fn live, http_probe_fn ready, void *opaque,
                http_t **out, char *errstr, size_t errstr_size);

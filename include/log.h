@@ -12,7 +12,10 @@
  *
  * Threads: every function is safe to call from any thread, including
  * librdkafka's and cnats's callback threads; a line is written with one
- * write(2) so lines from different threads never interleave.
+ * write(2) so lines from different threads never interleave. Lines are
+ * capped at PIPE_BUF (4096) bytes, atomic even on a pipe; pairs that do not
+ * fit are dropped whole and the line ends with truncated=true. log_write()
+ * preserves errno.
  */
 #ifndef ER_LOG_H
 #define ER_LOG_H

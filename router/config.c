@@ -63,7 +63,7 @@ typedef __typeof__(((config_t *)0)->log) cfg_log_t;
  * load as NULL. http.listen is the exception: "" means "disabled". */
 #define STR_REQ CYAML_FLAG_POINTER
 #define STR_OPT (CYAML_FLAG_POINTER_NULL_STR | CYAML_FLAG_OPTIONAL)
-#define OPT CYAML_FLAG_OPTIONAL
+#define OPT     CYAML_FLAG_OPTIONAL
 
 static const cyaml_schema_value_t string_entry = {
     CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED),
@@ -78,8 +78,8 @@ static const cyaml_schema_field_t kafka_fields[] = {
                          &string_entry, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("group_instance_id", STR_OPT, cfg_kafka_t, group_instance_id, 0,
                            CYAML_UNLIMITED),
-    CYAML_FIELD_STRING_PTR("group_instance_id_env", STR_OPT, cfg_kafka_t,
-                           group_instance_id_env, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("group_instance_id_env", STR_OPT, cfg_kafka_t, group_instance_id_env, 0,
+                           CYAML_UNLIMITED),
     CYAML_FIELD_END,
 };
 
@@ -94,25 +94,20 @@ static const cyaml_schema_field_t nats_fields[] = {
     CYAML_FIELD_UINT("reconnect_buffer_bytes", OPT, cfg_nats_t, reconnect_buffer_bytes),
     CYAML_FIELD_STRING_PTR("name", STR_OPT, cfg_nats_t, name, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("user", STR_OPT, cfg_nats_t, user, 0, CYAML_UNLIMITED),
-    CYAML_FIELD_STRING_PTR("password_env", STR_OPT, cfg_nats_t, password_env, 0,
-                           CYAML_UNLIMITED),
-    CYAML_FIELD_STRING_PTR("password_file", STR_OPT, cfg_nats_t, password_file, 0,
-                           CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("password_env", STR_OPT, cfg_nats_t, password_env, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("password_file", STR_OPT, cfg_nats_t, password_file, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("token_env", STR_OPT, cfg_nats_t, token_env, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("creds_file", STR_OPT, cfg_nats_t, creds_file, 0, CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("nkey_seed_file", STR_OPT, cfg_nats_t, nkey_seed_file, 0,
                            CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("tls_ca_file", STR_OPT, cfg_nats_t, tls_ca_file, 0, CYAML_UNLIMITED),
-    CYAML_FIELD_STRING_PTR("tls_cert_file", STR_OPT, cfg_nats_t, tls_cert_file, 0,
-                           CYAML_UNLIMITED),
-    CYAML_FIELD_STRING_PTR("tls_key_file", STR_OPT, cfg_nats_t, tls_key_file, 0,
-                           CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("tls_cert_file", STR_OPT, cfg_nats_t, tls_cert_file, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("tls_key_file", STR_OPT, cfg_nats_t, tls_key_file, 0, CYAML_UNLIMITED),
     CYAML_FIELD_END,
 };
 
 static const cyaml_schema_field_t limits_fields[] = {
-    CYAML_FIELD_UINT("max_inflight_per_partition", OPT, cfg_limits_t,
-                     max_inflight_per_partition),
+    CYAML_FIELD_UINT("max_inflight_per_partition", OPT, cfg_limits_t, max_inflight_per_partition),
     CYAML_FIELD_UINT("max_inflight_total", OPT, cfg_limits_t, max_inflight_total),
     CYAML_FIELD_UINT("drain_timeout_ms", OPT, cfg_limits_t, drain_timeout_ms),
     CYAML_FIELD_UINT("commit_interval_ms", OPT, cfg_limits_t, commit_interval_ms),
@@ -149,8 +144,8 @@ static const cyaml_schema_field_t log_fields[] = {
 
 static const cyaml_schema_field_t stream_fields[] = {
     CYAML_FIELD_STRING_PTR("name", STR_REQ, config_stream_t, name, 0, CYAML_UNLIMITED),
-    CYAML_FIELD_SEQUENCE("subjects", CYAML_FLAG_POINTER, config_stream_t, subjects,
-                         &string_entry, 0, CYAML_UNLIMITED),
+    CYAML_FIELD_SEQUENCE("subjects", CYAML_FLAG_POINTER, config_stream_t, subjects, &string_entry,
+                         0, CYAML_UNLIMITED),
     CYAML_FIELD_UINT("replicas", OPT, config_stream_t, replicas),
     CYAML_FIELD_STRING_PTR("storage", STR_OPT, config_stream_t, storage, 0, CYAML_UNLIMITED),
     CYAML_FIELD_UINT("duplicate_window_s", OPT, config_stream_t, duplicate_window_s),
@@ -173,8 +168,8 @@ static const cyaml_schema_field_t config_fields[] = {
     CYAML_FIELD_MAPPING("dlq", OPT, config_t, dlq, dlq_fields),
     CYAML_FIELD_MAPPING("http", OPT, config_t, http, http_fields),
     CYAML_FIELD_MAPPING("log", OPT, config_t, log, log_fields),
-    CYAML_FIELD_SEQUENCE("streams", CYAML_FLAG_POINTER | OPT, config_t, streams, &stream_entry,
-                         0, CYAML_UNLIMITED),
+    CYAML_FIELD_SEQUENCE("streams", CYAML_FLAG_POINTER | OPT, config_t, streams, &stream_entry, 0,
+                         CYAML_UNLIMITED),
     CYAML_FIELD_END,
 };
 
@@ -534,8 +529,7 @@ static int walk_value(walker_t *w, const cyaml_schema_value_t *s, const char *pa
     int rc = 0;
 
     if (ev->type == YAML_ALIAS_EVENT) {
-        walk_fail(w, ev->start_mark, "'%s': YAML aliases are not supported in the config",
-                  path);
+        walk_fail(w, ev->start_mark, "'%s': YAML aliases are not supported in the config", path);
         rc = -1;
         goto out;
     }
@@ -850,36 +844,43 @@ static void validate_kafka(vctx_t *v, const config_t *c)
             char rerr[128];
             int rc;
             if (c->kafka.topics_count > 1) {
-                verr(v, p, "'%s': a '^regex' subscription must be the only entry in "
-                           "'kafka.topics'", p);
+                verr(v, p,
+                     "'%s': a '^regex' subscription must be the only entry in "
+                     "'kafka.topics'",
+                     p);
                 return;
             }
             rc = regcomp(&re, t, REG_EXTENDED | REG_NOSUB);
             if (rc) {
                 regerror(rc, &re, rerr, sizeof(rerr));
-                verr(v, p, "'%s': invalid regular expression '%s': %s", p,
-                     q(vq, sizeof(vq), t), rerr);
+                verr(v, p, "'%s': invalid regular expression '%s': %s", p, q(vq, sizeof(vq), t),
+                     rerr);
                 return;
             }
             /* The router must never consume its own dead letters. */
             if (c->dlq.topic && regexec(&re, c->dlq.topic, 0, NULL, 0) == 0)
-                verr(v, "dlq.topic", "'dlq.topic' '%s' matches the subscription '%s'; the "
-                                     "router would consume its own dead letters",
+                verr(v, "dlq.topic",
+                     "'dlq.topic' '%s' matches the subscription '%s'; the "
+                     "router would consume its own dead letters",
                      c->dlq.topic, t);
             regfree(&re);
         } else {
             if (!topic_name_valid(t)) {
-                verr(v, p, "'%s': '%s' is not a valid topic name (letters, digits, '.', '_', "
-                           "'-'; or a '^regex')", p, q(vq, sizeof(vq), t));
+                verr(v, p,
+                     "'%s': '%s' is not a valid topic name (letters, digits, '.', '_', "
+                     "'-'; or a '^regex')",
+                     p, q(vq, sizeof(vq), t));
                 return;
             }
             if (c->dlq.topic && !strcmp(c->dlq.topic, t))
-                verr(v, "dlq.topic", "'dlq.topic' '%s' is also a consumed topic; the router "
-                                     "would consume its own dead letters", t);
+                verr(v, "dlq.topic",
+                     "'dlq.topic' '%s' is also a consumed topic; the router "
+                     "would consume its own dead letters",
+                     t);
         }
     }
-    check_properties(v, "kafka.properties", c->kafka.properties, c->kafka.properties_count,
-                     owned, owner);
+    check_properties(v, "kafka.properties", c->kafka.properties, c->kafka.properties_count, owned,
+                     owner);
     if (c->kafka.group_instance_id && c->kafka.group_instance_id_env)
         verr(v, "kafka.group_instance_id_env",
              "set either 'kafka.group_instance_id' or 'kafka.group_instance_id_env', not both");
@@ -922,7 +923,8 @@ static void validate_limits(vctx_t *v, const config_t *c)
         const char *path;
         size_t off;
     } nonzero[] = {
-        {"limits.max_inflight_per_partition", offsetof(config_t, limits.max_inflight_per_partition)},
+        {"limits.max_inflight_per_partition",
+         offsetof(config_t, limits.max_inflight_per_partition)},
         {"limits.max_inflight_total", offsetof(config_t, limits.max_inflight_total)},
         {"limits.drain_timeout_ms", offsetof(config_t, limits.drain_timeout_ms)},
         {"limits.commit_interval_ms", offsetof(config_t, limits.commit_interval_ms)},
@@ -980,12 +982,12 @@ static void validate_misc(vctx_t *v, const config_t *c)
     if (c->dlq.topic && !topic_name_valid(c->dlq.topic))
         verr(v, "dlq.topic", "'dlq.topic': '%s' is not a valid topic name",
              q(vq, sizeof(vq), c->dlq.topic));
-    check_properties(v, "dlq.properties", c->dlq.properties, c->dlq.properties_count, NULL,
-                     NULL);
+    check_properties(v, "dlq.properties", c->dlq.properties, c->dlq.properties_count, NULL, NULL);
     if (*c->http.listen && !listen_valid(c->http.listen))
         verr(v, "http.listen",
              "'http.listen' must be \"ipv4-address:port\" (e.g. 127.0.0.1:9180) or \"\" to "
-             "disable, got '%s'", q(vq, sizeof(vq), c->http.listen));
+             "disable, got '%s'",
+             q(vq, sizeof(vq), c->http.listen));
     if (log_level_parse(c->log.level, &lvl))
         verr(v, "log.level", "'log.level' must be debug, info, warn or error, got '%s'",
              q(vq, sizeof(vq), c->log.level));
@@ -1037,8 +1039,10 @@ static void validate_streams(vctx_t *v, const config_t *c)
         const config_stream_t *s = &c->streams[i];
         snprintf(p, sizeof(p), "streams[%u].name", i);
         if (!stream_name_valid(s->name)) {
-            verr(v, p, "'%s': '%s' is not a valid stream name (no spaces, '.', '*', '>', "
-                       "'/')", p, q(vq, sizeof(vq), s->name));
+            verr(v, p,
+                 "'%s': '%s' is not a valid stream name (no spaces, '.', '*', '>', "
+                 "'/')",
+                 p, q(vq, sizeof(vq), s->name));
             return;
         }
         for (unsigned j = 0; j < i; j++)
@@ -1063,8 +1067,7 @@ static void validate_streams(vctx_t *v, const config_t *c)
             verr(v, p, "'%s' must be 1..5, got %u", p, s->replicas);
         snprintf(p, sizeof(p), "streams[%u].storage", i);
         if (strcmp(s->storage, "file") && strcmp(s->storage, "memory"))
-            verr(v, p, "'%s' must be file or memory, got '%s'", p,
-                 q(vq, sizeof(vq), s->storage));
+            verr(v, p, "'%s' must be file or memory, got '%s'", p, q(vq, sizeof(vq), s->storage));
         snprintf(p, sizeof(p), "streams[%u].duplicate_window_s", i);
         if (s->duplicate_window_s == 0)
             verr(v, p, "'%s' must be > 0 (the router relies on JetStream de-duplication)", p);
@@ -1085,8 +1088,8 @@ static void validate_streams(vctx_t *v, const config_t *c)
 
 /* ---- load ------------------------------------------------------------------- */
 
-static int read_file(const char *path, unsigned char **out, size_t *len, size_t max,
-                     char *errstr, size_t errstr_size)
+static int read_file(const char *path, unsigned char **out, size_t *len, size_t max, char *errstr,
+                     size_t errstr_size)
 {
     struct stat st;
     unsigned char *buf = NULL;
@@ -1243,8 +1246,8 @@ static void y_kv(FILE *fp, int indent, const char *key, const char *val)
 /* Property keys whose values are secrets (case-insensitive substring). */
 static int property_is_secret(const char *prop)
 {
-    static const char *const secret[] = {"password", "secret", "sasl.oauthbearer", "ssl.key",
-                                         "token", "credential", NULL};
+    static const char *const secret[] = {
+        "password", "secret", "sasl.oauthbearer", "ssl.key", "token", "credential", NULL};
     const char *eq = strchr(prop, '=');
     size_t klen = eq ? (size_t)(eq - prop) : strlen(prop);
     for (size_t i = 0; secret[i]; i++) {
@@ -1385,8 +1388,7 @@ static void trim_newline(char *s, size_t *len)
         s[--*len] = '\0';
 }
 
-char *config_secret(const char *env_name, const char *file_path, char *errstr,
-                    size_t errstr_size)
+char *config_secret(const char *env_name, const char *file_path, char *errstr, size_t errstr_size)
 {
     unsigned char *buf = NULL;
     size_t len;

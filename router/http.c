@@ -115,9 +115,8 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, char *errstr
 }
 
 /* Queue a response; body is copied unless take_ownership (then freed by MHD). */
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
-                             const char *content_type, char *body, size_t len,
-                             int take_ownership)
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *content_type,
+                             char *body, size_t len, int take_ownership)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(
         len, body, take_ownership ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
@@ -137,16 +136,15 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
     return rc;
 }
 
-static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status,
-                                  const char *text)
+static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, const char *text)
 {
     /* MUST_COPY: text may live on the handler's stack. */
-    return reply(conn, status, "text/plain; charset=utf-8", (char *)(uintptr_t)text,
-                 strlen(text), 0);
+    return reply(conn, status, "text/plain; charset=utf-8", (char *)(uintptr_t)text, strlen(text),
+                 0);
 }
 
-static enum MHD_Result serve_probe(struct MHD_Connection *conn, http_probe_fn probe,
-                                   void *opaque, const char *ok_body)
+static enum MHD_Result serve_probe(struct MHD_Connection *conn, http_probe_fn probe, void *opaque,
+                                   const char *ok_body)
 {
     char why[HTTP_WHY_MAX];
     size_t n;
@@ -184,8 +182,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         size_t len = 0;
         if (metrics_render(&text, &len) != 0)
             return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-        return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len,
-                     1);
+        return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, len, 1);
     }
     if (!strcmp(url, "/healthz"))
         return serve_probe(conn, h->live, h->opaque, "ok\n");
@@ -222,11 +219,8 @@ int http_start(const char *listen, http_probe_fn live, http_probe_fn ready, void
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, ntohs(sa.sin_port),
         NULL, NULL, handle, h,
         /* the logger must come first or MHD prints early messages itself */
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_CONNECTION_LIMIT, 32u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-        MHD_OPTION_END);
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_CONNECTION_LIMIT, 32u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
     if (!h->daemon) {
         set_err(errstr, errstr_size, "http: cannot listen on %s: %s", listen,
                 h->start_err[0] ? h->start_err : "libmicrohttpd failed to start");

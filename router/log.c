@@ -29,11 +29,11 @@
  * Lines up to PIPE_BUF bytes are written atomically to pipes; longer lines
  * are cut at a pair boundary and marked truncated=true.
  */
-#define LOG_LINE_MAX PIPE_BUF
-#define LOG_KV_MAX 3072
-#define LOG_MSG_MAX 256 /* msg is a short constant; bounded so the header always fits */
-#define LOG_ID_MAX 64
-#define LOG_TAIL_MAX 24 /* room for ,"truncated":true plus } and newline */
+#define LOG_LINE_MAX  PIPE_BUF
+#define LOG_KV_MAX    3072
+#define LOG_MSG_MAX   256 /* msg is a short constant; bounded so the header always fits */
+#define LOG_ID_MAX    64
+#define LOG_TAIL_MAX  24 /* room for ,"truncated":true plus } and newline */
 #define LOG_MAX_PAIRS 64
 
 volatile log_level_t log_threshold = LOG_LVL_INFO;
@@ -133,8 +133,8 @@ static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
  */
 static int codepoint_is_dangerous(uint32_t c)
 {
-    return (c >= 0x80 && c <= 0x9F) || c == 0x2028 || c == 0x2029 ||
-           (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF;
+    return (c >= 0x80 && c <= 0x9F) || c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E) ||
+           (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF;
 }
 
 /* ---- log_quote ---------------------------------------------------------- */
@@ -333,8 +333,12 @@ static void sb_put_json_chars(sbuf_t *b, const char *s, size_t n)
             sb_putn(b, esc, 5);
             i++;
         } else if (codepoint_is_dangerous(cp)) {
-            char esc[6] = {'\\', 'u', hex[(cp >> 12) & 0xF], hex[(cp >> 8) & 0xF],
-                           hex[(cp >> 4) & 0xF], hex[cp & 0xF]};
+            char esc[6] = {'\\',
+                           'u',
+                           hex[(cp >> 12) & 0xF],
+                           hex[(cp >> 8) & 0xF],
+                           hex[(cp >> 4) & 0xF],
+                           hex[cp & 0xF]};
             sb_putn(b, esc, 6);
             i += l;
         } else {
@@ -546,9 +550,8 @@ static void format_ts(char *out, size_t size)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             ts.tv_nsec / 1000000L);
+    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
 }
 
 /* An ID is written bare when it is a plain token, else quoted. */
@@ -622,7 +625,8 @@ void log_write(log_level_t level, const char *id, const char *msg, const char *k
         sb_puts(&b, " level=");
         sb_puts(&b, lvl);
         sb_puts(&b, " id=");
-        sb_puts(&b, token_is_bare(id) ? id : log_quote(qid, sizeof(qid), id, strnlen(id, LOG_ID_MAX)));
+        sb_puts(&b,
+                token_is_bare(id) ? id : log_quote(qid, sizeof(qid), id, strnlen(id, LOG_ID_MAX)));
         sb_puts(&b, " msg=");
         sb_puts(&b, log_quote(qmsg, sizeof(qmsg), msg, strnlen(msg, LOG_MSG_MAX)));
     }
@@ -644,8 +648,7 @@ void log_write(log_level_t level, const char *id, const char *msg, const char *k
     /* cap kept LOG_TAIL_MAX bytes free for the marker and the terminator. */
     pos = b.len;
     if (kv_cut) {
-        const char *marker =
-            log_format == LOG_FMT_JSON ? ",\"truncated\":true" : " truncated=true";
+        const char *marker = log_format == LOG_FMT_JSON ? ",\"truncated\":true" : " truncated=true";
         memcpy(line + pos, marker, strlen(marker));
         pos += strlen(marker);
     }

@@ -65,8 +65,8 @@ struct metrics_series {
     double *own_bounds; /* a detached histogram's private copy */
     size_t bound_count;
     _Atomic uint64_t sum_bits;
-    struct metrics_series *hnext;     /* hash chain */
-    struct metrics_series *all_next;  /* every series, for shutdown */
+    struct metrics_series *hnext;    /* hash chain */
+    struct metrics_series *all_next; /* every series, for shutdown */
 };
 
 static struct {
@@ -79,7 +79,7 @@ static struct {
 } reg = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 const double metrics_latency_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                          0.1,    0.25,  0.5,    1,     2.5,   5,     10};
+                                          0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 const size_t metrics_latency_bucket_count =
     sizeof(metrics_latency_buckets) / sizeof(metrics_latency_buckets[0]);
 
@@ -259,10 +259,8 @@ static metrics_series_t *get_series(const char *name, const char *help, const ch
         goto out;
     }
     f = family_find(name);
-    if (f && (f->type != type ||
-              (type == MT_HISTOGRAM && !bounds_equal(f, bounds, bound_count)))) {
-        LOG_ERROR("MET-0001", "metric rejected", "reason=conflicting_registration name=%s",
-                  name);
+    if (f && (f->type != type || (type == MT_HISTOGRAM && !bounds_equal(f, bounds, bound_count)))) {
+        LOG_ERROR("MET-0001", "metric rejected", "reason=conflicting_registration name=%s", name);
         s = series_new(NULL, type, labels, bounds, bound_count);
         goto out;
     }
@@ -483,8 +481,7 @@ static int cmp_family(const void *a, const void *b)
 
 static int cmp_series(const void *a, const void *b)
 {
-    return strcmp((*(metrics_series_t *const *)a)->labels,
-                  (*(metrics_series_t *const *)b)->labels);
+    return strcmp((*(metrics_series_t *const *)a)->labels, (*(metrics_series_t *const *)b)->labels);
 }
 
 static void render_series(obuf_t *b, const family_t *f, const metrics_series_t *s)

@@ -51,63 +51,62 @@ static config_t *load(const char *text, char *err, size_t size)
 }
 
 #define MIN_KAFKA "kafka:\n  brokers: b1:9092\n  topics:\n    - orders-events\n"
-#define MIN_NATS "nats:\n  servers:\n    - nats://127.0.0.1:4222\n"
+#define MIN_NATS  "nats:\n  servers:\n    - nats://127.0.0.1:4222\n"
 #define MIN_RULES "rules: rules.yaml\n"
-#define MINIMAL MIN_KAFKA MIN_NATS MIN_RULES
+#define MINIMAL   MIN_KAFKA MIN_NATS MIN_RULES
 
-static const char full_yaml[] =
-    "kafka:\n"
-    "  brokers: k1:9092,k2:9092\n"
-    "  group_id: grp\n"
-    "  topics: [a-events, b-events]\n"
-    "  properties:\n"
-    "    - fetch.wait.max.ms=10\n"
-    "    - sasl.password=hunter2\n"
-    "  group_instance_id_env: POD_NAME\n"
-    "nats:\n"
-    "  servers: [\"nats://n1:4222\", \"tls://n2:4222\"]\n"
-    "  domain: hub\n"
-    "  api_prefix: $JS.hub.API\n"
-    "  ack_timeout_ms: 250\n"
-    "  max_reconnects: 0\n"
-    "  reconnect_wait_ms: 20\n"
-    "  reconnect_buffer_bytes: 0x100000\n"
-    "  name: er-1\n"
-    "  user: router\n"
-    "  password_env: NATS_PW\n"
-    "  creds_file: /etc/er/creds\n"
-    "  tls_ca_file: /etc/er/ca.pem\n"
-    "  tls_cert_file: /etc/er/cert.pem\n"
-    "  tls_key_file: /etc/er/key.pem\n"
-    "rules: /etc/er/rules.yaml\n"
-    "limits:\n"
-    "  max_inflight_per_partition: 5\n"
-    "  max_inflight_total: 50\n"
-    "  drain_timeout_ms: 1\n"
-    "  commit_interval_ms: 2\n"
-    "  revoke_timeout_ms: 3\n"
-    "retry:\n"
-    "  max_attempts: 4\n"
-    "  backoff_initial_ms: 5\n"
-    "  backoff_max_ms: 6\n"
-    "dlq:\n"
-    "  topic: er.dlq\n"
-    "  properties: [linger.ms=5]\n"
-    "http:\n"
-    "  listen: \"\"\n"
-    "  stuck_after_ms: 7\n"
-    "log:\n"
-    "  level: debug\n"
-    "  format: json\n"
-    "streams:\n"
-    "  - name: COMMANDS\n"
-    "    subjects: [\"commands.>\", \"cmd.*.x\"]\n"
-    "    replicas: 1\n"
-    "    storage: memory\n"
-    "    duplicate_window_s: 30\n"
-    "    max_age_s: 3600\n"
-    "    max_bytes: 1000000\n"
-    "    max_msgs: 5000\n";
+static const char full_yaml[] = "kafka:\n"
+                                "  brokers: k1:9092,k2:9092\n"
+                                "  group_id: grp\n"
+                                "  topics: [a-events, b-events]\n"
+                                "  properties:\n"
+                                "    - fetch.wait.max.ms=10\n"
+                                "    - sasl.password=hunter2\n"
+                                "  group_instance_id_env: POD_NAME\n"
+                                "nats:\n"
+                                "  servers: [\"nats://n1:4222\", \"tls://n2:4222\"]\n"
+                                "  domain: hub\n"
+                                "  api_prefix: $JS.hub.API\n"
+                                "  ack_timeout_ms: 250\n"
+                                "  max_reconnects: 0\n"
+                                "  reconnect_wait_ms: 20\n"
+                                "  reconnect_buffer_bytes: 0x100000\n"
+                                "  name: er-1\n"
+                                "  user: router\n"
+                                "  password_env: NATS_PW\n"
+                                "  creds_file: /etc/er/creds\n"
+                                "  tls_ca_file: /etc/er/ca.pem\n"
+                                "  tls_cert_file: /etc/er/cert.pem\n"
+                                "  tls_key_file: /etc/er/key.pem\n"
+                                "rules: /etc/er/rules.yaml\n"
+                                "limits:\n"
+                                "  max_inflight_per_partition: 5\n"
+                                "  max_inflight_total: 50\n"
+                                "  drain_timeout_ms: 1\n"
+                                "  commit_interval_ms: 2\n"
+                                "  revoke_timeout_ms: 3\n"
+                                "retry:\n"
+                                "  max_attempts: 4\n"
+                                "  backoff_initial_ms: 5\n"
+                                "  backoff_max_ms: 6\n"
+                                "dlq:\n"
+                                "  topic: er.dlq\n"
+                                "  properties: [linger.ms=5]\n"
+                                "http:\n"
+                                "  listen: \"\"\n"
+                                "  stuck_after_ms: 7\n"
+                                "log:\n"
+                                "  level: debug\n"
+                                "  format: json\n"
+                                "streams:\n"
+                                "  - name: COMMANDS\n"
+                                "    subjects: [\"commands.>\", \"cmd.*.x\"]\n"
+                                "    replicas: 1\n"
+                                "    storage: memory\n"
+                                "    duplicate_window_s: 30\n"
+                                "    max_age_s: 3600\n"
+                                "    max_bytes: 1000000\n"
+                                "    max_msgs: 5000\n";
 
 START_TEST(complete_file_loads_every_field)
 {
@@ -267,11 +266,10 @@ static const struct {
      "kafka:\n  brokers: b\n  topics: [t]\nnats:\n  servers: [nats://n:4222]\nrules: r\n"
      "limits:\n  max_inflight_totl: 5\n",
      "8:3: unknown key 'max_inflight_totl' in 'limits' (did you mean 'max_inflight_total'?)"},
-    {"unknown key in kafka",
-     "kafka:\n  brokerz: b\n  topics: [t]\n",
+    {"unknown key in kafka", "kafka:\n  brokerz: b\n  topics: [t]\n",
      "2:3: unknown key 'brokerz' in 'kafka' (did you mean 'brokers'?)"},
-    {"unknown top-level key, transposed",
-     "kafak:\n  brokers: b\n", "1:1: unknown key 'kafak' (did you mean 'kafka'?)"},
+    {"unknown top-level key, transposed", "kafak:\n  brokers: b\n",
+     "1:1: unknown key 'kafak' (did you mean 'kafka'?)"},
     {"unknown key, nothing close", MINIMAL "colour: blue\n", "9:1: unknown key 'colour'"},
     {"unknown key in a stream",
      MINIMAL "streams:\n  - name: S\n    subjects: [a.b]\n    replica: 3\n",
@@ -290,8 +288,7 @@ static const struct {
     {"mapping given a list", "kafka: [a, b]\n", "1:8: 'kafka' must be a mapping, not a list"},
     {"string given a mapping", "kafka:\n  brokers: {a: 1}\n",
      "2:12: 'kafka.brokers' must be a string, not a mapping"},
-    {"missing required top-level key", MIN_KAFKA MIN_NATS,
-     "1:1: missing required key 'rules'"},
+    {"missing required top-level key", MIN_KAFKA MIN_NATS, "1:1: missing required key 'rules'"},
     {"missing required nested key", "kafka:\n  topics: [t]\n" MIN_NATS MIN_RULES,
      "2:3: missing required key 'brokers' in 'kafka'"},
     {"duplicate key", MINIMAL "rules: again.yaml\n", "9:1: duplicate key 'rules'"},
@@ -303,8 +300,8 @@ static const struct {
      "10:10: 'log.level': YAML aliases are not supported in the config"},
     {"topics empty", "kafka:\n  brokers: b\n  topics: []\n" MIN_NATS MIN_RULES,
      "3:11: 'kafka.topics' must list at least one topic, or a single '^regex'"},
-    {"regex not alone", "kafka:\n  brokers: b\n  topics:\n    - a-events\n    - ^b.*$\n"
-     MIN_NATS MIN_RULES,
+    {"regex not alone",
+     "kafka:\n  brokers: b\n  topics:\n    - a-events\n    - ^b.*$\n" MIN_NATS MIN_RULES,
      "5:7: 'kafka.topics[1]': a '^regex' subscription must be the only entry in 'kafka.topics'"},
     {"bad regex", "kafka:\n  brokers: b\n  topics: [\"^a(\"]\n" MIN_NATS MIN_RULES,
      "3:12: 'kafka.topics[0]': invalid regular expression '^a(': Unmatched ( or \\("},
@@ -357,8 +354,8 @@ static const struct {
      "kafka:\n  brokers: b\n  topics: [\"^.*$\"]\n" MIN_NATS MIN_RULES "dlq:\n  topic: x.dlq\n",
      "9:10: 'dlq.topic' 'x.dlq' matches the subscription '^.*$'; the router would consume "
      "its own dead letters"},
-    {"password without user", MIN_KAFKA "nats:\n  servers: [nats://n:1]\n  password_env: PW\n"
-     MIN_RULES,
+    {"password without user",
+     MIN_KAFKA "nats:\n  servers: [nats://n:1]\n  password_env: PW\n" MIN_RULES,
      "5:1: 'nats.user' is required with a password"},
 };
 
@@ -368,8 +365,7 @@ START_TEST(invalid_config_reports_message_at_line_and_column)
     config_t *c = load(error_cases[_i].yaml, err, sizeof(err));
     ck_assert_msg(c == NULL, "%s: loaded", error_cases[_i].name);
     snprintf(want, sizeof(want), "%s:%s", cfgpath, error_cases[_i].want);
-    ck_assert_msg(!strcmp(err, want), "%s:\n got: %s\nwant: %s", error_cases[_i].name, err,
-                  want);
+    ck_assert_msg(!strcmp(err, want), "%s:\n got: %s\nwant: %s", error_cases[_i].name, err, want);
 }
 END_TEST
 
@@ -398,21 +394,20 @@ static char *dump_to_string(const config_t *c)
 START_TEST(dump_redacts_secrets_but_shows_where_they_live)
 {
     char err[512] = "";
-    config_t *c = load(
-        "kafka:\n  brokers: b\n  topics: [t]\n  properties:\n"
-        "    - sasl.password=hunter2\n    - ssl.key.password=k3y\n"
-        "    - sasl.oauthbearer.client.secret=s3cr3t\n    - SSL.KEY.PEM=pem-body\n"
-        "    - sasl.username=alice\n"
-        "nats:\n  servers: [\"nats://bob:pa55@n1:4222\", \"nats://t0ken@n2:4222\"]\n"
-        "  user: bob\n  password_env: NATS_PW\n"
-        "rules: /r.yaml\n"
-        "dlq:\n  topic: d\n  properties: [sasl.password=dlqpw]\n",
-        err, sizeof(err));
+    config_t *c = load("kafka:\n  brokers: b\n  topics: [t]\n  properties:\n"
+                       "    - sasl.password=hunter2\n    - ssl.key.password=k3y\n"
+                       "    - sasl.oauthbearer.client.secret=s3cr3t\n    - SSL.KEY.PEM=pem-body\n"
+                       "    - sasl.username=alice\n"
+                       "nats:\n  servers: [\"nats://bob:pa55@n1:4222\", \"nats://t0ken@n2:4222\"]\n"
+                       "  user: bob\n  password_env: NATS_PW\n"
+                       "rules: /r.yaml\n"
+                       "dlq:\n  topic: d\n  properties: [sasl.password=dlqpw]\n",
+                       err, sizeof(err));
     ck_assert_msg(c != NULL, "%s", err);
     setenv("NATS_PW", "envpw", 1);
     char *out = dump_to_string(c);
-    static const char *const leaked[] = {"hunter2", "k3y", "s3cr3t", "pem-body", "pa55",
-                                         "t0ken",   "dlqpw", "envpw"};
+    static const char *const leaked[] = {"hunter2", "k3y",   "s3cr3t", "pem-body",
+                                         "pa55",    "t0ken", "dlqpw",  "envpw"};
     for (size_t i = 0; i < sizeof(leaked) / sizeof(leaked[0]); i++)
         ck_assert_msg(strstr(out, leaked[i]) == NULL, "leaked %s in:\n%s", leaked[i], out);
     ck_assert_ptr_nonnull(strstr(out, "    - \"sasl.password=[redacted]\"\n"));

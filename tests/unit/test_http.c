@@ -92,9 +92,9 @@ static void setup(void)
     char err[256] = "";
     atomic_store(&probes.live, 1);
     atomic_store(&probes.ready, 1);
-    ck_assert_msg(http_start("127.0.0.1:0", live_probe, ready_probe, &probes, &srv, err,
-                             sizeof(err)) == 0,
-                  "%s", err);
+    ck_assert_msg(
+        http_start("127.0.0.1:0", live_probe, ready_probe, &probes, &srv, err, sizeof(err)) == 0,
+        "%s", err);
 }
 
 static void teardown(void)
@@ -204,8 +204,7 @@ START_TEST(bad_listen_address_is_rejected_with_reason)
 {
     char err[256] = "";
     http_t *h = (http_t *)1;
-    ck_assert_int_eq(http_start(bad_listen[_i].listen, NULL, NULL, NULL, &h, err, sizeof(err)),
-                     -1);
+    ck_assert_int_eq(http_start(bad_listen[_i].listen, NULL, NULL, NULL, &h, err, sizeof(err)), -1);
     ck_assert_ptr_null(h);
     ck_assert_str_eq(err, bad_listen[_i].want);
 }

@@ -167,15 +167,16 @@ START_TEST(json_keeps_invalid_bytes_visible_and_escapes_controls)
     char q[128];
     size_t n;
     jsmntok_t t[32];
-    static const char hostile[] = "a\x01" "b\xff" "c\"d\\e\nf\x1b[31m";
+    static const char hostile[] = "a\x01"
+                                  "b\xff"
+                                  "c\"d\\e\nf\x1b[31m";
     log_setup(LOG_LVL_INFO, LOG_FMT_JSON);
     cap_begin();
     LOG_INFO("T-0001", "hostile", "v=%s", log_quote(q, sizeof(q), hostile, sizeof(hostile) - 1));
     char *out = cap_end(&n);
     int nt = json_tokens(out, n - 1, t, 32);
     ck_assert_msg(nt == 11, "invalid JSON (%d): %s", nt, out);
-    ck_assert_ptr_nonnull(
-        strstr(out, ",\"v\":\"a\\\\x01b\\\\xffc\\\"d\\\\e\\nf\\\\x1b[31m\"}\n"));
+    ck_assert_ptr_nonnull(strstr(out, ",\"v\":\"a\\\\x01b\\\\xffc\\\"d\\\\e\\nf\\\\x1b[31m\"}\n"));
 }
 END_TEST
 
@@ -311,8 +312,7 @@ START_TEST(log_quote_truncates_whole_units_and_marks_it)
             ck_assert_str_eq(buf, full);
             continue;
         }
-        ck_assert_msg(len >= 5 && !memcmp(buf + len - 4, "...\"", 4), "size %zu: %s", size,
-                      buf);
+        ck_assert_msg(len >= 5 && !memcmp(buf + len - 4, "...\"", 4), "size %zu: %s", size, buf);
         /* What precedes the marker is a prefix of the full rendering that
          * ends on a unit boundary: never half an escape or UTF-8 sequence. */
         size_t body = len - 4;
@@ -363,7 +363,7 @@ END_TEST
 /* ---- threads ------------------------------------------------------------- */
 
 #define THREADS 4
-#define LINES 500
+#define LINES   500
 
 static void *writer(void *arg)
 {

@@ -33,13 +33,13 @@ static char *render(void)
 START_TEST(render_small_registry_exactly)
 {
     static const double b[] = {0.1, 0.5, 1};
-    metrics_series_t *c1 = metrics_counter("er_events_total", "Events consumed.",
-                                           "topic=\"b-events\"");
-    metrics_series_t *c2 = metrics_counter("er_events_total", "Events consumed.",
-                                           "topic=\"a-events\"");
+    metrics_series_t *c1 =
+        metrics_counter("er_events_total", "Events consumed.", "topic=\"b-events\"");
+    metrics_series_t *c2 =
+        metrics_counter("er_events_total", "Events consumed.", "topic=\"a-events\"");
     metrics_series_t *g = metrics_gauge("er_inflight", "Messages in flight.\nSecond \\ line", "");
-    metrics_series_t *h = metrics_histogram("er_publish_seconds", "Publish latency.",
-                                            "stream=\"COMMANDS\"", b, 3);
+    metrics_series_t *h =
+        metrics_histogram("er_publish_seconds", "Publish latency.", "stream=\"COMMANDS\"", b, 3);
     metrics_add(c1, 5);
     metrics_add(c2, 2);
     metrics_add(c2, 1);
@@ -146,17 +146,17 @@ END_TEST
 START_TEST(conflicting_or_invalid_registration_is_detached)
 {
     metrics_series_t *c = metrics_counter("dup", "h", "");
-    metrics_series_t *g = metrics_gauge("dup", "h", "");   /* type clash */
+    metrics_series_t *g = metrics_gauge("dup", "h", ""); /* type clash */
     metrics_series_t *bad = metrics_counter("9bad name", "h", "");
     static const double b1[] = {1, 2}, b2[] = {1, 3}, unsorted[] = {2, 1};
     metrics_series_t *h1 = metrics_histogram("hist", "h", "a=\"1\"", b1, 2);
     metrics_series_t *h2 = metrics_histogram("hist", "h", "a=\"2\"", b2, 2); /* bounds clash */
     metrics_series_t *h3 = metrics_histogram("hist2", "h", "", unsorted, 2);
     ck_assert_ptr_ne(c, g);
-    metrics_set(g, 5);       /* usable */
-    metrics_add(bad, 1);     /* usable */
-    metrics_observe(h2, 1);  /* usable */
-    metrics_observe(h3, 1);  /* usable */
+    metrics_set(g, 5);      /* usable */
+    metrics_add(bad, 1);    /* usable */
+    metrics_observe(h2, 1); /* usable */
+    metrics_observe(h3, 1); /* usable */
     ck_assert_double_eq(metrics_value(g), 5);
     ck_assert_double_eq(metrics_value(h2), 1);
     metrics_add(c, 1);
@@ -191,9 +191,11 @@ static const struct {
     {"plain", 5, 64, "plain"},
     {"a\\b\"c\nd", 7, 64, "a\\\\b\\\"c\\nd"},
     {"M\xc3\xbcller", 7, 64, "M\xc3\xbcller"},
-    {"x\xff" "y", 3, 64, "x\xef\xbf\xbdy"},
-    {"\"\"\"", 3, 6, "\\\"\\\""}, /* truncation keeps escapes whole */
-    {"\xc3\xbc\xc3\xbc", 4, 4, "\xc3\xbc"},  /* and UTF-8 sequences whole */
+    {"x\xff"
+     "y",
+     3, 64, "x\xef\xbf\xbdy"},
+    {"\"\"\"", 3, 6, "\\\"\\\""},           /* truncation keeps escapes whole */
+    {"\xc3\xbc\xc3\xbc", 4, 4, "\xc3\xbc"}, /* and UTF-8 sequences whole */
     {"abc", 3, 1, ""},
 };
 
