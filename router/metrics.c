@@ -431,6 +431,9 @@ static void fmt_double(char *out, size_t size, double v)
         snprintf(out, size, "NaN");
     } else if (isinf(v)) {
         snprintf(out, size, v > 0 ? "+Inf" : "-Inf");
+    } else if (v == (double)(int64_t)v && fabs(v) < 9007199254740992.0) {
+        /* Whole numbers (offsets, counts) as plain integers: "360", not "3.6e+02". */
+        snprintf(out, size, "%" PRId64, (int64_t)v);
     } else {
         for (int prec = 1; prec <= 17; prec++) {
             snprintf(out, size, "%.*g", prec, v);
