@@ -3,8 +3,5 @@
 #include <stdio.h>
 #include "cli.h"
 #define STUB(fn) int fn(int argc, char **argv) { (void)argc; fprintf(stderr, "%s: not built yet\n", argv[0]); return 2; }
-STUB(cli_check)
-STUB(cli_explain)
-STUB(cli_test)
 STUB(cli_run)
 STUB(cli_streams)
