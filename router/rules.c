@@ -586,6 +586,18 @@ static const char *schema_kind(const cyaml_schema_value_t *sv)
     }
 }
 
+static const char *last_seg(const char *path)
+{
+    const char *d = strrchr(path, '.');
+    return d ? d + 1 : path;
+}
+
+/* How to name the node at path in a message. */
+static const char *node_name(const char *path)
+{
+    return *path ? last_seg(path) : "the rule file";
+}
+
 static int is_bool_word(const char *s)
 {
     static const char *const words[] = {"true", "false", "yes", "no", "on", "off",
@@ -638,18 +650,6 @@ static void check_scalar(ypass_t *y, const cyaml_schema_value_t *sv, const char 
     default:
         break;
     }
-}
-
-static const char *last_seg(const char *path)
-{
-    const char *d = strrchr(path, '.');
-    return d ? d + 1 : path;
-}
-
-/* How to name the node at path in a message. */
-static const char *node_name(const char *path)
-{
-    return *path ? last_seg(path) : "the rule file";
 }
 
 static int ywalk(ypass_t *y, const cyaml_schema_value_t *sv, const char *path, yaml_event_t *ev,
