@@ -87,4 +87,98 @@ const char *rules_route_name(const rules_t *rules, size_t i);
  */
 const char *rules_route_subject_prefix(const rules_t *rules, size_t i);
 
+/* ---- Additions for the CLI (explain/test), probe.c and the tests. ---- */
+
+#include <stdint.h>
+
+/** Envelope fields whose sources the rule file declares (`envelope:`). */
+typedef enum rules_field {
+    RULES_F_EVENT_TYPE,
+    RULES_F_EVENT_ID,
+    RULES_F_AGGREGATE_TYPE,
+    RULES_F_AGGREGATE_ID,
+    RULES_F_CORRELATION_ID,
+    RULES_F_CAUSATION_ID,
+    RULES_F_CE_SOURCE,
+    RULES_F_CE_ID,
+    RULES_F__COUNT
+} rules_field_t;
+
+/** Where one envelope field may come from. */
+typedef enum rules_source_kind {
+    RULES_SRC_HEADER, /**< A Kafka header, by name. */
+    RULES_SRC_JSON,   /**< A JSON path in the record value. */
+} rules_source_kind_t;
+
+/**
+ * \brief The YAML key of an envelope field ("event_type", "aggregate_id", ...).
+ * \param[in] f Field.
+ * \return Static string; "?" when out of range.
+ */
+const char *rules_field_name(rules_field_t f);
+
+/**
+ * \brief Source \p i (0-based, in the order they are tried) of field \p f.
+ * \param[in]  rules Rule set.
+ * \param[in]  f     Field.
+ * \param[in]  i     Index.
+ * \param[out] kind  Header or JSON.
+ * \param[out] name  Header name or JSON path; valid while \p rules is.
+ * \return 0, or -1 when \p i is out of range.
+ */
+int rules_field_source(const rules_t *rules, rules_field_t f, size_t i, rules_source_kind_t *kind,
+                       const char **name);
+
+/** A name/value pair from the rule file's tests. */
+typedef struct rules_kv {
+    const char *name;
+    const char *value;
+} rules_kv_t;
+
+/**
+ * One `tests:` entry. Input strings are NULL when not given. Expected
+ * strings are NULL (and expect_critical is -1) when not checked. All
+ * pointers are valid while the rule set is.
+ */
+typedef struct rules_test {
+    const char *name;
+    int line;                             /**< Line of the entry in the file. */
+    const char *fields[RULES_F__COUNT];   /**< type, event_id, aggregate_type, ... */
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    const char *key;   /**< NULL: null key. */
+    const char *value; /**< Record value; NULL: built from the fields (JSON). */
+    int tombstone;     /**< 1: the record has no value at all. */
+    const rules_kv_t *headers;
+    size_t header_count;
+    const char *expect_action;
+    const char *expect_reason;
+    const char *expect_route;
+    const char *expect_subject;
+    const char *expect_dedup_id;
+    int expect_critical;
+    const rules_kv_t *expect_headers;
+    size_t expect_header_count;
+} rules_test_t;
+
+/** \brief Number of `tests:` entries. \param[in] rules Rule set. \return Count. */
+size_t rules_test_count(const rules_t *rules);
+
+/**
+ * \brief Test entry \p i.
+ * \param[in] rules Rule set.
+ * \param[in] i     0-based index.
+ * \return The entry, or NULL when out of range.
+ */
+const rules_test_t *rules_test_get(const rules_t *rules, size_t i);
+
+/**
+ * \brief Line in the rule file where route \p i starts (for `explain`).
+ * \param[in] rules Rule set.
+ * \param[in] i     0-based index.
+ * \return 1-based line, 0 when out of range.
+ */
+int rules_route_line(const rules_t *rules, size_t i);
+
 #endif /* ER_RULES_H */

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * envelope: header lookup, bounded JSON tokenising (jsmn, strict mode, into
+ * a thread-local token array: no allocation), JSON path lookup, JSON string
+ * unescaping and UTF-8 validation. See include/envelope.h for the contract.
+ *
+ * Not for: policy. Which field comes from where, and what happens when it is
+ * missing, is decided by route.c from the rule file.
+ */
+#define JSMN_STATIC
+#define JSMN_STRICT
+#include <jsmn.h>
+
+#include "envelope.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local jsmntok_t tls_tok[ENVELOPE_TOKENS_HARD_MAX];
+static _Thread_local unsigned long tls_parse_count;
+
+static const char *const envelope_errstr[ENVELOPE_E__COUNT] = {
+    [ENVELOPE_OK] = "ok",
+    [ENVELOPE_E_NO_VALUE] = "record has no value (tombstone)",
+    [ENVELOPE_E_TOO_BIG] = "value larger than limits.max_json_bytes",
+    [ENVELOPE_E_SYNTAX] = "value is not valid JSON",
+    [ENVELOPE_E_TRUNCATED] = "JSON value is truncated",
+    [ENVELOPE_E_TOKENS] = "JSON value has more tokens (or nesting) than limits.max_json_tokens",
+    [ENVELOPE_E_NOT_OBJECT] = "JSON value is not a single object",
+};
+
+const char *envelope_strerror(envelope_status_t st)
+{
+    return ((unsigned)st < ENVELOPE_E__COUNT) ? envelope_errstr[st] : "unknown envelope error";
+}
+
+unsigned long envelope_json_parse_count(void)
+{
+    return tls_parse_count;
+}
+
+int envelope_path_compile(const char *text, size_t len, envelope_path_t *out, char *err,
+                          size_t errsize)
+{
+    size_t p = 0;
+
+    out->nseg = 0;
+    if (!text || !len) {
+        snprintf(err, errsize, "empty JSON path");
+        return -1;
+    }
+    for (;;) {
+        const char *e = memchr(text + p, '.', len - p);
+        size_t n = e ? (size_t)(e - (text + p)) : len - p;
+        if (!n || n > UINT16_MAX) {
+            snprintf(err, errsize, "empty segment in JSON path '%.*s'", (int)len, text);
+            return -1;
+        }
+        if (out->nseg == ENVELOPE_PATH_MAX_SEGS) {
+            snprintf(err, errsize, "JSON path '%.*s' has more than %d segments", (int)len, text,
+                     ENVELOPE_PATH_MAX_SEGS);
+            return -1;
+        }
+        out->seg[out->nseg].s = text + p;
+        out->seg[out->nseg].len = (uint16_t)n;
+        out->nseg++;
+        if (!e)
+            return 0;
+        p += n + 1;
+        if (p == len) {
+            snprintf(err, errsize, "JSON path '%.*s' ends with '.'", (int)len, text);
+            return -1;
+        }
+    }
+}
+
+envelope_status_t envelope_json_parse(envelope_json_t *j, const void *value, size_t len,
+                                      const envelope_limits_t *lim)
+{
+    jsmn_parser p;
+    unsigned max = lim->max_tokens;
+    int n;
+
+    tls_parse_count++;
+    j->buf = value;
+    j->len = len;
+    j->ntok = 0;
+    if (!value)
+        return j->status = ENVELOPE_E_NO_VALUE;
+    if (len > lim->max_bytes)
+        return j->status = ENVELOPE_E_TOO_BIG;
+    if (max == 0 || max > ENVELOPE_TOKENS_HARD_MAX)
+        max = ENVELOPE_TOKENS_HARD_MAX;
+    jsmn_init(&p);
+    n = jsmn_parse(&p, value, len, tls_tok, max);
+    if (n == JSMN_ERROR_NOMEM)
+        return j->status = ENVELOPE_E_TOKENS;
+    if (n == JSMN_ERROR_PART)
+        return j->status = ENVELOPE_E_TRUNCATED;
+    if (n < 0)
+        return j->status = ENVELOPE_E_SYNTAX;
+    if (n == 0)
+        return j->status = ENVELOPE_E_SYNTAX; /* empty or whitespace only */
+    if (tls_tok[0].type != JSMN_OBJECT)
+        return j->status = ENVELOPE_E_NOT_OBJECT;
+    /* jsmn accepts several top-level values; an envelope is exactly one. */
+    if (tls_tok[n - 1].start >= tls_tok[0].end)
+        return j->status = ENVELOPE_E_NOT_OBJECT;
+    j->ntok = n;
+    return j->status = ENVELOPE_OK;
+}
+
+/* Index of the token after the subtree rooted at i. */
+static int skip(int i, int ntok)
+{
+    int end = tls_tok[i].end, k = i + 1;
+
+    while (k < ntok && tls_tok[k].start < end)
+        k++;
+    return k;
+}
+
+int envelope_json_get(const envelope_json_t *j, const envelope_path_t *path, envelope_str_t *out)
+{
+    int cur = 0;
+
+    if (j->status != ENVELOPE_OK || j->ntok <= 0)
+        return 0;
+    for (unsigned s = 0; s < path->nseg; s++) {
+        int k, found = -1, nkeys;
+
+        if (tls_tok[cur].type != JSMN_OBJECT)
+            return 0;
+        nkeys = tls_tok[cur].size;
+        k = cur + 1;
+        for (int i = 0; i < nkeys && k < j->ntok; i++) {
+            const jsmntok_t *key = &tls_tok[k];
+            size_t klen = (size_t)(key->end - key->start);
+            if (k + 1 >= j->ntok)
+                return 0;
+            if (key->type == JSMN_STRING && klen == path->seg[s].len &&
+                !memcmp(j->buf + key->start, path->seg[s].s, klen))
+                found = k + 1; /* keep scanning: the last duplicate key wins */
+            k = skip(k + 1, j->ntok);
+        }
+        if (found < 0)
+            return 0;
+        cur = found;
+    }
+    if (tls_tok[cur].type == JSMN_STRING) {
+        out->s = j->buf + tls_tok[cur].start;
+        out->len = (size_t)(tls_tok[cur].end - tls_tok[cur].start);
+        out->escaped = memchr(out->s, '\\', out->len) != NULL;
+        return 1;
+    }
+    if (tls_tok[cur].type == JSMN_PRIMITIVE) {
+        char c = j->buf[tls_tok[cur].start];
+        if (c == 'n' || c == 't' || c == 'f')
+            return 0; /* null / true / false */
+        out->s = j->buf + tls_tok[cur].start;
+        out->len = (size_t)(tls_tok[cur].end - tls_tok[cur].start);
+        out->escaped = 0;
+        return 1;
+    }
+    return 0;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static long hex4(const char *s, size_t len, size_t i)
+{
+    long v = 0;
+
+    if (i + 4 > len)
+        return -1;
+    for (size_t k = 0; k < 4; k++) {
+        int h = hexval(s[i + k]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+int envelope_unescape(const char *s, size_t len, char *out, size_t size, size_t *out_len)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned long cp;
+        char c = s[i];
+
+        if (c != '\\') {
+            if (o >= size)
+                return -1;
+            out[o++] = c;
+            continue;
+        }
+        if (++i >= len)
+            return -1;
+        switch (s[i]) {
+        case '"': cp = '"'; break;
+        case '\\': cp = '\\'; break;
+        case '/': cp = '/'; break;
+        case 'b': cp = '\b'; break;
+        case 'f': cp = '\f'; break;
+        case 'n': cp = '\n'; break;
+        case 'r': cp = '\r'; break;
+        case 't': cp = '\t'; break;
+        case 'u': {
+            long hi = hex4(s, len, i + 1);
+            if (hi < 0)
+                return -1;
+            i += 4;
+            if (hi >= 0xDC00 && hi <= 0xDFFF)
+                return -1; /* lone low surrogate */
+            if (hi >= 0xD800 && hi <= 0xDBFF) {
+                long lo;
+                if (i + 2 >= len || s[i + 1] != '\\' || s[i + 2] != 'u')
+                    return -1;
+                lo = hex4(s, len, i + 3);
+                if (lo < 0xDC00 || lo > 0xDFFF)
+                    return -1;
+                i += 6;
+                cp = 0x10000UL + (((unsigned long)hi - 0xD800) << 10) + ((unsigned long)lo - 0xDC00);
+            } else {
+                cp = (unsigned long)hi;
+            }
+            break;
+        }
+        default:
+            return -1;
+        }
+        if (cp < 0x80) {
+            if (o + 1 > size)
+                return -1;
+            out[o++] = (char)cp;
+        } else if (cp < 0x800) {
+            if (o + 2 > size)
+                return -1;
+            out[o++] = (char)(0xC0 | (cp >> 6));
+            out[o++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            if (o + 3 > size)
+                return -1;
+            out[o++] = (char)(0xE0 | (cp >> 12));
+            out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            out[o++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            if (o + 4 > size)
+                return -1;
+            out[o++] = (char)(0xF0 | (cp >> 18));
+            out[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+            out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            out[o++] = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    *out_len = o;
+    return 0;
+}
+
+const route_header_t *envelope_header(const route_event_t *ev, const char *name, size_t name_len)
+{
+    const route_header_t *found = NULL;
+
+    for (size_t i = 0; i < ev->header_count; i++) {
+        const char *n = ev->headers[i].name;
+        if (n && !strncmp(n, name, name_len) && n[name_len] == '\0')
+            found = &ev->headers[i];
+    }
+    return found;
+}
+
+int envelope_utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        unsigned long cp;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (i + n >= len)
+            return 0; /* sequence cut short */
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += n + 1;
+    }
+    return 1;
+}
