@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Two replicas in one consumer group split the partitions between them and
+# together store every critical event exactly once, including events
+# produced while the second replica joins (a rebalance under load).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/router_lib.sh"
+er_require_clusters
+it_world 6
+it_config "$ER_TEST_DIR/a.yaml" 19183
+it_config "$ER_TEST_DIR/b.yaml" 19184
+
+export ER_ROUTER_READY_URL=http://127.0.0.1:19183/readyz
+er_router_start "$ER_TEST_DIR/a.yaml" "$ER_TEST_DIR/a.log"
+pid_a=$ER_ROUTER_PID
+
+it_produce --count 40000 --rate 8000 --ids-out "$ER_TEST_DIR/c.raw" --run-id t1 --seed 21 \
+    >"$ER_TEST_DIR/produce.json" &
+producer=$!
+sleep 1.5
+export ER_ROUTER_READY_URL=http://127.0.0.1:19184/readyz
+ER_ROUTER_PID=
+er_router_start "$ER_TEST_DIR/b.yaml" "$ER_TEST_DIR/b.log"
+pid_b=$ER_ROUTER_PID
+wait "$producer" || er_fail "producer failed: $(cat "$ER_TEST_DIR/produce.json")"
+
+it_wait_committed 90 >"$ER_TEST_DIR/offsets.json" ||
+    er_fail "offsets not committed to the end: $(cat "$ER_TEST_DIR/offsets.json")"
+a_parts=$(it_metric 19183 er_assigned_partitions)
+b_parts=$(it_metric 19184 er_assigned_partitions)
+er_log "replica A owns $a_parts partitions, replica B owns $b_parts"
+er_assert_eq "$((a_parts + b_parts))" 12 "the two replicas own all 12 partitions together"
+[[ $a_parts -gt 0 && $b_parts -gt 0 ]] || er_fail "one replica owns no partition (A=$a_parts B=$b_parts)"
+
+it_prefixed "$ER_TEST_DIR/c.raw" "$ER_TEST_DIR/critical"
+v=$(er_tool er_js verify "$IT_STREAM" --ids "$ER_TEST_DIR/critical" --check-subjects) ||
+    er_fail "stream content: $v"
+er_assert_eq "$(er_json missing "$v")" 0 "no critical event missing"
+er_assert_eq "$(er_json duplicates "$v")" 0 "no critical event stored twice"
+
+kill -TERM "$pid_a" "$pid_b"
+for pid in "$pid_a" "$pid_b"; do
+    st=0
+    wait "$pid" || st=$?
+    er_assert_eq "$st" 0 "replica $pid exits 0 on SIGTERM"
+done
+ER_ROUTER_PID=
+er_pass

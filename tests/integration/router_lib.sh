@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# router_lib.sh - what the router's integration tests share, on top of lib.sh:
+# an isolated "world" per test (its own topics, consumer group, subject
+# prefix and stream, so tests never see each other's events, nor the demo's
+# COMMANDS stream) and a router config pointing at it.
+#
+#   source "$(dirname "$0")/lib.sh"
+#   source "$(dirname "$0")/router_lib.sh"
+#   it_world 4                # topics with 4 partitions each
+#   it_config "$ER_TEST_DIR/router.yaml" 19181
+#   er_router_start "$ER_TEST_DIR/router.yaml" "$ER_TEST_DIR/router.log"
+
+# Replication factor and stream replicas follow the cluster mode.
+if [[ ${ER_CLUSTER_MODE:-cluster} == single ]]; then IT_RF=1; else IT_RF=3; fi
+
+# it_world PARTITIONS - create this test's topics, group, prefix and stream;
+# all removed at exit. Sets IT_OFFICER IT_INCIDENT IT_DLQ IT_GROUP IT_PREFIX
+# IT_STREAM IT_RULES.
+it_world() {
+    local parts=$1 id
+    id=$(er_unique it | tr -d -)
+    id=${id:0:24}
+    IT_OFFICER="$id-officer-events"
+    IT_INCIDENT="$id-incident-events"
+    IT_DLQ="$id.dlq"
+    IT_GROUP="$id-router"
+    IT_PREFIX="$id"
+    IT_STREAM="IT_${id^^}"
+    local t
+    for t in "$IT_OFFICER" "$IT_INCIDENT" "$IT_DLQ"; do
+        er_tool er_admin create-topic "$t" --partitions "$parts" --replication-factor "$IT_RF" \
+            --config min.insync.replicas=$((IT_RF > 1 ? 2 : 1)) >/dev/null
+        er_on_exit "$ER_BUILD_DIR/tools/er_admin" delete-topic "$t"
+    done
+    er_tool er_js stream-add "$IT_STREAM" --subjects "$IT_PREFIX.>" --replicas "$IT_RF" \
+        --storage file --dupe-window-s 120 >/dev/null
+    er_on_exit "$ER_BUILD_DIR/tools/er_js" stream-rm "$IT_STREAM"
+    # The shipped convention, with this test's subject prefix in front.
+    IT_RULES="$ER_TEST_DIR/rules.yaml"
+    sed -e "s|subject: \"commands\.|subject: \"$IT_PREFIX.commands.|" \
+        "$ER_SOURCE_DIR/rules/default.yaml" >"$IT_RULES"
+    grep -q "subject: \"$IT_PREFIX.commands." "$IT_RULES" ||
+        er_fail "it_world: could not prefix the subject in rules/default.yaml"
+    export IT_OFFICER IT_INCIDENT IT_DLQ IT_GROUP IT_PREFIX IT_STREAM IT_RULES
+}
+
+# it_config OUT HTTP_PORT [EXTRA_YAML] - a router config for this world.
+it_config() {
+    local out=$1 port=$2 extra=${3:-}
+    local brokers nats_list="" u
+    brokers=$ER_KAFKA_BOOTSTRAP
+    IFS=, read -r -a urls <<<"$ER_NATS_URL"
+    for u in "${urls[@]}"; do nats_list+="    - $u"$'\n'; done
+    cat >"$out" <<YAML
+kafka:
+  brokers: "$brokers"
+  group_id: "$IT_GROUP"
+  topics: ["$IT_OFFICER", "$IT_INCIDENT"]
+  properties:
+    - fetch.wait.max.ms=10
+    - session.timeout.ms=10000
+    - heartbeat.interval.ms=1000
+nats:
+  servers:
+$nats_list  ack_timeout_ms: 5000
+rules: "$IT_RULES"
+limits:
+  max_inflight_per_partition: 2000
+  max_inflight_total: 8000
+  drain_timeout_ms: 15000
+  commit_interval_ms: 500
+  revoke_timeout_ms: 10000
+dlq:
+  topic: "$IT_DLQ"
+http:
+  listen: "127.0.0.1:$port"
+  stuck_after_ms: 30000
+log:
+  level: info
+$extra
+YAML
+}
+
+# it_produce ARGS... - er_produce into this world's topics (JSON summary on stdout).
+it_produce() {
+    er_tool er_produce --topics "$IT_OFFICER,$IT_INCIDENT" --quiet "$@"
+}
+
+# it_prefixed IDS_IN IDS_OUT - rewrite expected subjects with this world's prefix.
+it_prefixed() {
+    awk -v p="$IT_PREFIX." 'BEGIN{FS=OFS="\t"} {$2 = p $2; print}' "$1" >"$2"
+}
+
+# it_wait_committed TIMEOUT_S - until the group committed every end offset.
+it_wait_committed() {
+    er_tool er_admin wait-offsets --group "$IT_GROUP" --topic "$IT_OFFICER,$IT_INCIDENT" \
+        --timeout-s "$1" --quiet
+}
+
+# it_metric PORT NAME_WITH_LABELS - one value scraped from /metrics (sum over series
+# when only a name prefix is given).
+it_metric() {
+    curl -fsS --max-time 5 "http://127.0.0.1:$1/metrics" |
+        awk -v m="$2" 'index($0, m) == 1 && $0 !~ /^#/ { s += $NF; n++ } END { if (n) printf "%d\n", s; else print "" }'
+}
