@@ -662,7 +662,7 @@ route_action_t route_decide(const rules_t *rules, const route_event_t *ev, route
     if ((st = render_subject(&c, rt)) != ROUTE_R_NONE)
         return finish(out, ROUTE_DLQ, st);
     for (size_t h = 0; h < rt->nhdr; h++) {
-        const char *val;
+        const char *val = NULL;
         st = render_header(&c, rt, &rt->hdr[h].value, &val);
         if (st == ROUTE_R_MISSING_FIELD) {
             out->detail[0] = '\0'; /* optional: a header without a value is left out */
