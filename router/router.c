@@ -461,27 +461,43 @@ static void copy_kafka_headers(router_t *r, natsMsg *nm, const rd_kafka_message_
     }
 }
 
+/* Decimal text of v in buf (at least 21 bytes). On the per-event path
+ * snprintf was ~5 % of the router's instructions (callgrind). */
+static const char *fmt_i64(char *buf, int64_t v)
+{
+    char *p = buf + 20;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    *p = '\0';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return p;
+}
+
+/* has_headers: whether the record has Kafka headers (source_event saw
+ * some); for a record without, rd_kafka_message_headers() still allocates
+ * and frees a parse buffer on every call. */
 static natsMsg *build_msg(router_t *r, const rd_kafka_message_t *m, const route_result_t *res,
-                          int jetstream)
+                          int jetstream, int has_headers)
 {
     natsMsg *nm = NULL;
-    char num[32];
+    char num[24];
     rd_kafka_timestamp_type_t tstype;
     int64_t ts;
 
     if (natsMsg_Create(&nm, res->subject, NULL, m->payload, (int)m->len) != NATS_OK)
         return NULL;
-    copy_kafka_headers(r, nm, m);
+    if (has_headers)
+        copy_kafka_headers(r, nm, m);
     natsMsgHeader_Set(nm, "Kafka-Topic", rd_kafka_topic_name(m->rkt));
-    snprintf(num, sizeof(num), "%" PRId32, m->partition);
-    natsMsgHeader_Set(nm, "Kafka-Partition", num);
-    snprintf(num, sizeof(num), "%" PRId64, m->offset);
-    natsMsgHeader_Set(nm, "Kafka-Offset", num);
+    natsMsgHeader_Set(nm, "Kafka-Partition", fmt_i64(num, m->partition));
+    natsMsgHeader_Set(nm, "Kafka-Offset", fmt_i64(num, m->offset));
     ts = rd_kafka_message_timestamp(m, &tstype);
-    if (ts >= 0) {
-        snprintf(num, sizeof(num), "%" PRId64, ts);
-        natsMsgHeader_Set(nm, "Kafka-Timestamp", num);
-    }
+    if (ts >= 0)
+        natsMsgHeader_Set(nm, "Kafka-Timestamp", fmt_i64(num, ts));
     if (m->key && m->key_len > 0 && m->key_len <= 256 && printable_value(m->key, m->key_len)) {
         char kbuf[257];
         memcpy(kbuf, m->key, m->key_len);
@@ -812,7 +828,7 @@ static void handle_record(router_t *r, rd_kafka_message_t *m)
     case ROUTE_NATS_CORE:
     default:
         s->core = res->action == ROUTE_NATS_CORE;
-        s->nmsg = build_msg(r, m, res, !s->core);
+        s->nmsg = build_msg(r, m, res, !s->core, ev.header_count > 0);
         if (!s->nmsg) {
             LOG_ERROR("RTR-0104", "could not build the NATS message (out of memory?)",
                       "topic=%s partition=%" PRId32 " offset=%" PRId64, topic, m->partition,
