@@ -14,6 +14,10 @@
  *   er_js_publish --stream-subject commands.bench.x --count 100000 --size 200 \
  *                 --msg-id-prefix bench1 --ids-out bench1.tsv
  *
+ * --stamp-header NAME adds a header with the wall-clock time (ns) of the
+ * publish call, so stored time minus it is JetStream's own latency (the
+ * benchmark's "JetStream alone" floor).
+ *
  * ids file columns: eventId [subject [topic partition offset ...]].
  * --stream-subject overrides the subject column. --skip K / --limit N take a
  * slice of the file (to simulate a router that lost or repeated events).
@@ -41,6 +45,7 @@ typedef struct {
     long max_pending;
     double rate;
     double ack_wait_s;
+    const char *stamp_header;
 } options;
 
 /* Written by the PubAck handler on a cnats thread, read by main: atomics. */
@@ -64,13 +69,14 @@ static void usage(FILE *f)
             "  --max-pending N       async publishes in flight (default 4096)\n"
             "  --rate EPS            paced rate (default 0 = as fast as possible)\n"
             "  --ack-wait-s S        wait for outstanding PubAcks at the end (default 30)\n"
+            "  --stamp-header NAME   add header NAME = wall-clock ns of the publish call\n"
             "  --help\n");
 }
 
 static void parse_args(options *o, int argc, char **argv)
 {
     enum { O_NATS = 256, O_IDS, O_IDSOUT, O_SUBJ, O_PREFIX, O_COUNT, O_SKIP, O_LIMIT, O_SIZE,
-           O_PENDING, O_RATE, O_ACKWAIT, O_HELP };
+           O_PENDING, O_RATE, O_ACKWAIT, O_STAMP, O_HELP };
     static const struct option longopts[] = {
         {"nats", required_argument, NULL, O_NATS},
         {"ids", required_argument, NULL, O_IDS},
@@ -84,6 +90,7 @@ static void parse_args(options *o, int argc, char **argv)
         {"max-pending", required_argument, NULL, O_PENDING},
         {"rate", required_argument, NULL, O_RATE},
         {"ack-wait-s", required_argument, NULL, O_ACKWAIT},
+        {"stamp-header", required_argument, NULL, O_STAMP},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -110,6 +117,7 @@ static void parse_args(options *o, int argc, char **argv)
             break;
         case O_RATE: o->rate = tc_parse_double("--rate", optarg, 0, 1e8); break;
         case O_ACKWAIT: o->ack_wait_s = tc_parse_double("--ack-wait-s", optarg, 0.1, 3600); break;
+        case O_STAMP: o->stamp_header = optarg; break;
         case 'h':
         case O_HELP: usage(stdout); exit(TC_EXIT_OK);
         default: usage(stderr); exit(TC_EXIT_USAGE);
@@ -227,6 +235,11 @@ int main(int argc, char **argv)
                 s = natsMsgHeader_Set(m, "Kafka-Partition", cols[3]);
             if (s == NATS_OK)
                 s = natsMsgHeader_Set(m, "Kafka-Offset", cols[4]);
+        }
+        if (s == NATS_OK && o.stamp_header) {
+            char ns[32];
+            snprintf(ns, sizeof(ns), "%" PRId64, tc_wall_ns());
+            s = natsMsgHeader_Set(m, o.stamp_header, ns);
         }
         if (s == NATS_OK)
             s = js_PublishMsgAsync(js, &m, NULL); /* on success m is now NULL (owned) */
