@@ -790,8 +790,8 @@ def write_reports(opts, results):
                   f"{q0['size']} B)\n")
         md.append("Router with `kafka.properties: queued.max.messages.kbytes=K` (the "
                   "consumer's prefetch bound). librdkafka 2.0.2 stops fetching for up to 1 s "
-                  "once the prefetch queue passes this bound, so in catch-up the router can "
-                  "read at most about K per second.\n")
+                  "once the prefetch queue passes this bound, so in catch-up the router reads "
+                  "about 1.5-2.5 K per second at most.\n")
         md.append("| K (KiB) | router publish/s | router consumed/s | ceiling publish/s | ratio | "
                   "router peak RSS MB |")
         md.append("|---:|---:|---:|---:|---:|---:|")
