@@ -286,16 +286,23 @@ static st_t derive(rctx_t *c, const croute_t *rt)
     naming_words_t w;
     naming_err_t ne;
     const char *name = c->type + rt->strip_head;
-    size_t nlen, at = 0, nw = 0;
+    size_t nlen, at = 0, nw = 0, tail = rt->strip_tail;
     char pb[64];
     st_t st;
 
     if (c->derived)
         return ROUTE_R_NONE;
-    if (rt->strip_head + rt->strip_tail > c->type_len)
+    /* A route without a literal suffix of its own drops the first of the
+     * file's strip_suffixes that the type ends with. */
+    for (size_t i = 0; !tail && i < c->r->nstrip; i++)
+        if (c->type_len >= c->r->strip_len[i] &&
+            !memcmp(c->type + c->type_len - c->r->strip_len[i], c->r->strip[i],
+                    c->r->strip_len[i]))
+            tail = c->r->strip_len[i];
+    if (rt->strip_head + tail > c->type_len)
         return fail(c, ROUTE_R_MISSING_FIELD, "event type '%s' is all prefix/suffix",
                     printable(c->type, c->type_len, pb, sizeof(pb)));
-    nlen = c->type_len - rt->strip_head - rt->strip_tail;
+    nlen = c->type_len - rt->strip_head - tail;
     ne = naming_split(name, nlen, &w);
     if (ne != NAMING_OK)
         return fail(c, ne == NAMING_E_CHAR ? ROUTE_R_UNSAFE_TOKEN : ROUTE_R_MISSING_FIELD,
@@ -662,7 +669,7 @@ route_action_t route_decide(const rules_t *rules, const route_event_t *ev, route
     if ((st = render_subject(&c, rt)) != ROUTE_R_NONE)
         return finish(out, ROUTE_DLQ, st);
     for (size_t h = 0; h < rt->nhdr; h++) {
-        const char *val;
+        const char *val = NULL;
         st = render_header(&c, rt, &rt->hdr[h].value, &val);
         if (st == ROUTE_R_MISSING_FIELD) {
             out->detail[0] = '\0'; /* optional: a header without a value is left out */
