@@ -1683,7 +1683,8 @@ static void lctx_finish(lctx_t *c, rules_diags_t *out)
 {
     if (c->oom)
         diag_at(c, NULL, 0, 0, 0, NULL, "out of memory while loading");
-    qsort(c->d, c->nd, sizeof(*c->d), pdiag_cmp);
+    if (c->nd)
+        qsort(c->d, c->nd, sizeof(*c->d), pdiag_cmp);
     for (size_t i = 0; i < c->nd; i++) {
         char ctx[200], msg[1024];
         path_context(c, c->d[i].path, ctx, sizeof(ctx));
