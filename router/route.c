@@ -127,19 +127,18 @@ static st_t fail(rctx_t *c, route_reason_t why, const char *fmt, ...)
     return why;
 }
 
-/* Copy at most n bytes of s into a printable, NUL-terminated form for details. */
+/* A printable, NUL-terminated copy of s for details and logs; "..." marks a cut. */
 static const char *printable(const char *s, size_t len, char *buf, size_t size)
 {
-    size_t o = 0;
+    size_t max = size - 1, n = len > max ? max : len;
 
-    for (size_t i = 0; i < len && o + 4 < size; i++) {
+    for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
-        buf[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+        buf[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
     }
-    if (len > 0 && o + 4 >= size && o >= 3) {
-        buf[o - 3] = buf[o - 2] = buf[o - 1] = '.';
-    }
-    buf[o] = '\0';
+    if (len > max && max >= 3)
+        memcpy(buf + max - 3, "...", 3);
+    buf[n] = '\0';
     return buf;
 }
 
@@ -286,16 +285,23 @@ static st_t derive(rctx_t *c, const croute_t *rt)
     naming_words_t w;
     naming_err_t ne;
     const char *name = c->type + rt->strip_head;
-    size_t nlen, at = 0, nw = 0;
+    size_t nlen, at = 0, nw = 0, tail = rt->strip_tail;
     char pb[64];
     st_t st;
 
     if (c->derived)
         return ROUTE_R_NONE;
-    if (rt->strip_head + rt->strip_tail > c->type_len)
+    /* A route without a literal suffix of its own drops the first of the
+     * file's strip_suffixes that the type ends with. */
+    for (size_t i = 0; !tail && i < c->r->nstrip; i++)
+        if (c->type_len >= c->r->strip_len[i] &&
+            !memcmp(c->type + c->type_len - c->r->strip_len[i], c->r->strip[i],
+                    c->r->strip_len[i]))
+            tail = c->r->strip_len[i];
+    if (rt->strip_head + tail > c->type_len)
         return fail(c, ROUTE_R_MISSING_FIELD, "event type '%s' is all prefix/suffix",
                     printable(c->type, c->type_len, pb, sizeof(pb)));
-    nlen = c->type_len - rt->strip_head - rt->strip_tail;
+    nlen = c->type_len - rt->strip_head - tail;
     ne = naming_split(name, nlen, &w);
     if (ne != NAMING_OK)
         return fail(c, ne == NAMING_E_CHAR ? ROUTE_R_UNSAFE_TOKEN : ROUTE_R_MISSING_FIELD,
@@ -490,7 +496,8 @@ static st_t render_subject(rctx_t *c, const croute_t *rt)
 }
 
 /* Render one header value into scratch. MISSING_FIELD means: leave the header out. */
-static st_t render_header(rctx_t *c, const croute_t *rt, const tmpl_t *t, const char **val)
+static st_t render_header(rctx_t *c, const croute_t *rt, const char *name, const tmpl_t *t,
+                          const char **val)
 {
     char tmp[ROUTE_HEADER_VALUE_MAX];
     size_t n = 0;
@@ -506,10 +513,10 @@ static st_t render_header(rctx_t *c, const croute_t *rt, const tmpl_t *t, const 
             return st;
         if (p->var != V_LIT && !text_ok(s, len, 1))
             return fail(c, ROUTE_R_UNSAFE_TOKEN,
-                        "{%s} has control characters or invalid UTF-8 (header value)",
+                        "header %s: {%s} has control characters or invalid UTF-8", name,
                         var_label(p, lb, sizeof(lb)));
         if (n + len >= sizeof(tmp))
-            return fail(c, ROUTE_R_UNSAFE_TOKEN, "header value longer than %d bytes",
+            return fail(c, ROUTE_R_UNSAFE_TOKEN, "header %s: value longer than %d bytes", name,
                         ROUTE_HEADER_VALUE_MAX - 1);
         memcpy(tmp + n, s, len);
         n += len;
@@ -663,7 +670,7 @@ route_action_t route_decide(const rules_t *rules, const route_event_t *ev, route
         return finish(out, ROUTE_DLQ, st);
     for (size_t h = 0; h < rt->nhdr; h++) {
         const char *val = NULL;
-        st = render_header(&c, rt, &rt->hdr[h].value, &val);
+        st = render_header(&c, rt, rt->hdr[h].name, &rt->hdr[h].value, &val);
         if (st == ROUTE_R_MISSING_FIELD) {
             out->detail[0] = '\0'; /* optional: a header without a value is left out */
             continue;

@@ -43,6 +43,7 @@
 #define YAML_DEPTH_MAX   32          /* deeper than the schema ever goes */
 #define DEFAULT_JSON_BYTES  (1u << 20)
 #define DEFAULT_JSON_TOKENS 1024u
+#define RULES_JSON_BYTES_MAX (64u << 20)
 
 /* ------------------------------------------------------------------------ */
 /* The document as libcyaml loads it.                                       */
@@ -149,6 +150,8 @@ typedef struct raw_rules {
     char *description;
     char **domains;
     unsigned domains_count;
+    char **strip_suffixes;
+    unsigned strip_suffixes_count;
     raw_unmatched_t unmatched;
     raw_envelope_t *envelope;
     raw_limits_t *limits;
@@ -296,6 +299,8 @@ static const cyaml_schema_field_t top_fields[] = {
     STR_PTR("description", OPT, raw_rules_t, description),
     CYAML_FIELD_SEQUENCE("domains", CYAML_FLAG_POINTER | OPT, raw_rules_t, domains, &str_entry, 0,
                          CYAML_UNLIMITED),
+    CYAML_FIELD_SEQUENCE("strip_suffixes", CYAML_FLAG_POINTER | OPT, raw_rules_t, strip_suffixes,
+                         &str_entry, 0, RULES_STRIP_MAX),
     CYAML_FIELD_ENUM("unmatched", OPT | CYAML_FLAG_STRICT, raw_rules_t, unmatched,
                      unmatched_strings, NELEM(unmatched_strings)),
     CYAML_FIELD_MAPPING_PTR("envelope", CYAML_FLAG_POINTER | OPT, raw_rules_t, envelope,
@@ -1286,7 +1291,7 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
         if (r->routes[k].name && !strcmp(r->routes[k].name, rr->name)) {
             char hint[96];
             snprintf(hint, sizeof(hint), "first defined on line %d", r->routes[k].line);
-            diag_path(c, path, 0, hint, "duplicate route name '%s'", rr->name);
+            diag_path(c, path, 0, hint, "route '%s' is defined twice", rr->name);
             break;
         }
 
@@ -1544,8 +1549,12 @@ static void compile(lctx_t *c, raw_rules_t *raw, rules_t *r)
     r->limits.max_tokens = DEFAULT_JSON_TOKENS;
     r->max_subject = ROUTE_SUBJECT_MAX;
     if (raw->limits) {
-        if (raw->limits->max_json_bytes)
+        if (raw->limits->max_json_bytes) {
             r->limits.max_bytes = raw->limits->max_json_bytes;
+            if (r->limits.max_bytes > RULES_JSON_BYTES_MAX) /* jsmn offsets are ints */
+                diag_path(c, "limits.max_json_bytes", 0, NULL, "max_json_bytes is at most %u",
+                          RULES_JSON_BYTES_MAX);
+        }
         if (raw->limits->max_json_tokens) {
             r->limits.max_tokens = raw->limits->max_json_tokens;
             if (r->limits.max_tokens > ENVELOPE_TOKENS_HARD_MAX)
@@ -1561,6 +1570,17 @@ static void compile(lctx_t *c, raw_rules_t *raw, rules_t *r)
     }
     compile_envelope(c, raw, r);
     compile_domains(c, raw, r);
+    for (unsigned i = 0; i < raw->strip_suffixes_count && i < RULES_STRIP_MAX; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "strip_suffixes[%u]", i);
+        if (!naming_token_safe(raw->strip_suffixes[i], strlen(raw->strip_suffixes[i]))) {
+            diag_path(c, path, 0, "e.g. 'Requested'", "strip suffix '%s' is not a name part",
+                      raw->strip_suffixes[i]);
+            continue;
+        }
+        r->strip[r->nstrip] = raw->strip_suffixes[i];
+        r->strip_len[r->nstrip++] = strlen(raw->strip_suffixes[i]);
+    }
     r->routes = calloc(raw->routes_count ? raw->routes_count : 1, sizeof(*r->routes));
     if (!r->routes) {
         c->oom = 1;
@@ -1663,7 +1683,8 @@ static void lctx_finish(lctx_t *c, rules_diags_t *out)
 {
     if (c->oom)
         diag_at(c, NULL, 0, 0, 0, NULL, "out of memory while loading");
-    qsort(c->d, c->nd, sizeof(*c->d), pdiag_cmp);
+    if (c->nd)
+        qsort(c->d, c->nd, sizeof(*c->d), pdiag_cmp);
     for (size_t i = 0; i < c->nd; i++) {
         char ctx[200], msg[1024];
         path_context(c, c->d[i].path, ctx, sizeof(ctx));

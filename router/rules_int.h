@@ -21,6 +21,7 @@
 #define RULES_SRC_MAX   8   /**< Sources per envelope field. */
 #define RULES_TMPL_MAX  32  /**< Parts in one template. */
 #define RULES_HMATCH_MAX 8  /**< Header conditions per route. */
+#define RULES_STRIP_MAX  8  /**< Entries in strip_suffixes. */
 
 /** Template variables. V_LIT is literal text. */
 typedef enum tvar {
@@ -117,6 +118,9 @@ struct rules {
     const char **domains; /**< Kebab-case, lower-case. */
     size_t *domain_lens;
     size_t ndomains;
+    const char *strip[RULES_STRIP_MAX]; /**< strip_suffixes: for routes without one of their own. */
+    size_t strip_len[RULES_STRIP_MAX];
+    size_t nstrip;
     envelope_limits_t limits;
     size_t max_subject;
     croute_t *routes;
