@@ -640,7 +640,7 @@ static void load_ids(verify_ctx *v, const char *path)
     uint64_t file_dupes = 0;
     while (getline(&line, &cap, f) > 0) {
         lineno++;
-        char *cols[3];
+        char *cols[3] = {NULL, NULL, NULL};
         int n = tc_split_tabs(line, cols, 3);
         if (!cols[0][0] || cols[0][0] == '#')
             continue;
