@@ -47,6 +47,7 @@ it_world() {
 }
 
 # it_config OUT HTTP_PORT [EXTRA_YAML] - a router config for this world.
+# IT_KAFKA_EXTRA, if set, is inserted into the kafka: section (indent 2).
 it_config() {
     local out=$1 port=$2 extra=${3:-}
     local brokers nats_list="" u
@@ -62,6 +63,7 @@ kafka:
     - fetch.wait.max.ms=10
     - session.timeout.ms=10000
     - heartbeat.interval.ms=1000
+${IT_KAFKA_EXTRA:-}
 nats:
   servers:
 $nats_list  ack_timeout_ms: 5000
