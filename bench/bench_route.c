@@ -254,11 +254,21 @@ static double bench_yajl(const char *doc, size_t len, long iters, int stop_early
 /* Event types spread over the file: early, middle and late routes, skips,
  * and unmatched ones (which walk every route). */
 static const char *const types[] = {
-    "DispatchIncidentRequested", "RegisterOfficerRequested", "OpenRadioChannelRequested",
-    "ApproveLeaveRequested",     "IncidentClosed",           "UnitGPSPositionChanged",
-    "OfficerStatusUpdated",      "SomethingNobodyRoutes",    "ShiftEnded",
-    "CallAnswered",              "ReportIncidentRequested",  "EvidenceTransferFailed",
-    "UnitHeartbeat",             "MetricSampled",            "VehicleReserved",
+    "DispatchIncidentRequested",
+    "RegisterOfficerRequested",
+    "OpenRadioChannelRequested",
+    "ApproveLeaveRequested",
+    "IncidentClosed",
+    "UnitGPSPositionChanged",
+    "OfficerStatusUpdated",
+    "SomethingNobodyRoutes",
+    "ShiftEnded",
+    "CallAnswered",
+    "ReportIncidentRequested",
+    "EvidenceTransferFailed",
+    "UnitHeartbeat",
+    "MetricSampled",
+    "VehicleReserved",
     "IdentifySuspectRequested",
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
@@ -295,11 +305,18 @@ int main(int argc, char **argv)
         hh[i][4] = (route_header_t){"correlationId", "corr-1", 6};
         /* Header-typed: every field the routes need is in a header, and the
          * value is deliberately not JSON, so a parse would show up as a DLQ. */
-        hev[i] = (route_event_t){.topic = "dispatch.main", .partition = 1, .offset = 42,
-                                 .value = "\x00\x01binary", .value_len = 8, .headers = hh[i],
+        hev[i] = (route_event_t){.topic = "dispatch.main",
+                                 .partition = 1,
+                                 .offset = 42,
+                                 .value = "\x00\x01binary",
+                                 .value_len = 8,
+                                 .headers = hh[i],
                                  .header_count = 5};
-        jev[i] = (route_event_t){.topic = "dispatch.main", .partition = 1, .offset = 42,
-                                 .value = docs[i], .value_len = doclen[i]};
+        jev[i] = (route_event_t){.topic = "dispatch.main",
+                                 .partition = 1,
+                                 .offset = 42,
+                                 .value = docs[i],
+                                 .value_len = doclen[i]};
     }
     printf("rules: %s (%zu routes)\nenvelope: %zu bytes\niterations: %ld\n\n", file,
            rules_route_count(r), doclen[0], iters);
@@ -336,9 +353,8 @@ int main(int argc, char **argv)
     printf("                                  best      median (of %d rounds)\n", ROUNDS);
     printf("route_decide, header-typed:      %7.1f  %7.1f ns/event\n", hdr.best, hdr.median);
     printf("route_decide, JSON-typed ~1 KB:  %7.1f  %7.1f ns/event\n", json.best, json.median);
-    printf("  (decisions: jetstream %ld, nats %ld, skip %ld, dlq %ld)\n\n",
-           counts[ROUTE_JETSTREAM], counts[ROUTE_NATS_CORE], counts[ROUTE_SKIP],
-           counts[ROUTE_DLQ]);
+    printf("  (decisions: jetstream %ld, nats %ld, skip %ld, dlq %ld)\n\n", counts[ROUTE_JETSTREAM],
+           counts[ROUTE_NATS_CORE], counts[ROUTE_SKIP], counts[ROUTE_DLQ]);
 
     printf("JSON extraction of 4 top-level fields from the %zu-byte envelope:\n", doclen[0]);
     printf("                                                         best   median\n");

@@ -30,10 +30,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < d.count; i++)
         rules_diag_format(&d.items[i], line, sizeof(line));
     if (r) {
-        route_header_t h[] = {{"eventType", "RegisterOfficerRequested", 24},
-                              {"eventId", "e-1", 3}};
-        route_event_t ev = {.topic = "t", .value = "{\"aggregateType\":\"Officer\"}",
-                            .value_len = 27, .headers = h, .header_count = 2};
+        route_header_t h[] = {{"eventType", "RegisterOfficerRequested", 24}, {"eventId", "e-1", 3}};
+        route_event_t ev = {.topic = "t",
+                            .value = "{\"aggregateType\":\"Officer\"}",
+                            .value_len = 27,
+                            .headers = h,
+                            .header_count = 2};
         route_decide(r, &ev, &out);
         for (size_t i = 0; i < rules_route_count(r); i++) {
             (void)rules_route_name(r, i);
