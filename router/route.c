@@ -190,7 +190,9 @@ static st_t json_value(rctx_t *c, const envelope_path_t *path, const char *what,
         size_t room = sizeof(c->out->scratch) - c->scratch_used, n;
         char *dst = c->out->scratch + c->scratch_used;
         if (envelope_unescape(v.s, v.len, dst, room, &n))
-            return fail(c, ROUTE_R_BAD_ENVELOPE, "bad escape in JSON string for %s", what);
+            return fail(c, ROUTE_R_BAD_ENVELOPE,
+                        "cannot decode the JSON string for %s (bad escape, or over %d bytes)", what,
+                        ROUTE_SCRATCH);
         c->scratch_used += n;
         v.s = dst;
         v.len = n;
