@@ -333,14 +333,30 @@ int envelope_unescape(const char *s, size_t len, char *out, size_t size, size_t 
         if (++i >= len)
             return -1;
         switch (s[i]) {
-        case '"': cp = '"'; break;
-        case '\\': cp = '\\'; break;
-        case '/': cp = '/'; break;
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
-        case 'n': cp = '\n'; break;
-        case 'r': cp = '\r'; break;
-        case 't': cp = '\t'; break;
+        case '"':
+            cp = '"';
+            break;
+        case '\\':
+            cp = '\\';
+            break;
+        case '/':
+            cp = '/';
+            break;
+        case 'b':
+            cp = '\b';
+            break;
+        case 'f':
+            cp = '\f';
+            break;
+        case 'n':
+            cp = '\n';
+            break;
+        case 'r':
+            cp = '\r';
+            break;
+        case 't':
+            cp = '\t';
+            break;
         case 'u': {
             long hi = hex4(s, len, i + 1);
             if (hi < 0)
@@ -356,7 +372,8 @@ int envelope_unescape(const char *s, size_t len, char *out, size_t size, size_t 
                 if (lo < 0xDC00 || lo > 0xDFFF)
                     return -1;
                 i += 6;
-                cp = 0x10000UL + (((unsigned long)hi - 0xD800) << 10) + ((unsigned long)lo - 0xDC00);
+                cp =
+                    0x10000UL + (((unsigned long)hi - 0xD800) << 10) + ((unsigned long)lo - 0xDC00);
             } else {
                 cp = (unsigned long)hi;
             }

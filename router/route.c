@@ -26,7 +26,7 @@
 #include "naming.h"
 #include "rules_int.h"
 
-#define HEADER_GLOB_MAX 4096 /* longer header values never match a glob */
+#define HEADER_GLOB_MAX        4096 /* longer header values never match a glob */
 #define ROUTE_HEADER_VALUE_MAX 1024 /* one rendered extra-header value, with its NUL */
 
 static const char *const action_names[ROUTE__COUNT] = {
@@ -171,8 +171,7 @@ static st_t ensure_json(rctx_t *c)
         return ROUTE_R_NONE;
     }
     c->json_state = -1;
-    return fail(c, ROUTE_R_BAD_ENVELOPE, "%s (%zu bytes)", envelope_strerror(st),
-                c->ev->value_len);
+    return fail(c, ROUTE_R_BAD_ENVELOPE, "%s (%zu bytes)", envelope_strerror(st), c->ev->value_len);
 }
 
 /* Look a JSON path up; decode escapes into scratch. *found = 0 when absent. */
@@ -191,7 +190,9 @@ static st_t json_value(rctx_t *c, const envelope_path_t *path, const char *what,
         size_t room = sizeof(c->out->scratch) - c->scratch_used, n;
         char *dst = c->out->scratch + c->scratch_used;
         if (envelope_unescape(v.s, v.len, dst, room, &n))
-            return fail(c, ROUTE_R_BAD_ENVELOPE, "bad escape in JSON string for %s", what);
+            return fail(c, ROUTE_R_BAD_ENVELOPE,
+                        "cannot decode the JSON string for %s (bad escape, or over %d bytes)", what,
+                        ROUTE_SCRATCH);
         c->scratch_used += n;
         v.s = dst;
         v.len = n;
@@ -251,11 +252,16 @@ static int text_ok(const char *s, size_t len, int allow_space)
 static int type_matches(const croute_t *rt, const char *t, size_t n)
 {
     switch (rt->tkind) {
-    case TM_ANY: return 1;
-    case TM_EXACT: return n == rt->tlen && !memcmp(t, rt->tpat, n);
-    case TM_PREFIX: return n >= rt->tlen && !memcmp(t, rt->tpat, rt->tlen);
-    case TM_SUFFIX: return n >= rt->tlen && !memcmp(t + n - rt->tlen, rt->tpat, rt->tlen);
-    case TM_GLOB: return route_glob_match(rt->tpat, rt->tlen, t, n);
+    case TM_ANY:
+        return 1;
+    case TM_EXACT:
+        return n == rt->tlen && !memcmp(t, rt->tpat, n);
+    case TM_PREFIX:
+        return n >= rt->tlen && !memcmp(t, rt->tpat, rt->tlen);
+    case TM_SUFFIX:
+        return n >= rt->tlen && !memcmp(t + n - rt->tlen, rt->tpat, rt->tlen);
+    case TM_GLOB:
+        return route_glob_match(rt->tpat, rt->tlen, t, n);
     }
     return 0;
 }
@@ -295,8 +301,7 @@ static st_t derive(rctx_t *c, const croute_t *rt)
      * file's strip_suffixes that the type ends with. */
     for (size_t i = 0; !tail && i < c->r->nstrip; i++)
         if (c->type_len >= c->r->strip_len[i] &&
-            !memcmp(c->type + c->type_len - c->r->strip_len[i], c->r->strip[i],
-                    c->r->strip_len[i]))
+            !memcmp(c->type + c->type_len - c->r->strip_len[i], c->r->strip[i], c->r->strip_len[i]))
             tail = c->r->strip_len[i];
     if (rt->strip_head + tail > c->type_len)
         return fail(c, ROUTE_R_MISSING_FIELD, "event type '%s' is all prefix/suffix",
@@ -318,8 +323,8 @@ static st_t derive(rctx_t *c, const croute_t *rt)
         if (!naming_find_words(name, &w, c->domain, c->domain_len, &at, &nw))
             nw = 0;
     } else {
-        int d = naming_find_domain(name, &w, c->r->domains, c->r->domain_lens, c->r->ndomains,
-                                   &at, &nw);
+        int d = naming_find_domain(name, &w, c->r->domains, c->r->domain_lens, c->r->ndomains, &at,
+                                   &nw);
         if (d < 0)
             return fail(c, ROUTE_R_NO_DOMAIN,
                         "no word of '%s' is a declared domain and the event has no aggregate "
@@ -328,8 +333,7 @@ static st_t derive(rctx_t *c, const croute_t *rt)
         memcpy(c->domain, c->r->domains[d], c->r->domain_lens[d] + 1);
         c->domain_len = c->r->domain_lens[d];
     }
-    ne = naming_kebab_words(name, &w, 0, w.n, at, nw, c->action, sizeof(c->action),
-                            &c->action_len);
+    ne = naming_kebab_words(name, &w, 0, w.n, at, nw, c->action, sizeof(c->action), &c->action_len);
     if (ne == NAMING_E_EMPTY)
         return fail(c, ROUTE_R_MISSING_FIELD,
                     "nothing is left of '%s' for {action} once the domain '%s' is removed",
@@ -341,12 +345,13 @@ static st_t derive(rctx_t *c, const croute_t *rt)
 }
 
 /* The value of one template variable. *s == NULL with ROUTE_R_MISSING_FIELD when absent. */
-static st_t var_value(rctx_t *c, const croute_t *rt, const tpart_t *p, const char **s,
-                      size_t *len)
+static st_t var_value(rctx_t *c, const croute_t *rt, const tpart_t *p, const char **s, size_t *len)
 {
     static const rules_field_t vf[V__COUNT] = {
-        [V_AGGREGATE_TYPE] = RULES_F_AGGREGATE_TYPE, [V_AGGREGATE_ID] = RULES_F_AGGREGATE_ID,
-        [V_EVENT_ID] = RULES_F_EVENT_ID,             [V_CORRELATION_ID] = RULES_F_CORRELATION_ID,
+        [V_AGGREGATE_TYPE] = RULES_F_AGGREGATE_TYPE,
+        [V_AGGREGATE_ID] = RULES_F_AGGREGATE_ID,
+        [V_EVENT_ID] = RULES_F_EVENT_ID,
+        [V_CORRELATION_ID] = RULES_F_CORRELATION_ID,
         [V_CAUSATION_ID] = RULES_F_CAUSATION_ID,
     };
     const route_event_t *ev = c->ev;
@@ -372,8 +377,7 @@ static st_t var_value(rctx_t *c, const croute_t *rt, const tpart_t *p, const cha
                 naming_kebab(c->type, c->type_len, c->event, sizeof(c->event), &c->event_len);
             if (ne != NAMING_OK)
                 return fail(c, ROUTE_R_UNSAFE_TOKEN, "{event}: event type '%s': %s",
-                            printable(c->type, c->type_len, pb, sizeof(pb)),
-                            naming_strerror(ne));
+                            printable(c->type, c->type_len, pb, sizeof(pb)), naming_strerror(ne));
             c->have_event = 1;
         }
         *s = c->event;
@@ -434,7 +438,8 @@ static st_t var_value(rctx_t *c, const croute_t *rt, const tpart_t *p, const cha
                         p->s);
         return ROUTE_R_NONE;
     }
-    default: break;
+    default:
+        break;
     }
     return fail(c, ROUTE_R_MISSING_FIELD, "unknown variable");
 }

@@ -39,10 +39,10 @@
 #include "route.h"
 #include "rules_int.h"
 
-#define RULES_FILE_MAX   (16u << 20) /* a rule file is never this big */
-#define YAML_DEPTH_MAX   32          /* deeper than the schema ever goes */
-#define DEFAULT_JSON_BYTES  (1u << 20)
-#define DEFAULT_JSON_TOKENS 1024u
+#define RULES_FILE_MAX       (16u << 20) /* a rule file is never this big */
+#define YAML_DEPTH_MAX       32          /* deeper than the schema ever goes */
+#define DEFAULT_JSON_BYTES   (1u << 20)
+#define DEFAULT_JSON_TOKENS  1024u
 #define RULES_JSON_BYTES_MAX (64u << 20)
 
 /* ------------------------------------------------------------------------ */
@@ -164,11 +164,11 @@ typedef struct raw_rules {
 /* ------------------------------------------------------------------------ */
 /* The schema, as libcyaml tables. Pass 1 walks these same tables.          */
 
-#define OPT CYAML_FLAG_OPTIONAL
+#define OPT                        CYAML_FLAG_OPTIONAL
 #define STR_PTR(key, flags, st, m) CYAML_FIELD_STRING_PTR(key, flags, st, m, 0, CYAML_UNLIMITED)
 
-static const cyaml_schema_value_t str_entry = {CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0,
-                                                                  CYAML_UNLIMITED)};
+static const cyaml_schema_value_t str_entry = {
+    CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED)};
 
 static const cyaml_schema_field_t src_fields[] = {
     STR_PTR("header", OPT, raw_src_t, header),
@@ -268,8 +268,8 @@ static const cyaml_schema_field_t test_event_fields[] = {
     STR_PTR("key", OPT, raw_test_event_t, key),
     STR_PTR("value", OPT, raw_test_event_t, value),
     CYAML_FIELD_BOOL("tombstone", OPT, raw_test_event_t, tombstone),
-    CYAML_FIELD_SEQUENCE("headers", CYAML_FLAG_POINTER | OPT, raw_test_event_t, headers,
-                         &kv_entry, 0, 64),
+    CYAML_FIELD_SEQUENCE("headers", CYAML_FLAG_POINTER | OPT, raw_test_event_t, headers, &kv_entry,
+                         0, 64),
     CYAML_FIELD_END,
 };
 
@@ -280,8 +280,8 @@ static const cyaml_schema_field_t test_expect_fields[] = {
     STR_PTR("subject", OPT, raw_test_expect_t, subject),
     STR_PTR("dedup_id", OPT, raw_test_expect_t, dedup_id),
     CYAML_FIELD_BOOL_PTR("critical", CYAML_FLAG_POINTER | OPT, raw_test_expect_t, critical),
-    CYAML_FIELD_SEQUENCE("headers", CYAML_FLAG_POINTER | OPT, raw_test_expect_t, headers,
-                         &kv_entry, 0, ROUTE_MAX_HEADERS),
+    CYAML_FIELD_SEQUENCE("headers", CYAML_FLAG_POINTER | OPT, raw_test_expect_t, headers, &kv_entry,
+                         0, ROUTE_MAX_HEADERS),
     CYAML_FIELD_END,
 };
 
@@ -305,8 +305,7 @@ static const cyaml_schema_field_t top_fields[] = {
                      unmatched_strings, NELEM(unmatched_strings)),
     CYAML_FIELD_MAPPING_PTR("envelope", CYAML_FLAG_POINTER | OPT, raw_rules_t, envelope,
                             envelope_fields),
-    CYAML_FIELD_MAPPING_PTR("limits", CYAML_FLAG_POINTER | OPT, raw_rules_t, limits,
-                            limits_fields),
+    CYAML_FIELD_MAPPING_PTR("limits", CYAML_FLAG_POINTER | OPT, raw_rules_t, limits, limits_fields),
     CYAML_FIELD_SEQUENCE("routes", CYAML_FLAG_POINTER, raw_rules_t, routes, &route_entry, 1,
                          CYAML_UNLIMITED),
     CYAML_FIELD_SEQUENCE("tests", CYAML_FLAG_POINTER | OPT, raw_rules_t, tests, &test_entry, 0,
@@ -569,25 +568,36 @@ static int yskip(ypass_t *y, const yaml_event_t *first)
 static const char *kind_name(const yaml_event_t *ev)
 {
     switch (ev->type) {
-    case YAML_MAPPING_START_EVENT: return "a mapping";
-    case YAML_SEQUENCE_START_EVENT: return "a list";
-    case YAML_SCALAR_EVENT: return "a scalar";
-    case YAML_ALIAS_EVENT: return "an alias";
-    default: return "something else";
+    case YAML_MAPPING_START_EVENT:
+        return "a mapping";
+    case YAML_SEQUENCE_START_EVENT:
+        return "a list";
+    case YAML_SCALAR_EVENT:
+        return "a scalar";
+    case YAML_ALIAS_EVENT:
+        return "an alias";
+    default:
+        return "something else";
     }
 }
 
 static const char *schema_kind(const cyaml_schema_value_t *sv)
 {
     switch (sv->type) {
-    case CYAML_MAPPING: return "a mapping";
+    case CYAML_MAPPING:
+        return "a mapping";
     case CYAML_SEQUENCE:
-    case CYAML_SEQUENCE_FIXED: return "a list";
-    case CYAML_BOOL: return "true or false";
+    case CYAML_SEQUENCE_FIXED:
+        return "a list";
+    case CYAML_BOOL:
+        return "true or false";
     case CYAML_INT:
-    case CYAML_UINT: return "a number";
-    case CYAML_ENUM: return "one of the listed words";
-    default: return "a string";
+    case CYAML_UINT:
+        return "a number";
+    case CYAML_ENUM:
+        return "one of the listed words";
+    default:
+        return "a string";
     }
 }
 
@@ -605,8 +615,8 @@ static const char *node_name(const char *path)
 
 static int is_bool_word(const char *s)
 {
-    static const char *const words[] = {"true", "false", "yes", "no", "on", "off",
-                                        "enable", "disable", "1", "0"};
+    static const char *const words[] = {"true", "false",  "yes",     "no", "on",
+                                        "off",  "enable", "disable", "1",  "0"};
     for (size_t i = 0; i < NELEM(words); i++)
         if (!strcasecmp(s, words[i]))
             return 1;
@@ -681,8 +691,8 @@ static int ywalk_mapping(ypass_t *y, const cyaml_schema_value_t *sv, const char 
             break;
         }
         if (k.type != YAML_SCALAR_EVENT) {
-            diag_at(y->c, path, (int)k.start_mark.line + 1, (int)k.start_mark.column + 1, 0,
-                    NULL, "mapping keys must be plain words");
+            diag_at(y->c, path, (int)k.start_mark.line + 1, (int)k.start_mark.column + 1, 0, NULL,
+                    "mapping keys must be plain words");
             if (yskip(y, &k) || ynext(y, &v)) {
                 yaml_event_delete(&k);
                 return -1;
@@ -718,8 +728,8 @@ static int ywalk_mapping(ypass_t *y, const cyaml_schema_value_t *sv, const char 
             /* The route's name may come after the bad key, so the " in route
              * 'x'" context is added when diagnostics are finalised. */
             diag_at(y->c, path, (int)k.start_mark.line + 1, (int)k.start_mark.column + 1, 0,
-                    hint[0] ? hint : NULL, "unknown key '%s'%s%s%s", key,
-                    nested ? " under '" : "", nested ? ls : "", nested ? "'" : "");
+                    hint[0] ? hint : NULL, "unknown key '%s'%s%s%s", key, nested ? " under '" : "",
+                    nested ? ls : "", nested ? "'" : "");
             yaml_event_delete(&k);
             if (yskip(y, &v)) {
                 yaml_event_delete(&v);
@@ -738,9 +748,8 @@ static int ywalk_mapping(ypass_t *y, const cyaml_schema_value_t *sv, const char 
     }
     for (size_t fi = 0; fi < nf && fi < 64; fi++) {
         if (!seen[fi] && !(fields[fi].value.flags & CYAML_FLAG_OPTIONAL))
-            diag_at(y->c, path, (int)start->start_mark.line + 1,
-                    (int)start->start_mark.column + 1, 0, NULL, "missing required key '%s'",
-                    fields[fi].key);
+            diag_at(y->c, path, (int)start->start_mark.line + 1, (int)start->start_mark.column + 1,
+                    0, NULL, "missing required key '%s'", fields[fi].key);
     }
     return 0;
 }
@@ -791,9 +800,8 @@ static int ywalk(ypass_t *y, const cyaml_schema_value_t *sv, const char *path, y
                     break;
                 }
                 snprintf(sub, sizeof(sub), "%s[%u]", path, n);
-                ent_add(y->c, sub, (int)item.start_mark.line + 1,
-                        (int)item.start_mark.column + 1, (int)item.start_mark.line + 1,
-                        (int)item.start_mark.column + 1,
+                ent_add(y->c, sub, (int)item.start_mark.line + 1, (int)item.start_mark.column + 1,
+                        (int)item.start_mark.line + 1, (int)item.start_mark.column + 1,
                         item.type == YAML_SCALAR_EVENT ? (const char *)item.data.scalar.value
                                                        : NULL);
                 n++;
@@ -980,8 +988,7 @@ static int tmpl_compile(lctx_t *c, const char *path, const char *text, int is_su
         const char *open = strchr(p, '{'), *close = strchr(p, '}');
         if (close && (!open || close < open)) {
             diag_path(c, path, 0, "variables look like {domain}",
-                      "unbalanced '}' at offset %ld in template '%s'", (long)(close - text),
-                      text);
+                      "unbalanced '}' at offset %ld in template '%s'", (long)(close - text), text);
             return -1;
         }
         if (t->n + 2 > RULES_TMPL_MAX) {
@@ -1111,15 +1118,20 @@ static int covers(const croute_t *a, const croute_t *b)
         type_ok = 1;
     else if (b->tkind == TM_EXACT) {
         switch (a->tkind) {
-        case TM_EXACT: type_ok = a->tlen == b->tlen && !memcmp(a->tpat, b->tpat, a->tlen); break;
+        case TM_EXACT:
+            type_ok = a->tlen == b->tlen && !memcmp(a->tpat, b->tpat, a->tlen);
+            break;
         case TM_PREFIX:
             type_ok = b->tlen >= a->tlen && !memcmp(b->tpat, a->tpat, a->tlen);
             break;
         case TM_SUFFIX:
             type_ok = b->tlen >= a->tlen && !memcmp(b->tpat + b->tlen - a->tlen, a->tpat, a->tlen);
             break;
-        case TM_GLOB: type_ok = route_glob_match(a->tpat, a->tlen, b->tpat, b->tlen); break;
-        default: break;
+        case TM_GLOB:
+            type_ok = route_glob_match(a->tpat, a->tlen, b->tpat, b->tlen);
+            break;
+        default:
+            break;
         }
     } else if (a->tkind == b->tkind) {
         if (a->tkind == TM_PREFIX)
@@ -1206,8 +1218,7 @@ static void compile_envelope(lctx_t *c, const raw_rules_t *raw, rules_t *r)
                 s->name = list[i].header;
                 s->name_len = strlen(s->name);
                 if (!s->name_len) {
-                    diag_path(c, path, 0, NULL, "empty header name in envelope.%s",
-                              field_names[f]);
+                    diag_path(c, path, 0, NULL, "empty header name in envelope.%s", field_names[f]);
                     continue;
                 }
             } else {
@@ -1314,8 +1325,8 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
                 continue;
             }
             if (!*vals[k]) {
-                diag_path(c, path, 0, "leave the key out to match every type",
-                          "empty '%s'", keys[k]);
+                diag_path(c, path, 0, "leave the key out to match every type", "empty '%s'",
+                          keys[k]);
                 continue;
             }
             which = k;
@@ -1350,16 +1361,17 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
             snprintf(path, sizeof(path), "%s.match.headers[%u].name", base, h);
             if (!*m->headers[h].name)
                 diag_path(c, path, 0, NULL, "empty header name");
-            cr->hm[cr->nhm++] = (hmatch_t){m->headers[h].name, strlen(m->headers[h].name),
-                                           m->headers[h].value,
-                                           m->headers[h].value ? strlen(m->headers[h].value) : 0};
+            cr->hm[cr->nhm++] =
+                (hmatch_t){m->headers[h].name, strlen(m->headers[h].name), m->headers[h].value,
+                           m->headers[h].value ? strlen(m->headers[h].value) : 0};
         }
     }
 
     /* action */
-    static const route_action_t actions[] = {
-        [RA_JETSTREAM] = ROUTE_JETSTREAM, [RA_NATS] = ROUTE_NATS_CORE,
-        [RA_SKIP] = ROUTE_SKIP, [RA_DLQ] = ROUTE_DLQ};
+    static const route_action_t actions[] = {[RA_JETSTREAM] = ROUTE_JETSTREAM,
+                                             [RA_NATS] = ROUTE_NATS_CORE,
+                                             [RA_SKIP] = ROUTE_SKIP,
+                                             [RA_DLQ] = ROUTE_DLQ};
     cr->action = actions[rr->action];
     cr->critical = rr->critical;
     cr->dedup = rr->dedup == RD_CLOUDEVENTS ? DEDUP_CLOUDEVENTS

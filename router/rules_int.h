@@ -18,8 +18,8 @@
 #include "route.h"
 #include "rules.h"
 
-#define RULES_SRC_MAX   8   /**< Sources per envelope field. */
-#define RULES_TMPL_MAX  32  /**< Parts in one template. */
+#define RULES_SRC_MAX    8  /**< Sources per envelope field. */
+#define RULES_TMPL_MAX   32 /**< Parts in one template. */
 #define RULES_HMATCH_MAX 8  /**< Header conditions per route. */
 #define RULES_STRIP_MAX  8  /**< Entries in strip_suffixes. */
 
@@ -112,7 +112,7 @@ typedef struct croute {
 struct rules {
     atomic_int refs;
     char *path;
-    char hash[17]; /**< FNV-1a 64 of the file bytes, hex. */
+    char hash[17];            /**< FNV-1a 64 of the file bytes, hex. */
     route_action_t unmatched; /**< ROUTE_SKIP or ROUTE_DLQ. */
     field_srcs_t fields[RULES_F__COUNT];
     const char **domains; /**< Kebab-case, lower-case. */

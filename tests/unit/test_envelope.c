@@ -172,7 +172,13 @@ static const struct {
     const char *path;
     int ok;
 } path_cases[] = {
-    {"a", 1}, {"a.b.c", 1}, {"", 0}, {"a..b", 0}, {".a", 0}, {"a.", 0}, {"a.b.c.d.e.f.g.h", 1},
+    {"a", 1},
+    {"a.b.c", 1},
+    {"", 0},
+    {"a..b", 0},
+    {".a", 0},
+    {"a.", 0},
+    {"a.b.c.d.e.f.g.h", 1},
     {"a.b.c.d.e.f.g.h.i", 0},
 };
 
@@ -256,8 +262,7 @@ static const struct {
 
 START_TEST(utf8_validation)
 {
-    ck_assert_msg(envelope_utf8_valid(utf8_cases[_i].s, utf8_cases[_i].len) ==
-                      utf8_cases[_i].valid,
+    ck_assert_msg(envelope_utf8_valid(utf8_cases[_i].s, utf8_cases[_i].len) == utf8_cases[_i].valid,
                   "row %d", _i);
 }
 END_TEST
@@ -265,11 +270,8 @@ END_TEST
 START_TEST(last_header_of_a_name_wins)
 {
     route_header_t h[] = {
-        {"eventType", "First", 5},
-        {"other", "x", 1},
-        {"eventType", "Second", 6},
-        {"nullval", NULL, 0},
-        {NULL, "noname", 6},
+        {"eventType", "First", 5}, {"other", "x", 1},   {"eventType", "Second", 6},
+        {"nullval", NULL, 0},      {NULL, "noname", 6},
     };
     route_event_t ev = {.headers = h, .header_count = 5};
     const route_header_t *got;

@@ -48,8 +48,8 @@ START_TEST(kebab_case_is_predictable)
 {
     char buf[NAMING_MAX_LEN + 1];
     size_t n = 99;
-    naming_err_t e = naming_kebab(kebab_cases[_i].in, strlen(kebab_cases[_i].in), buf,
-                                  sizeof(buf), &n);
+    naming_err_t e =
+        naming_kebab(kebab_cases[_i].in, strlen(kebab_cases[_i].in), buf, sizeof(buf), &n);
 
     ck_assert_msg(e == kebab_cases[_i].err, "'%s': got %s, want %s", kebab_cases[_i].in,
                   naming_strerror(e), naming_strerror(kebab_cases[_i].err));
@@ -98,13 +98,13 @@ static const struct {
     {"RegisterOfficer", 0, "register"},
     {"DispatchIncident", 1, "dispatch"},
     {"registerOfficer", 0, "register"},
-    {"AssignPatrolUnit", 3, "assign"},          /* longest domain at the first position */
-    {"OfficerAssignUnit", 0, "assign-unit"},    /* first position wins */
+    {"AssignPatrolUnit", 3, "assign"},       /* longest domain at the first position */
+    {"OfficerAssignUnit", 0, "assign-unit"}, /* first position wins */
     {"AssignGPSUnit", 2, "assign-gps"},
     {"register_officer", 0, "register"},
     {"ApproveLeave", -1, ""},
-    {"Officers", -1, ""},                       /* whole words only */
-    {"Officer", 0, ""},                          /* nothing left for the action */
+    {"Officers", -1, ""}, /* whole words only */
+    {"Officer", 0, ""},   /* nothing left for the action */
 };
 
 START_TEST(domain_is_first_declared_word)
@@ -150,9 +150,11 @@ static const struct {
     const char *s;
     int safe;
 } token_cases[] = {
-    {"officer", 1}, {"change-status", 1}, {"A_b-9", 1}, {"", 0},       {"a.b", 0},
-    {"a*", 0},      {">", 0},             {"a b", 0},   {"a\tb", 0},   {"a\r\n", 0},
-    {"caf\xc3\xa9", 0}, {"a/b", 0},       {"a$", 0},
+    {"officer", 1}, {"change-status", 1}, {"A_b-9", 1},
+    {"", 0},        {"a.b", 0},           {"a*", 0},
+    {">", 0},       {"a b", 0},           {"a\tb", 0},
+    {"a\r\n", 0},   {"caf\xc3\xa9", 0},   {"a/b", 0},
+    {"a$", 0},
 };
 
 START_TEST(only_safe_tokens_pass)

@@ -77,11 +77,16 @@ static rules_t *load(const char *y)
     return r;
 }
 
-#define H(n, v) {n, v}
+#define H(n, v)                                                                                    \
+    {                                                                                              \
+        n, v                                                                                       \
+    }
 typedef struct {
     const char *name, *value;
 } kv_t;
 
+/* One row per case reads better than one field per line. */
+/* clang-format off */
 static const struct {
     const char *what;
     const char *topic;
@@ -252,6 +257,7 @@ static const struct {
      {H("eventType", "OfficerRegistered"), H("region", "n")}, ROUTE_DLQ, ROUTE_R_BAD_ENVELOPE,
      "officer-registered", "", "", NULL},
 };
+/* clang-format on */
 
 static void build(route_event_t *ev, route_header_t *h, int i)
 {
@@ -287,8 +293,7 @@ START_TEST(routing_table)
                   route_action_name(out->action), route_action_name(cases[_i].action),
                   route_reason_name(out->reason), out->detail);
     ck_assert_msg(out->reason == cases[_i].reason, "%s: reason %s, want %s (%s)", w,
-                  route_reason_name(out->reason), route_reason_name(cases[_i].reason),
-                  out->detail);
+                  route_reason_name(out->reason), route_reason_name(cases[_i].reason), out->detail);
     if (cases[_i].route)
         ck_assert_msg(out->route && !strcmp(out->route, cases[_i].route), "%s: route %s", w,
                       out->route ? out->route : "(null)");
@@ -313,8 +318,8 @@ START_TEST(extra_headers_are_rendered_and_missing_ones_left_out)
     rules_t *r = load(fixture);
     route_result_t out;
     route_header_t h[] = {{"eventType", "RegisterOfficerRequested", 24}, {"eventId", "e", 1}};
-    route_event_t ev = {.topic = "t", .value = "{\"correlationId\":\"corr-1\"}", .headers = h,
-                        .header_count = 2};
+    route_event_t ev = {
+        .topic = "t", .value = "{\"correlationId\":\"corr-1\"}", .headers = h, .header_count = 2};
 
     ev.value_len = strlen(ev.value);
     ck_assert_int_eq(route_decide(r, &ev, &out), ROUTE_JETSTREAM);
@@ -342,8 +347,13 @@ START_TEST(header_typed_events_never_parse_json)
     route_header_t h[] = {{"eventType", "KeyedThing", 10}, {"eventId", "e-1", 3}};
     route_header_t h2[] = {{"eventType", "OfficerUpdated", 14}};
     route_header_t h3[] = {{"eventType", "PoisonPill", 10}};
-    route_event_t ev = {.topic = "t", .key = "k", .key_len = 1, .value = "not json {",
-                        .value_len = 10, .headers = h, .header_count = 2};
+    route_event_t ev = {.topic = "t",
+                        .key = "k",
+                        .key_len = 1,
+                        .value = "not json {",
+                        .value_len = 10,
+                        .headers = h,
+                        .header_count = 2};
     unsigned long before = envelope_json_parse_count();
 
     ck_assert_int_eq(route_decide(r, &ev, &out), ROUTE_JETSTREAM);
@@ -380,8 +390,13 @@ START_TEST(same_event_same_decision)
     rules_t *r = load(fixture);
     route_result_t a, b;
     route_header_t h[] = {{"eventType", "RegisterOfficerRequested", 24}};
-    route_event_t ev = {.topic = "dom", .partition = 4, .offset = 77, .value = "{}",
-                        .value_len = 2, .headers = h, .header_count = 1};
+    route_event_t ev = {.topic = "dom",
+                        .partition = 4,
+                        .offset = 77,
+                        .value = "{}",
+                        .value_len = 2,
+                        .headers = h,
+                        .header_count = 1};
 
     route_decide(r, &ev, &a);
     route_decide(r, &ev, &b);
@@ -396,8 +411,8 @@ static route_action_t decide_with_type(rules_t *r, const char *type, size_t len,
                                        route_result_t *out)
 {
     route_header_t h[] = {{"eventType", type, len}};
-    route_event_t ev = {.topic = "t", .value = "{}", .value_len = 2, .headers = h,
-                        .header_count = 1};
+    route_event_t ev = {
+        .topic = "t", .value = "{}", .value_len = 2, .headers = h, .header_count = 1};
     return route_decide(r, &ev, out);
 }
 
@@ -480,8 +495,8 @@ START_TEST(overlong_event_id_is_a_bad_dedup_id)
     route_result_t out;
     char id[ROUTE_DEDUP_MAX + 2];
     route_header_t h[] = {{"eventType", "RegisterOfficerRequested", 24}, {"eventId", id, 0}};
-    route_event_t ev = {.topic = "t", .value = "{}", .value_len = 2, .headers = h,
-                        .header_count = 2};
+    route_event_t ev = {
+        .topic = "t", .value = "{}", .value_len = 2, .headers = h, .header_count = 2};
 
     memset(id, 'i', sizeof(id));
     h[1].value_len = ROUTE_DEDUP_MAX;
@@ -539,10 +554,11 @@ START_TEST(declared_json_path_sources_are_used)
                     "    subject: 'events.{event}'\n";
     rules_t *r = load(y);
     route_result_t out;
-    const char *v = "{\"metadata\":{\"type\":\"OfficerHired\",\"id\":\"m-1\"},\"eventType\":\"No\"}";
+    const char *v =
+        "{\"metadata\":{\"type\":\"OfficerHired\",\"id\":\"m-1\"},\"eventType\":\"No\"}";
     route_header_t h[] = {{"eventType", "Ignored", 7}};
-    route_event_t ev = {.topic = "t", .value = v, .value_len = strlen(v), .headers = h,
-                        .header_count = 1};
+    route_event_t ev = {
+        .topic = "t", .value = v, .value_len = strlen(v), .headers = h, .header_count = 1};
 
     ck_assert_int_eq(route_decide(r, &ev, &out), ROUTE_JETSTREAM);
     ck_assert_str_eq(out.subject, "events.officer-hired");
