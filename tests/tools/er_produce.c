@@ -617,11 +617,12 @@ int main(int argc, char **argv)
             rd_kafka_header_add(hdrs, "eventType", -1, k->type, -1);
             rd_kafka_header_add(hdrs, "eventId", -1, event_id, -1);
         }
+        char *kptr = o.use_key ? key : NULL;
+        size_t klen = o.use_key ? strlen(key) : 0;
         for (;;) {
             rd_kafka_resp_err_t err = rd_kafka_producev(
                 rk, RD_KAFKA_V_RKT(rkts[ti]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_VALUE(b.buf, b.len),
-                RD_KAFKA_V_KEY(o.use_key ? key : NULL, o.use_key ? strlen(key) : 0),
+                RD_KAFKA_V_VALUE(b.buf, b.len), RD_KAFKA_V_KEY(kptr, klen),
                 RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
             if (!err) {
                 hdrs = NULL; /* now owned by librdkafka */
