@@ -67,7 +67,8 @@ typedef struct slot {
     int64_t sent_ns;
     uint16_t attempts;
     uint8_t state;
-    uint8_t core; /* core NATS publish, not JetStream */
+    uint8_t core;     /* core NATS publish, not JetStream */
+    uint8_t dlq_omit; /* dead-letter without the value (too large for the DLQ) */
 } slot_t;
 
 typedef struct route_series {
@@ -488,7 +489,7 @@ static natsMsg *build_msg(router_t *r, const rd_kafka_message_t *m, const route_
 static void dlq_send(router_t *r, part_t *p, uint64_t seq)
 {
     slot_t *s = slot_of(p, seq);
-    dlq_reason_t why = {s->dlq_code, s->dlq_detail ? s->dlq_detail : "", s->route};
+    dlq_reason_t why = {s->dlq_code, s->dlq_detail ? s->dlq_detail : "", s->route, s->dlq_omit};
     ref_t *ref;
     int err;
 
@@ -510,6 +511,10 @@ static void dlq_send(router_t *r, part_t *p, uint64_t seq)
     }
     *ref = (ref_t){p, p->epoch, seq};
     err = dlq_produce(r->dlq, s->rkm, &why, ref);
+    if (err && dlq_err_is_too_large(err) && !s->dlq_omit) {
+        s->dlq_omit = why.omit_value = 1;
+        err = dlq_produce(r->dlq, s->rkm, &why, ref);
+    }
     if (err) {
         free(ref);
         s->attempts++;
@@ -549,7 +554,16 @@ static void on_dlq_delivered(void *opaque, int err, const char *errstr, void *ct
     slot_t *s = ref_slot(ref);
 
     if (s && s->state == S_DLQ) {
-        if (err) {
+        if (err && dlq_err_is_too_large(err) && !s->dlq_omit) {
+            /* Never stall on a record the DLQ can never take: send the
+             * reference without the value (the original stays in Kafka). */
+            LOG_WARN("RTR-0205", "dead letter too large for the DLQ topic; sending it without its value",
+                     "topic=%s partition=%" PRId32 " offset=%" PRId64, ref->p->topic,
+                     ref->p->partition, s->rkm->offset);
+            s->dlq_omit = 1;
+            s->state = S_FREE;
+            dlq_send(r, ref->p, ref->seq);
+        } else if (err) {
             s->attempts++;
             LOG_WARN("RTR-0204", "dead-letter delivery failed; will retry",
                      "topic=%s partition=%" PRId32 " error=%s", ref->p->topic, ref->p->partition,

@@ -16,7 +16,8 @@
 if [[ ${ER_CLUSTER_MODE:-cluster} == single ]]; then IT_RF=1; else IT_RF=3; fi
 
 # it_world PARTITIONS - create this test's topics, group, prefix and stream;
-# all removed at exit. Sets IT_OFFICER IT_INCIDENT IT_DLQ IT_GROUP IT_PREFIX
+# all removed at exit. IT_TOPIC_CONFIG="k=v ..." adds configs to the two
+# source topics (not the dead-letter topic). Sets IT_OFFICER IT_INCIDENT IT_DLQ IT_GROUP IT_PREFIX
 # IT_STREAM IT_RULES.
 it_world() {
     local parts=$1 id
@@ -29,9 +30,12 @@ it_world() {
     IT_PREFIX="$id"
     IT_STREAM="IT_${id^^}"
     local t
+    local extra=() kv
+    for kv in ${IT_TOPIC_CONFIG:-}; do extra+=(--config "$kv"); done
     for t in "$IT_OFFICER" "$IT_INCIDENT" "$IT_DLQ"; do
+        [[ $t == "$IT_DLQ" ]] && extra=()
         er_tool er_admin create-topic "$t" --partitions "$parts" --replication-factor "$IT_RF" \
-            --config min.insync.replicas=$((IT_RF > 1 ? 2 : 1)) >/dev/null
+            --config min.insync.replicas=$((IT_RF > 1 ? 2 : 1)) "${extra[@]}" >/dev/null
         er_on_exit "$ER_BUILD_DIR/tools/er_admin" delete-topic "$t"
     done
     er_tool er_js stream-add "$IT_STREAM" --subjects "$IT_PREFIX.>" --replicas "$IT_RF" \
