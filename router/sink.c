@@ -29,6 +29,8 @@ struct sink {
     int64_t ack_timeout_ms;
     int efd;
     atomic_int connected;
+    atomic_int closing;     /* sink_destroy started: quiet the disconnect log */
+    atomic_int closed_seen; /* on_closed ran: no callback will touch us again */
     atomic_uint_fast64_t reconnects;
 
     pthread_mutex_t lock; /* guards the completion ring below */
@@ -155,7 +157,8 @@ static void on_disconnected(natsConnection *nc, void *closure)
     sink_t *s = closure;
     (void)nc;
     atomic_store(&s->connected, 0);
-    LOG_WARN("SNK-0002", "disconnected from NATS; publishing paused until reconnect", NULL);
+    if (!atomic_load(&s->closing))
+        LOG_WARN("SNK-0002", "disconnected from NATS; publishing paused until reconnect", NULL);
 }
 
 static void on_reconnected(natsConnection *nc, void *closure)
@@ -168,12 +171,15 @@ static void on_reconnected(natsConnection *nc, void *closure)
     LOG_INFO("SNK-0003", "reconnected to NATS", "url=%s", url);
 }
 
+/* cnats posts this last, on its callback thread, possibly after
+ * natsConnection_Close() returned: sink_destroy waits for it before freeing. */
 static void on_closed(natsConnection *nc, void *closure)
 {
     sink_t *s = closure;
     (void)nc;
     atomic_store(&s->connected, 0);
     LOG_INFO("SNK-0004", "NATS connection closed", NULL);
+    atomic_store(&s->closed_seen, 1); /* last touch of s */
 }
 
 static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
@@ -327,8 +333,15 @@ void sink_destroy(sink_t *s)
 {
     if (!s)
         return;
-    if (s->nc)
+    if (s->nc) {
+        atomic_store(&s->closing, 1);
         natsConnection_Close(s->nc);
+        /* Bounded: the closed callback comes within milliseconds. */
+        for (int i = 0; i < 500 && !atomic_load(&s->closed_seen); i++)
+            usleep(10000);
+        if (!atomic_load(&s->closed_seen))
+            LOG_WARN("SNK-0006", "NATS closed callback did not arrive in 5 s", NULL);
+    }
     jsCtx_Destroy(s->js);
     natsConnection_Destroy(s->nc);
     /* Completions still queued own their messages. */
