@@ -117,12 +117,14 @@ int dlq_produce(dlq_t *d, const rd_kafka_message_t *orig, const dlq_reason_t *wh
         hdr_add_str(h, "er-dlq-value-omitted", note);
     }
 
+    void *value = why->omit_value ? NULL : orig->payload;
+    size_t value_len = why->omit_value ? 0 : orig->len;
+
     /* Same key keeps the DLQ partitioned like the source. */
     err = rd_kafka_producev(d->rk, RD_KAFKA_V_TOPIC(d->topic),
                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                             RD_KAFKA_V_KEY(orig->key, orig->key_len),
-                            RD_KAFKA_V_VALUE(why->omit_value ? NULL : orig->payload,
-                                             why->omit_value ? 0 : orig->len),
+                            RD_KAFKA_V_VALUE(value, value_len),
                             RD_KAFKA_V_HEADERS(h),
                             RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err) {
