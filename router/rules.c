@@ -720,7 +720,7 @@ static void report_cyaml(lctx_t *c, cyaml_err_t err)
 /* ------------------------------------------------------------------------ */
 /* Pass 3: compile.                                                         */
 
-static const char *const var_names[V__COUNT] = {
+const char *const rules_var_names[V__COUNT] = {
     [V_LIT] = "",
     [V_DOMAIN] = "domain",
     [V_ACTION] = "action",
@@ -833,13 +833,13 @@ static int tmpl_compile(lctx_t *c, const char *path, const char *text, int is_su
             }
         } else {
             for (int v = V_DOMAIN; v < V_HEADER; v++)
-                if (strlen(var_names[v]) == nlen && !strncmp(var_names[v], name, nlen))
+                if (strlen(rules_var_names[v]) == nlen && !strncmp(rules_var_names[v], name, nlen))
                     part.var = (tvar_t)v;
         }
         if (part.var == V__COUNT) {
             char got[64], hint[320];
             snprintf(got, sizeof(got), "%.*s", (int)(nlen < 63 ? nlen : 63), name);
-            suggest(got, var_names + 1, V__COUNT - 1, hint, sizeof(hint));
+            suggest(got, rules_var_names + 1, V__COUNT - 1, hint, sizeof(hint));
             if (!hint[0])
                 snprintf(hint, sizeof(hint),
                          "known: {domain} {action} {event} {event_type} {topic} {partition} "
@@ -857,7 +857,7 @@ static int tmpl_compile(lctx_t *c, const char *path, const char *text, int is_su
                       "add a top-level list, e.g. 'domains: [officer, incident]'; {domain} falls "
                       "back to it when the event has no aggregate type",
                       "template '%s' uses {%s} but the file has no 'domains:' list", text,
-                      var_names[part.var]);
+                      rules_var_names[part.var]);
             return -1;
         }
         t->uses |= 1u << part.var;
