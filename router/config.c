@@ -28,7 +28,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +43,7 @@
 
 #include <cyaml/cyaml.h>
 
+#include "http.h"
 #include "log.h"
 #include "yamlwalk.h"
 
@@ -750,30 +750,11 @@ static void validate_limits(vctx_t *v, const config_t *c)
              c->retry.backoff_initial_ms, c->retry.backoff_max_ms);
 }
 
-/* "host:port" with an IPv4 literal or "localhost" and a port 0..65535. */
-static int listen_valid(const char *s)
-{
-    const char *colon = strrchr(s, ':');
-    char host[64];
-    struct in_addr a;
-    char *end;
-    long port;
-
-    if (!colon || colon == s || (size_t)(colon - s) >= sizeof(host))
-        return 0;
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = '\0';
-    if (strcmp(host, "localhost") && inet_pton(AF_INET, host, &a) != 1)
-        return 0;
-    errno = 0;
-    port = strtol(colon + 1, &end, 10);
-    return colon[1] && *end == '\0' && errno == 0 && port >= 0 && port <= 65535;
-}
-
 static void validate_misc(vctx_t *v, const config_t *c)
 {
     log_level_t lvl;
     log_format_t fmt;
+    struct sockaddr_in sa;
     char vq[80];
 
     if (!c->rules || !*c->rules)
@@ -782,7 +763,7 @@ static void validate_misc(vctx_t *v, const config_t *c)
         verr(v, "dlq.topic", "'dlq.topic': '%s' is not a valid topic name",
              q(vq, sizeof(vq), c->dlq.topic));
     check_properties(v, "dlq.properties", c->dlq.properties, c->dlq.properties_count, NULL, NULL);
-    if (*c->http.listen && !listen_valid(c->http.listen))
+    if (*c->http.listen && http_listen_parse(c->http.listen, &sa, NULL, 0))
         verr(v, "http.listen",
              "'http.listen' must be \"ipv4-address:port\" (e.g. 127.0.0.1:9180) or \"\" to "
              "disable, got '%s'",
