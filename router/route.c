@@ -446,25 +446,12 @@ static st_t var_value(rctx_t *c, const croute_t *rt, const tpart_t *p, const cha
 
 static const char *var_label(const tpart_t *p, char *buf, size_t size)
 {
-    static const char *const names[V__COUNT] = {
-        [V_DOMAIN] = "domain",
-        [V_ACTION] = "action",
-        [V_EVENT] = "event",
-        [V_EVENT_TYPE] = "event_type",
-        [V_TOPIC] = "topic",
-        [V_PARTITION] = "partition",
-        [V_OFFSET] = "offset",
-        [V_KEY] = "key",
-        [V_AGGREGATE_TYPE] = "aggregate_type",
-        [V_AGGREGATE_ID] = "aggregate_id",
-        [V_EVENT_ID] = "event_id",
-        [V_CORRELATION_ID] = "correlation_id",
-        [V_CAUSATION_ID] = "causation_id",
-    };
+    const char *name = rules_var_names[p->var];
+
     if (p->var == V_HEADER || p->var == V_FIELD)
         snprintf(buf, size, "%s:%.*s", p->var == V_HEADER ? "header" : "field", (int)p->len, p->s);
     else
-        snprintf(buf, size, "%s", names[p->var] ? names[p->var] : "?");
+        snprintf(buf, size, "%s", name && *name ? name : "?");
     return buf;
 }
 

@@ -44,6 +44,11 @@ typedef enum tvar {
     V__COUNT
 } tvar_t;
 
+/** How each variable is spelt between braces in a template ("" for V_LIT;
+ *  V_HEADER and V_FIELD as their patterns "header:NAME", "field:json.path").
+ *  Defined in rules.c; route.c names variables in its errors with it. */
+extern const char *const rules_var_names[V__COUNT];
+
 typedef struct tpart {
     tvar_t var;
     const char *s; /**< Literal text, header name, or JSON path text. */
