@@ -17,10 +17,8 @@ er_wait_until 20 fault_published_over a 2000 || er_fail "router published nothin
 fault_mark start
 fault_router_start b 19286
 fault_router_start c 19287
-er_wait_until 30 fault_owns a "*" b "*" c "*" ||
-    er_fail "3 replicas do not share the partitions: a=$(fault_assigned a) b=$(fault_assigned b) c=$(fault_assigned c)"
-er_assert_eq $(($(fault_assigned a) + $(fault_assigned b) + $(fault_assigned c))) 12 \
-    "the 3 replicas own the 12 partitions together"
+er_wait_until 40 fault_split a b c ||
+    er_fail "the 3 replicas do not share the 12 partitions: a=$(fault_assigned a) b=$(fault_assigned b) c=$(fault_assigned c)"
 fault_note "at 3 replicas: a=$(fault_assigned a) b=$(fault_assigned b) c=$(fault_assigned c) partitions"
 er_wait_until 20 fault_published_over b 100 || er_fail "replica b published nothing"
 er_wait_until 20 fault_published_over c 100 || er_fail "replica c published nothing"
