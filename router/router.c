@@ -13,8 +13,11 @@
  *   - transient publish failures (timeouts, no responders, connection loss)
  *     are retried on that partition with capped exponential backoff, and the
  *     partition is paused while it has an event waiting to be retried;
- *   - attempts are counted only while NATS is connected, so an outage only
- *     pauses the router, it never dead-letters events;
+ *   - an attempt counts only when the failure is about the event: NATS was
+ *     connected and JetStream acknowledged another publish after this one
+ *     was sent. A disconnect, or a JetStream that answers nobody (no stream
+ *     leader after a quorum loss: "no responders", timeouts), is an outage:
+ *     the router backs off and pauses, it never dead-letters events for it;
  *   - permanent failures, and transient ones past retry.max_attempts, go to
  *     the dead-letter topic; the offset moves only after the DLQ ack.
  *
@@ -65,7 +68,8 @@ typedef struct slot {
     char *dlq_detail;
     int64_t retry_at_ns;
     int64_t sent_ns;
-    uint16_t attempts;
+    uint16_t attempts;     /* failures counted toward retry.max_attempts */
+    uint16_t outage_tries; /* failures during a JetStream outage: back off only */
     uint8_t state;
     uint8_t core;     /* core NATS publish, not JetStream */
     uint8_t dlq_omit; /* dead-letter without the value (too large for the DLQ) */
@@ -120,6 +124,7 @@ struct router {
     uint32_t win_cap;
     int joined; /* got an assignment (possibly empty) since the last revoke */
     int fatal;
+    int64_t last_ack_ns; /* when the latest PubAck (stored or duplicate) arrived */
 
     pm_entry_t *pm;
     size_t pm_mask, pm_count;
@@ -327,7 +332,8 @@ static void schedule(router_t *r, part_t *p, uint64_t seq, uint8_t state)
     if (s->state != S_RETRY && s->state != S_DLQ_RETRY)
         p->waiting++;
     s->state = state;
-    s->retry_at_ns = now_ns() + backoff_ns(r, s->attempts ? s->attempts : 1);
+    unsigned tries = (unsigned)s->attempts + s->outage_tries;
+    s->retry_at_ns = now_ns() + backoff_ns(r, tries ? tries : 1);
     push_retry(r, &(ref_t){p, p->epoch, seq}, s->retry_at_ns);
 }
 
@@ -633,6 +639,25 @@ static void publish_slot(router_t *r, part_t *p, uint64_t seq)
     schedule(r, p, seq, S_RETRY);
 }
 
+/*
+ * Does this transient failure count toward retry.max_attempts? Only when it
+ * tells something about the event itself: NATS was connected and JetStream
+ * acknowledged some other publish after this one was sent (completions are
+ * handled in arrival order, so last_ack_ns is an ack that came before this
+ * failure). If nothing was acknowledged meanwhile, JetStream as a whole was
+ * not answering: a quorum loss or a restart leaves the connected node with
+ * no stream leader, and every publish fails with "no responders" or times
+ * out. That is an outage; counting it would dead-letter every event in
+ * flight after a few seconds. JetStream error 10158, "duplicate message id
+ * is in process", never counts: the stream holds an earlier copy of this
+ * very event in its replication pipeline, and a later retry gets the
+ * duplicate PubAck.
+ */
+static int failure_counts(const router_t *r, const slot_t *s, const sink_completion_t *c)
+{
+    return sink_connected(r->sink) && c->js_code != 10158 && r->last_ack_ns > s->sent_ns;
+}
+
 static void on_completion(router_t *r, sink_completion_t *c)
 {
     ref_t ref;
@@ -647,6 +672,8 @@ static void on_completion(router_t *r, sink_completion_t *c)
     case SINK_STORED:
     case SINK_DUPLICATE: {
         route_series_t *rs = route_series(p, s->route);
+        if (c->acked_at_ns > r->last_ack_ns)
+            r->last_ack_ns = c->acked_at_ns;
         metrics_add(c->outcome == SINK_STORED ? rs->published : rs->duplicate, 1);
         metrics_observe(r->m_ack_lat, (double)(c->acked_at_ns - s->sent_ns) / 1e9);
         rd_kafka_timestamp_type_t tstype;
@@ -659,8 +686,10 @@ static void on_completion(router_t *r, sink_completion_t *c)
     }
     case SINK_TRANSIENT:
         metrics_add(r->m_err_transient, 1);
-        if (sink_connected(r->sink))
+        if (failure_counts(r, s, c))
             s->attempts++;
+        else if (sink_connected(r->sink) && s->outage_tries < UINT16_MAX)
+            s->outage_tries++;
         if (s->attempts >= r->cfg->retry.max_attempts) {
             char detail[256];
             snprintf(detail, sizeof(detail), "JetStream publish failed %u times; last error: %s",

@@ -51,13 +51,28 @@ it_world() {
 }
 
 # it_config OUT HTTP_PORT [EXTRA_YAML] - a router config for this world.
-# IT_KAFKA_EXTRA, if set, is inserted into the kafka: section (indent 2).
+# EXTRA_YAML is appended as top-level sections, so it must not repeat one
+# that is already written (kafka, nats, limits, log, ...). Two sections can
+# be adjusted through the environment instead:
+#   IT_KAFKA_PROPS  more librdkafka properties, one key=value per line; they
+#                   come after the defaults below, so they override them
+#                   (librdkafka keeps the last value set)
+#   IT_LOG_LEVEL    log.level (default info; debug for a post-mortem)
+#   IT_KAFKA_EXTRA  lines inserted into the kafka: section (indent 2), e.g.
+#                   "  group_instance_id_env: POD_NAME"
 it_config() {
     local out=$1 port=$2 extra=${3:-}
-    local brokers nats_list="" u
+    local brokers nats_list="" props="" u kv
     brokers=$ER_KAFKA_BOOTSTRAP
     IFS=, read -r -a urls <<<"$ER_NATS_URL"
     for u in "${urls[@]}"; do nats_list+="    - $u"$'\n'; done
+    while IFS= read -r kv; do
+        [[ -n $kv ]] || continue
+        [[ $kv == ?*=* ]] || er_fail "it_config: IT_KAFKA_PROPS: expected key=value, got '$kv'"
+        props+="    - \"$kv\""$'\n'
+    done <<<"${IT_KAFKA_PROPS:-}"
+    local kextra=""
+    [[ -n ${IT_KAFKA_EXTRA:-} ]] && kextra="$IT_KAFKA_EXTRA"$'\n'
     cat >"$out" <<YAML
 kafka:
   brokers: "$brokers"
@@ -67,8 +82,8 @@ kafka:
     - fetch.wait.max.ms=10
     - session.timeout.ms=10000
     - heartbeat.interval.ms=1000
-${IT_KAFKA_EXTRA:-}
-nats:
+${props}${IT_KAFKA_EXTRA:+$IT_KAFKA_EXTRA
+}nats:
   servers:
 $nats_list  ack_timeout_ms: 5000
 rules: "$IT_RULES"
@@ -84,7 +99,7 @@ http:
   listen: "127.0.0.1:$port"
   stuck_after_ms: 30000
 log:
-  level: info
+  level: ${IT_LOG_LEVEL:-info}
 $extra
 YAML
 }
