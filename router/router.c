@@ -125,6 +125,7 @@ struct router {
     int joined; /* got an assignment (possibly empty) since the last revoke */
     int fatal;
     int64_t last_ack_ns; /* when the latest PubAck (stored or duplicate) arrived */
+    streams_filters_t filters; /* which subjects some stream listens on */
 
     pm_entry_t *pm;
     size_t pm_mask, pm_count;
@@ -653,9 +654,24 @@ static void publish_slot(router_t *r, part_t *p, uint64_t seq)
  * very event in its replication pipeline, and a later retry gets the
  * duplicate PubAck.
  */
-static int failure_counts(const router_t *r, const slot_t *s, const sink_completion_t *c)
+static int failure_counts(router_t *r, const slot_t *s, const sink_completion_t *c)
 {
-    return sink_connected(r->sink) && c->js_code != 10158 && r->last_ack_ns > s->sent_ns;
+    if (!sink_connected(r->sink) || c->js_code == 10158)
+        return 0;
+    if (r->last_ack_ns > s->sent_ns)
+        return 1;
+    /* Nothing else was acknowledged either. "No responders" still counts
+     * when JetStream, asked directly, says no stream listens on the subject:
+     * that is about the event, not an outage (a quiet router with one
+     * misrouted event must dead-letter it, not stall). The listing is
+     * refreshed at most every 10 s, with a short timeout. */
+    if (c->status == NATS_NO_RESPONDERS) {
+        if (now_ns() - r->filters.listed_ns > 10000000000LL)
+            streams_filters_refresh(sink_js(r->sink), &r->filters, 1000);
+        const char *subject = natsMsg_GetSubject(c->msg);
+        return subject && streams_filters_cover(&r->filters, subject) == 0;
+    }
+    return 0;
 }
 
 static void on_completion(router_t *r, sink_completion_t *c)
@@ -1406,6 +1422,7 @@ void router_destroy(router_t *r)
     }
     free(r->retries);
     free(r->pm);
+    streams_filters_clear(&r->filters);
     if (r->ino >= 0)
         close(r->ino);
     rules_unref(r->rules);
