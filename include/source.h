@@ -54,7 +54,13 @@ rd_kafka_message_t *source_next(source_t *s);
 void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t *hdrs,
                   size_t cap);
 
-/** \brief Leave the group (runs the revoke callback) and free. NULL is a no-op. */
-void source_close(source_t *s);
+/**
+ * \brief Leave the group (runs the revoke callback) and free. NULL is a no-op.
+ * \param[in] timeout_ms Bound on leaving the group: with the brokers gone,
+ *            librdkafka's close can wait for a coordinator forever; past
+ *            this the handle is destroyed without the group leave (the
+ *            broker expires the member after session.timeout.ms).
+ */
+void source_close(source_t *s, int timeout_ms);
 
 #endif /* ER_SOURCE_H */

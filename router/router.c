@@ -1405,7 +1405,9 @@ void router_destroy(router_t *r)
 {
     if (!r)
         return;
-    source_close(r->src); /* revoke callback commits and releases */
+    /* The revoke callback commits and releases; bounded so that a lost
+     * Kafka cluster cannot keep a stopping router alive. */
+    source_close(r->src, (int)r->cfg->limits.drain_timeout_ms);
     if (r->dlq)
         dlq_destroy(r->dlq, 5000);
     for (part_t *p = r->parts; p; p = p->next)

@@ -18,6 +18,8 @@
 
 struct source {
     rd_kafka_t *rk;
+    source_rebalance_fn *rebalance;
+    void *opaque;
     rd_kafka_queue_t *q;
     int pipefd[2];
 };
@@ -61,6 +63,8 @@ int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque
     if (!s)
         goto err;
     s->pipefd[0] = s->pipefd[1] = -1;
+    s->rebalance = rebalance;
+    s->opaque = opaque;
     kconf_set_logger(conf);
     rd_kafka_conf_set_opaque(conf, opaque);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance);
@@ -129,7 +133,7 @@ err:
         free(s);
         s = NULL;
     }
-    source_close(s);
+    source_close(s, 0);
     return -1;
 }
 
@@ -184,7 +188,7 @@ void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t
     ev->header_count = n;
 }
 
-void source_close(source_t *s)
+void source_close(source_t *s, int timeout_ms)
 {
     if (!s)
         return;
@@ -193,8 +197,38 @@ void source_close(source_t *s)
             rd_kafka_queue_io_event_enable(s->q, -1, NULL, 0);
             rd_kafka_queue_destroy(s->q);
         }
-        rd_kafka_consumer_close(s->rk); /* leaves the group; revoke callback runs */
-        rd_kafka_destroy(s->rk);
+        /* Asynchronous close so that a lost coordinator cannot hold the
+         * process forever; the revoke callback is served from this queue. */
+        rd_kafka_queue_t *cq = rd_kafka_queue_new(s->rk);
+        rd_kafka_error_t *e = rd_kafka_consumer_close_queue(s->rk, cq);
+        int flags = 0;
+        if (e) {
+            LOG_WARN("SRC-0007", "consumer close failed", "error=%s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        } else {
+            int waited = 0;
+            while (!rd_kafka_consumer_closed(s->rk) && waited < timeout_ms) {
+                /* Events, not callbacks: this queue may also carry records,
+                 * which only the event API can hand back (and drop). */
+                rd_kafka_event_t *ev = rd_kafka_queue_poll(cq, 100);
+                waited += 100;
+                if (!ev)
+                    continue;
+                if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+                    s->rebalance(s->rk, rd_kafka_event_error(ev),
+                                 rd_kafka_event_topic_partition_list(ev), s->opaque);
+                rd_kafka_event_destroy(ev);
+            }
+            if (!rd_kafka_consumer_closed(s->rk)) {
+                LOG_WARN("SRC-0008",
+                         "leaving the consumer group timed out (brokers unreachable?); "
+                         "exiting without it: the broker expires the member",
+                         "timeout_ms=%d", timeout_ms);
+                flags = RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE;
+            }
+        }
+        rd_kafka_queue_destroy(cq);
+        rd_kafka_destroy_flags(s->rk, flags);
     }
     if (s->pipefd[0] >= 0)
         close(s->pipefd[0]);

@@ -16,7 +16,7 @@ it_config "$ER_TEST_DIR/b.yaml" 19190
 export ER_ROUTER_READY_URL=http://127.0.0.1:19190/readyz
 POD_NAME=router-b er_router_start "$ER_TEST_DIR/b.yaml" "$ER_TEST_DIR/b.log"
 pid_b=$ER_ROUTER_PID
-er_on_exit pkill -KILL -f "$ER_TEST_DIR/b.yaml" # if the test fails before its own stop
+er_on_exit it_kill_config "$ER_TEST_DIR/b.yaml" # if the test fails before its own stop
 ER_ROUTER_PID=
 export ER_ROUTER_READY_URL=http://127.0.0.1:19189/readyz
 POD_NAME=router-a er_router_start "$ER_TEST_DIR/a.yaml" "$ER_TEST_DIR/a1.log"

@@ -104,6 +104,12 @@ $extra
 YAML
 }
 
+# it_kill_config CONFIG - SIGKILL any router still running with CONFIG
+# (cleanup for tests that start more than one replica).
+it_kill_config() {
+    pkill -KILL -f "$1" || true
+}
+
 # it_produce ARGS... - er_produce into this world's topics (JSON summary on stdout).
 it_produce() {
     er_tool er_produce --topics "$IT_OFFICER,$IT_INCIDENT" --quiet "$@"

@@ -617,6 +617,7 @@ int main(int argc, char **argv)
             rd_kafka_header_add(hdrs, "eventType", -1, k->type, -1);
             rd_kafka_header_add(hdrs, "eventId", -1, event_id, -1);
         }
+        static int unknown_topic_waits; /* 300 x 100 ms over the whole run */
         char *kptr = o.use_key ? key : NULL;
         size_t klen = o.use_key ? strlen(key) : 0;
         for (;;) {
@@ -631,6 +632,13 @@ int main(int argc, char **argv)
             }
             if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !tc_stop_requested) {
                 rd_kafka_poll(rk, 50);
+                continue;
+            }
+            /* A topic created a moment ago may not be in every broker's
+             * metadata yet: wait for it (bounded) instead of failing. */
+            if (err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC && unknown_topic_waits++ < 300 &&
+                !tc_stop_requested) {
+                rd_kafka_poll(rk, 100);
                 continue;
             }
             produce_errors++;
