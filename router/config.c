@@ -1244,7 +1244,7 @@ static void y_kv(FILE *fp, int indent, const char *key, const char *val)
 }
 
 /* Property keys whose values are secrets (case-insensitive substring). */
-static int property_is_secret(const char *prop)
+int config_property_is_secret(const char *prop)
 {
     static const char *const secret[] = {
         "password", "secret", "sasl.oauthbearer", "ssl.key", "token", "credential", NULL};
@@ -1259,6 +1259,23 @@ static int property_is_secret(const char *prop)
     return 0;
 }
 
+/* "key=${env:A}" or "key=${file:/p}${env:B}": the value is made of
+ * references only, names of where the secret lives, fine to show. A value
+ * with any literal text next to its references is redacted whole. */
+static int only_references(const char *prop)
+{
+    const char *v = strchr(prop, '=');
+    if (!v || !v[1])
+        return 0;
+    for (v++; *v;) {
+        const char *end = strchr(v, '}');
+        if ((strncmp(v, "${env:", 6) && strncmp(v, "${file:", 7)) || !end)
+            return 0;
+        v = end + 1;
+    }
+    return 1;
+}
+
 static void y_list(FILE *fp, int indent, const char *key, char **items, unsigned n,
                    int redact_props, int redact_userinfo)
 {
@@ -1271,7 +1288,7 @@ static void y_list(FILE *fp, int indent, const char *key, char **items, unsigned
         const char *it = items[i];
         char buf[512];
         fprintf(fp, "%*s- ", indent + 2, "");
-        if (redact_props && property_is_secret(it)) {
+        if (redact_props && config_property_is_secret(it) && !only_references(it)) {
             const char *eq = strchr(it, '=');
             snprintf(buf, sizeof(buf), "%.*s=[redacted]", (int)(eq ? eq - it : (long)strlen(it)),
                      it);
