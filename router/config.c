@@ -912,6 +912,14 @@ static void validate_nats(vctx_t *v, const config_t *c)
              "set either 'nats.password_env' or 'nats.password_file', not both");
     if ((c->nats.password_env || c->nats.password_file) && !c->nats.user)
         verr(v, "nats.user", "'nats.user' is required with a password");
+    /* cnats keeps only the last of these it is given: refuse the ambiguity. */
+    if ((c->nats.user != NULL) + (c->nats.token_env != NULL) + (c->nats.creds_file != NULL) +
+            (c->nats.nkey_seed_file != NULL) > 1)
+        verr(v, c->nats.nkey_seed_file ? "nats.nkey_seed_file"
+                : c->nats.creds_file   ? "nats.creds_file"
+                                       : "nats.token_env",
+             "set only one way to authenticate to NATS: 'nats.user' (with a password), "
+             "'nats.token_env', 'nats.creds_file' or 'nats.nkey_seed_file'");
     if ((c->nats.tls_cert_file != NULL) != (c->nats.tls_key_file != NULL))
         verr(v, c->nats.tls_cert_file ? "nats.tls_cert_file" : "nats.tls_key_file",
              "'nats.tls_cert_file' and 'nats.tls_key_file' go together");

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "nkey.h"
 #include "sink.h"
 
 struct sink {
@@ -232,9 +233,17 @@ static int apply_auth(const config_t *cfg, natsOptions *o, char *errstr, size_t 
         TRY(natsOptions_SetUserCredentialsFromFiles(o, cfg->nats.creds_file, NULL),
             "nats.creds_file");
     if (cfg->nats.nkey_seed_file) {
-        snprintf(errstr, errstr_size,
-                 "nats.nkey_seed_file: not supported yet; use nats.creds_file instead");
-        return -1;
+        /* cnats wants the public key too; it is a function of the seed, so
+         * derive it rather than ask for it. cnats reads the seed file again
+         * for each signature. */
+        char pub[NKEY_PUBLIC_LEN + 1], nerr[300];
+        if (nkey_public_from_seed_file(cfg->nats.nkey_seed_file, pub, sizeof(pub), nerr,
+                                       sizeof(nerr)) != 0) {
+            snprintf(errstr, errstr_size, "nats.nkey_seed_file: %s", nerr);
+            return -1;
+        }
+        TRY(natsOptions_SetNKeyFromSeed(o, pub, cfg->nats.nkey_seed_file), "nats.nkey_seed_file");
+        LOG_INFO("SNK-0011", "NATS nkey authentication", "public_key=%s", pub);
     }
     if (cfg->nats.tls_ca_file || cfg->nats.tls_cert_file) {
         TRY(natsOptions_SetSecure(o, true), "tls");
