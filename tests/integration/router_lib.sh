@@ -18,7 +18,7 @@ if [[ ${ER_CLUSTER_MODE:-cluster} == single ]]; then IT_RF=1; else IT_RF=3; fi
 # it_world PARTITIONS - create this test's topics, group, prefix and stream;
 # all removed at exit. IT_TOPIC_CONFIG="k=v ..." adds configs to the two
 # source topics (not the dead-letter topic). Sets IT_OFFICER IT_INCIDENT IT_DLQ IT_GROUP IT_PREFIX
-# IT_STREAM IT_RULES.
+# IT_STREAM IT_RULES. IT_STREAM_REPLICAS overrides the stream replicas (default: IT_RF).
 it_world() {
     local parts=$1 id
     id=$(er_unique it | tr -d -)
@@ -38,7 +38,7 @@ it_world() {
             --config min.insync.replicas=$((IT_RF > 1 ? 2 : 1)) "${extra[@]}" >/dev/null
         er_on_exit "$ER_BUILD_DIR/tools/er_admin" delete-topic "$t"
     done
-    er_tool er_js stream-add "$IT_STREAM" --subjects "$IT_PREFIX.>" --replicas "$IT_RF" \
+    er_tool er_js stream-add "$IT_STREAM" --subjects "$IT_PREFIX.>" --replicas "${IT_STREAM_REPLICAS:-$IT_RF}" \
         --storage file --dupe-window-s 120 >/dev/null
     er_on_exit "$ER_BUILD_DIR/tools/er_js" stream-rm "$IT_STREAM"
     # The shipped convention, with this test's subject prefix in front.
@@ -51,7 +51,9 @@ it_world() {
 }
 
 # it_config OUT HTTP_PORT [EXTRA_YAML] - a router config for this world.
-# IT_KAFKA_EXTRA, if set, is inserted into the kafka: section (indent 2).
+# IT_KAFKA_EXTRA, if set, is inserted into the kafka: section (indent 2),
+# right after its properties list (so "    - k=v" lines add properties);
+# IT_NATS_EXTRA, if set, into the nats: section (indent 2).
 it_config() {
     local out=$1 port=$2 extra=${3:-}
     local brokers nats_list="" u
@@ -70,7 +72,8 @@ kafka:
 ${IT_KAFKA_EXTRA:-}
 nats:
   servers:
-$nats_list  ack_timeout_ms: 5000
+$nats_list  ack_timeout_ms: ${IT_ACK_TIMEOUT_MS:-5000}
+${IT_NATS_EXTRA:-}
 rules: "$IT_RULES"
 limits:
   max_inflight_per_partition: 2000
