@@ -63,6 +63,15 @@ int sink_fd(const sink_t *s);
 /** \brief Whether the connection is up right now. Any thread. */
 int sink_connected(const sink_t *s);
 
+/**
+ * \brief Whether cnats closed the connection by itself, for good (it does
+ *        so when the server refuses the credentials on reconnect, e.g. a
+ *        wrong password or a revoked user): nothing will reconnect. Any thread.
+ * \param[out] why cnats's last error, e.g. "Authorization Violation".
+ * \return 1 when failed, else 0.
+ */
+int sink_failed(sink_t *s, char *why, size_t why_size);
+
 /** \brief Reconnects since start. Any thread. */
 uint64_t sink_reconnects(const sink_t *s);
 

@@ -32,11 +32,13 @@ struct sink {
     atomic_int connected;
     atomic_int closing;     /* sink_destroy started: quiet the disconnect log */
     atomic_int closed_seen; /* on_closed ran: no callback will touch us again */
+    atomic_int failed;      /* cnats closed the connection by itself: it will not come back */
     atomic_uint_fast64_t reconnects;
 
-    pthread_mutex_t lock; /* guards the completion ring below */
+    pthread_mutex_t lock; /* guards the completion ring and the texts below */
     sink_completion_t *ring;
     size_t cap, head, count;
+    char fail_why[256]; /* why cnats closed the connection (set before failed) */
 };
 
 static const char *outcome_names[SINK__COUNT] = {
@@ -177,9 +179,23 @@ static void on_reconnected(natsConnection *nc, void *closure)
 static void on_closed(natsConnection *nc, void *closure)
 {
     sink_t *s = closure;
-    (void)nc;
     atomic_store(&s->connected, 0);
-    LOG_INFO("SNK-0004", "NATS connection closed", NULL);
+    if (!atomic_load(&s->closing)) {
+        /* Not our doing: cnats gives up for good, e.g. after the server
+         * refused the credentials twice. Nothing will reconnect. */
+        const char *text = NULL;
+        char q[300];
+        natsConnection_GetLastError(nc, &text);
+        pthread_mutex_lock(&s->lock);
+        snprintf(s->fail_why, sizeof(s->fail_why), "%s",
+                 text && *text ? text : "connection closed by the client library");
+        log_quote(q, sizeof(q), s->fail_why, strlen(s->fail_why));
+        pthread_mutex_unlock(&s->lock);
+        LOG_ERROR("SNK-0007", "NATS connection closed and will not reconnect", "error=%s", q);
+        atomic_store(&s->failed, 1);
+    } else {
+        LOG_INFO("SNK-0004", "NATS connection closed", NULL);
+    }
     atomic_store(&s->closed_seen, 1); /* last touch of s */
 }
 
@@ -296,7 +312,6 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
     TRY(natsOptions_SetReconnectWait(o, cfg->nats.reconnect_wait_ms), "nats.reconnect_wait_ms");
     TRY(natsOptions_SetReconnectBufSize(o, (int)cfg->nats.reconnect_buffer_bytes),
         "nats.reconnect_buffer_bytes");
-    TRY(natsOptions_SetRetryOnFailedConnect(o, true, on_connected, s), "retry on failed connect");
     TRY(natsOptions_SetDisconnectedCB(o, on_disconnected, s), "callbacks");
     TRY(natsOptions_SetReconnectedCB(o, on_reconnected, s), "callbacks");
     TRY(natsOptions_SetClosedCB(o, on_closed, s), "callbacks");
@@ -304,16 +319,36 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
     if (apply_auth(cfg, o, errstr, errstr_size) != 0)
         goto err;
 
+    /* A first attempt without retrying tells "down" from "refused": a
+     * server that refuses the credentials or the TLS handshake stops the
+     * start with its reason (cnats would otherwise retry, then close the
+     * connection saying only "no server available"); a server that is
+     * merely unreachable is retried in the background as always. */
+    TRY(natsOptions_SetRetryOnFailedConnect(o, false, NULL, NULL), "retry on failed connect");
     st = natsConnection_Connect(&s->nc, o);
-    if (st == NATS_OK) {
+    if (st == NATS_NO_SERVER) {
+        const char *why = nats_GetLastError(NULL);
+        char q[300];
+        log_quote(q, sizeof(q), why ? why : "", why ? strlen(why) : 0);
+        TRY(natsOptions_SetRetryOnFailedConnect(o, true, on_connected, s),
+            "retry on failed connect");
+        st = natsConnection_Connect(&s->nc, o);
+        if (st == NATS_NOT_YET_CONNECTED) {
+            LOG_WARN("SNK-0005", "NATS not reachable yet; retrying in the background",
+                     "servers=%u error=%s", cfg->nats.servers_count, q);
+            st = NATS_OK;
+        } else if (st == NATS_OK) {
+            atomic_store(&s->connected, 1);
+                    LOG_INFO("SNK-0001", "connected to NATS", "servers=%u", cfg->nats.servers_count);
+        }
+    } else if (st == NATS_OK) {
         atomic_store(&s->connected, 1);
-        LOG_INFO("SNK-0001", "connected to NATS", "servers=%u", cfg->nats.servers_count);
-    } else if (st == NATS_NOT_YET_CONNECTED) {
-        LOG_WARN("SNK-0005", "NATS not reachable yet; retrying in the background",
-                 "servers=%u", cfg->nats.servers_count);
-    } else {
-        snprintf(errstr, errstr_size, "nats: connect: %s (check nats.servers and credentials)",
-                 nats_GetLastError(NULL));
+            LOG_INFO("SNK-0001", "connected to NATS", "servers=%u", cfg->nats.servers_count);
+    }
+    if (st != NATS_OK) {
+        snprintf(errstr, errstr_size,
+                 "nats: connect: %s: %s (check nats.servers, the credentials and TLS settings)",
+                 natsStatus_GetText(st), nats_GetLastError(NULL));
         goto err;
     }
 
@@ -371,6 +406,16 @@ int sink_fd(const sink_t *s)
 int sink_connected(const sink_t *s)
 {
     return atomic_load(&s->connected);
+}
+
+int sink_failed(sink_t *s, char *why, size_t why_size)
+{
+    if (!atomic_load(&s->failed))
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    snprintf(why, why_size, "%s", s->fail_why);
+    pthread_mutex_unlock(&s->lock);
+    return 1;
 }
 
 uint64_t sink_reconnects(const sink_t *s)
