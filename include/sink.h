@@ -29,7 +29,8 @@ typedef enum sink_outcome {
     SINK_STORED,    /**< PubAck received. */
     SINK_DUPLICATE, /**< PubAck with duplicate:true (already stored: success). */
     SINK_TRANSIENT, /**< Timeout, no responders, lost connection...: retry. */
-    SINK_PERMANENT, /**< JetStream refused it for good (e.g. too large): DLQ. */
+    SINK_PERMANENT, /**< Refused for good (e.g. too large; or the server does not
+                         allow publishing on the subject: status NATS_NOT_PERMITTED): DLQ. */
     SINK__COUNT
 } sink_outcome_t;
 

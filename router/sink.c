@@ -24,6 +24,8 @@
 #include "nkey.h"
 #include "sink.h"
 
+#define DENIED_RING 32 /* distinct refused subjects remembered at once */
+
 struct sink {
     natsConnection *nc;
     jsCtx *js;
@@ -39,6 +41,16 @@ struct sink {
     sink_completion_t *ring;
     size_t cap, head, count;
     char fail_why[256]; /* why cnats closed the connection (set before failed) */
+
+    /* Subjects the server refused to let us publish on, most recent first
+     * overwritten (see on_async_error / denied_recently). Own lock: written
+     * on cnats's callback thread, read on its async-reply thread. */
+    pthread_mutex_t denied_lock;
+    struct {
+        char subject[256];
+        int64_t at_ns;
+    } denied[DENIED_RING];
+    unsigned denied_next;
 };
 
 static const char *outcome_names[SINK__COUNT] = {
@@ -76,6 +88,48 @@ static int js_code_is_permanent(int code)
     }
 }
 
+/*
+ * Permissions. A server that does not allow a publish answers with an
+ * asynchronous "-ERR 'Permissions Violation for Publish to "subj"'"; the
+ * JetStream publish itself then just gets no PubAck and times out. To tell
+ * that timeout from a transient one, on_async_error() remembers the refused
+ * subject, and a failed publish to a subject refused within the ack timeout
+ * (plus a second) is classified permanent: retrying cannot help until the
+ * server's permissions change, and the event is dead-lettered with the
+ * server's words instead of after retry.max_attempts timeouts.
+ */
+static void remember_denied(sink_t *s, const char *text)
+{
+    static const char marker[] = "Publish to \"";
+    const char *p = text ? strstr(text, marker) : NULL, *end;
+    if (!p)
+        return; /* a subscribe violation, or a form we do not know: logged only */
+    p += sizeof(marker) - 1;
+    end = strchr(p, '"');
+    if (!end || (size_t)(end - p) >= sizeof(s->denied[0].subject))
+        return;
+    pthread_mutex_lock(&s->denied_lock);
+    unsigned i = s->denied_next++ % DENIED_RING;
+    memcpy(s->denied[i].subject, p, (size_t)(end - p));
+    s->denied[i].subject[end - p] = '\0';
+    s->denied[i].at_ns = mono_ns();
+    pthread_mutex_unlock(&s->denied_lock);
+}
+
+static int denied_recently(sink_t *s, const char *subject)
+{
+    int64_t since = mono_ns() - (s->ack_timeout_ms + 1000) * 1000000;
+    int hit = 0;
+    if (!subject)
+        return 0;
+    pthread_mutex_lock(&s->denied_lock);
+    for (unsigned i = 0; i < DENIED_RING && !hit; i++)
+        hit = s->denied[i].at_ns >= since && s->denied[i].at_ns &&
+              !strcmp(s->denied[i].subject, subject);
+    pthread_mutex_unlock(&s->denied_lock);
+    return hit;
+}
+
 /* Called on the cnats async-reply thread (see sink.h). Must not block long. */
 static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
@@ -92,6 +146,14 @@ static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, 
         c.outcome = js_code_is_permanent(c.js_code) ? SINK_PERMANENT : SINK_TRANSIENT;
         snprintf(c.error, sizeof(c.error), "%s",
                  pae && pae->ErrText ? pae->ErrText : natsStatus_GetText((natsStatus)c.status));
+        if (denied_recently(s, natsMsg_GetSubject(msg))) {
+            c.outcome = SINK_PERMANENT;
+            c.status = NATS_NOT_PERMITTED;
+            snprintf(c.error, sizeof(c.error),
+                     "permission denied: the NATS server does not allow this user to publish "
+                     "to \"%.80s\"",
+                     natsMsg_GetSubject(msg));
+        }
     }
 
     pthread_mutex_lock(&s->lock);
@@ -204,9 +266,11 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
 {
     const char *text = NULL;
     char q[256];
+    sink_t *s = closure;
     (void)sub;
-    (void)closure;
     natsConnection_GetLastError(nc, &text);
+    if (err == NATS_NOT_PERMITTED)
+        remember_denied(s, text);
     LOG_ERROR("SNK-0010", "NATS asynchronous error", "status=%d error=%s", (int)err,
               log_quote(q, sizeof(q), text ? text : "", text ? strlen(text) : 0));
 }
@@ -291,6 +355,7 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
         return -1;
     }
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->denied_lock, NULL);
     s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     s->ack_timeout_ms = cfg->nats.ack_timeout_ms;
     if (s->efd < 0) {
@@ -395,6 +460,7 @@ void sink_destroy(sink_t *s)
     if (s->efd >= 0)
         close(s->efd);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->denied_lock);
     free(s);
 }
 
