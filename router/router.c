@@ -680,9 +680,13 @@ static void on_completion(router_t *r, sink_completion_t *c)
     default: {
         char detail[256];
         metrics_add(r->m_err_permanent, 1);
+        natsMsg_Destroy(c->msg);
+        if (c->status == NATS_NOT_PERMITTED) { /* the NATS user may not publish there */
+            to_dlq(r, p, ref.seq, "permission_denied", c->error);
+            return;
+        }
         snprintf(detail, sizeof(detail), "JetStream rejected the event: %s (code %d)", c->error,
                  c->js_code);
-        natsMsg_Destroy(c->msg);
         to_dlq(r, p, ref.seq, "jetstream_rejected", detail);
         return;
     }
