@@ -245,8 +245,12 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     char q[512];
     (void)opaque;
+    /* With TLS 1.3 a broker that rejects our client certificate says so
+     * only after the handshake, as a transport error carrying the TLS alert. */
     if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL ||
-        err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED) {
+        err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
+        (err == RD_KAFKA_RESP_ERR__TRANSPORT && reason &&
+         (strstr(reason, "SSL alert") || strstr(reason, "certificate")))) {
         pthread_mutex_lock(&auth_lock);
         snprintf(auth_why, sizeof(auth_why), "%s", reason);
         pthread_mutex_unlock(&auth_lock);
