@@ -125,6 +125,14 @@ void config_free(config_t *cfg);
 void config_dump(const config_t *cfg, FILE *fp);
 
 /**
+ * \brief Whether a librdkafka "key=value" property holds a secret (its key
+ *        names a password, secret, token, credential or private key).
+ *        config_dump() redacts such values unless they are only
+ *        ${env:NAME} / ${file:PATH} references (see kconf.h).
+ */
+int config_property_is_secret(const char *prop);
+
+/**
  * \brief Resolve a secret from an env var name or a file path (first set wins).
  * \return malloc'd string the caller frees, or NULL when neither is set.
  *         On a read error, NULL and \p errstr filled.

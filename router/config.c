@@ -711,6 +711,14 @@ static void validate_nats(vctx_t *v, const config_t *c)
              "set either 'nats.password_env' or 'nats.password_file', not both");
     if ((c->nats.password_env || c->nats.password_file) && !c->nats.user)
         verr(v, "nats.user", "'nats.user' is required with a password");
+    /* cnats keeps only the last of these it is given: refuse the ambiguity. */
+    if ((c->nats.user != NULL) + (c->nats.token_env != NULL) + (c->nats.creds_file != NULL) +
+            (c->nats.nkey_seed_file != NULL) > 1)
+        verr(v, c->nats.nkey_seed_file ? "nats.nkey_seed_file"
+                : c->nats.creds_file   ? "nats.creds_file"
+                                       : "nats.token_env",
+             "set only one way to authenticate to NATS: 'nats.user' (with a password), "
+             "'nats.token_env', 'nats.creds_file' or 'nats.nkey_seed_file'");
     if ((c->nats.tls_cert_file != NULL) != (c->nats.tls_key_file != NULL))
         verr(v, c->nats.tls_cert_file ? "nats.tls_cert_file" : "nats.tls_key_file",
              "'nats.tls_cert_file' and 'nats.tls_key_file' go together");
@@ -1034,7 +1042,7 @@ static void y_kv(FILE *fp, int indent, const char *key, const char *val)
 }
 
 /* Property keys whose values are secrets (case-insensitive substring). */
-static int property_is_secret(const char *prop)
+int config_property_is_secret(const char *prop)
 {
     static const char *const secret[] = {
         "password", "secret", "sasl.oauthbearer", "ssl.key", "token", "credential", NULL};
@@ -1049,6 +1057,23 @@ static int property_is_secret(const char *prop)
     return 0;
 }
 
+/* "key=${env:A}" or "key=${file:/p}${env:B}": the value is made of
+ * references only, names of where the secret lives, fine to show. A value
+ * with any literal text next to its references is redacted whole. */
+static int only_references(const char *prop)
+{
+    const char *v = strchr(prop, '=');
+    if (!v || !v[1])
+        return 0;
+    for (v++; *v;) {
+        const char *end = strchr(v, '}');
+        if ((strncmp(v, "${env:", 6) && strncmp(v, "${file:", 7)) || !end)
+            return 0;
+        v = end + 1;
+    }
+    return 1;
+}
+
 static void y_list(FILE *fp, int indent, const char *key, char **items, unsigned n,
                    int redact_props, int redact_userinfo)
 {
@@ -1061,7 +1086,7 @@ static void y_list(FILE *fp, int indent, const char *key, char **items, unsigned
         const char *it = items[i];
         char buf[512];
         fprintf(fp, "%*s- ", indent + 2, "");
-        if (redact_props && property_is_secret(it)) {
+        if (redact_props && config_property_is_secret(it) && !only_references(it)) {
             const char *eq = strchr(it, '=');
             snprintf(buf, sizeof(buf), "%.*s=[redacted]", (int)(eq ? eq - it : (long)strlen(it)),
                      it);

@@ -37,6 +37,7 @@
 #include <time.h>
 
 #include "dlq.h"
+#include "kconf.h"
 #include "log.h"
 #include "metrics.h"
 #include "offsets.h"
@@ -724,9 +725,13 @@ static void on_completion(router_t *r, sink_completion_t *c)
     default: {
         char detail[256];
         metrics_add(r->m_err_permanent, 1);
+        natsMsg_Destroy(c->msg);
+        if (c->status == NATS_NOT_PERMITTED) { /* the NATS user may not publish there */
+            to_dlq(r, p, ref.seq, "permission_denied", c->error);
+            return;
+        }
         snprintf(detail, sizeof(detail), "JetStream rejected the event: %s (code %d)", c->error,
                  c->js_code);
-        natsMsg_Destroy(c->msg);
         to_dlq(r, p, ref.seq, "jetstream_rejected", detail);
         return;
     }
@@ -1032,6 +1037,10 @@ static void update_gauges(router_t *r)
     if (!r->joined && w < sizeof(why))
         w += (size_t)snprintf(why + w, sizeof(why) - w,
                               "no partition assignment yet (joining the consumer group)\n");
+    char kauth[256];
+    if (!r->joined && w < sizeof(why) && kconf_auth_failure(60000, kauth, sizeof(kauth)))
+        w += (size_t)snprintf(why + w, sizeof(why) - w, "Kafka authentication failed: %s\n",
+                              kauth);
     for (part_t *p = r->parts; p && w < sizeof(why); p = p->next)
         if (p->assigned && offsets_inflight(p->win) > 0 && now - p->last_progress_ns > stuck)
             w += (size_t)snprintf(why + w, sizeof(why) - w,
@@ -1216,6 +1225,23 @@ static void check_reload(router_t *r, int ino_ready)
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
+/* cnats gave up on the connection (e.g. the server refused the credentials):
+ * waiting would only keep an unready router forever, so stop as after a
+ * fatal Kafka error (drain what can be drained, commit only what was
+ * acknowledged, exit 1) and let the supervisor restart it, e.g. after the
+ * Secret is fixed. */
+static void check_sink_failed(router_t *r)
+{
+    char why[256], q[300];
+    if (r->fatal || !sink_failed(r->sink, why, sizeof(why)))
+        return;
+    LOG_ERROR("RTR-0904",
+              "NATS refused the connection for good; stopping (check nats.user and its "
+              "password, nats.token_env, nats.creds_file, nats.nkey_seed_file and TLS)",
+              "error=%s", log_quote(q, sizeof(q), why, strlen(why)));
+    r->fatal = 1;
+}
+
 /* Create declared streams and warn about routes no stream covers. A NATS
  * outage at start only postpones this to the operator (`event-router streams`). */
 static void provision_streams(router_t *r)
@@ -1360,6 +1386,7 @@ int router_run(router_t *r, router_signals_t *sig)
             dlq_poll(r->dlq, 0);
         run_retries(r);
         flow_control(r);
+        check_sink_failed(r);
 
         now = now_ns();
         if (now - r->last_store_ns > 50000000) {

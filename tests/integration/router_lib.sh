@@ -18,7 +18,7 @@ if [[ ${ER_CLUSTER_MODE:-cluster} == single ]]; then IT_RF=1; else IT_RF=3; fi
 # it_world PARTITIONS - create this test's topics, group, prefix and stream;
 # all removed at exit. IT_TOPIC_CONFIG="k=v ..." adds configs to the two
 # source topics (not the dead-letter topic). Sets IT_OFFICER IT_INCIDENT IT_DLQ IT_GROUP IT_PREFIX
-# IT_STREAM IT_RULES.
+# IT_STREAM IT_RULES. IT_STREAM_REPLICAS overrides the stream replicas (default: IT_RF).
 it_world() {
     local parts=$1 id
     id=$(er_unique it | tr -d -)
@@ -38,7 +38,7 @@ it_world() {
             --config min.insync.replicas=$((IT_RF > 1 ? 2 : 1)) "${extra[@]}" >/dev/null
         er_on_exit "$ER_BUILD_DIR/tools/er_admin" delete-topic "$t"
     done
-    er_tool er_js stream-add "$IT_STREAM" --subjects "$IT_PREFIX.>" --replicas "$IT_RF" \
+    er_tool er_js stream-add "$IT_STREAM" --subjects "$IT_PREFIX.>" --replicas "${IT_STREAM_REPLICAS:-$IT_RF}" \
         --storage file --dupe-window-s 120 >/dev/null
     er_on_exit "$ER_BUILD_DIR/tools/er_js" stream-rm "$IT_STREAM"
     # The shipped convention, with this test's subject prefix in front.
@@ -58,8 +58,10 @@ it_world() {
 #                   come after the defaults below, so they override them
 #                   (librdkafka keeps the last value set)
 #   IT_LOG_LEVEL    log.level (default info; debug for a post-mortem)
-#   IT_KAFKA_EXTRA  lines inserted into the kafka: section (indent 2), e.g.
-#                   "  group_instance_id_env: POD_NAME"
+#   IT_KAFKA_EXTRA  lines inserted into the kafka: section (indent 2), right
+#                   after its properties list (so "    - k=v" lines add
+#                   properties), e.g. "  group_instance_id_env: POD_NAME"
+#   IT_NATS_EXTRA   lines inserted into the nats: section (indent 2)
 it_config() {
     local out=$1 port=$2 extra=${3:-}
     local brokers nats_list="" props="" u kv
@@ -71,8 +73,6 @@ it_config() {
         [[ $kv == ?*=* ]] || er_fail "it_config: IT_KAFKA_PROPS: expected key=value, got '$kv'"
         props+="    - \"$kv\""$'\n'
     done <<<"${IT_KAFKA_PROPS:-}"
-    local kextra=""
-    [[ -n ${IT_KAFKA_EXTRA:-} ]] && kextra="$IT_KAFKA_EXTRA"$'\n'
     cat >"$out" <<YAML
 kafka:
   brokers: "$brokers"
@@ -85,7 +85,8 @@ kafka:
 ${props}${IT_KAFKA_EXTRA:+$IT_KAFKA_EXTRA
 }nats:
   servers:
-$nats_list  ack_timeout_ms: 5000
+$nats_list  ack_timeout_ms: ${IT_ACK_TIMEOUT_MS:-5000}
+${IT_NATS_EXTRA:-}
 rules: "$IT_RULES"
 limits:
   max_inflight_per_partition: 2000
