@@ -285,8 +285,11 @@ fault_wait_load() {
     er_log "load done: $(cat "$ER_TEST_DIR/produce.json")"
 }
 
-# fault_mark NAME - timestamp a moment: "start" (fault injected) and "end"
-# (the action that undoes it; recover_s is measured from each "end").
+# fault_mark NAME - timestamp a moment: "start" (fault injected), "end"
+# (the action that undoes it; recover_s is measured from each "end") and,
+# optionally, "recovered" (the router's first PubAck after an "end", when
+# the stream alone cannot tell: a killed router's last publishes are still
+# stored after its death).
 fault_mark() {
     echo "$EPOCHREALTIME $1" >>"$ER_TEST_DIR/marks"
     er_log "-- $1"
@@ -381,7 +384,8 @@ fault_finish() {
 }
 
 # "<recover_s> <stall_s> <part_stall_s>" from the marks and the samples:
-#   recover_s:    from each "end" mark to the first sample showing a new
+#   recover_s:    from each "end" mark to the next "recovered" mark if
+#                 there is one, else to the first sample showing a new
 #                 stored event; the worst over all "end" marks;
 #   stall_s:      the longest time without a new stored event, from the
 #                 first "start" mark until the stream holds everything;
@@ -391,7 +395,8 @@ fault_finish() {
 _fault_times() {
     local fs recover_stall pstall
     fs=$(awk '$2 == "start" { print $1; exit }' "$ER_TEST_DIR/marks")
-    recover_stall=$(awk 'FNR == NR { if ($2 == "end") e[++ne] = $1; next }
+    recover_stall=$(awk 'FNR == NR { if ($2 == "end") e[++ne] = $1
+                                     if ($2 == "recovered") rv[ne] = $1; next }
          $2 != "-" { n++; t[n] = $1; c[n] = $2 }
          END {
              if (!n) { print "0 0"; exit }
@@ -404,17 +409,21 @@ _fault_times() {
              }
              rec = 0
              for (j = 1; j <= ne; j++) {
+                 if (j in rv) { r = rv[j] - e[j]; if (r > rec) rec = r; continue }
                  c0 = 0
                  for (i = 1; i <= n && t[i] <= e[j]; i++) c0 = c[i]
                  for (; i <= n; i++) if (c[i] > c0) { r = t[i] - e[j]; if (r > rec) rec = r; break }
              }
              printf "%.1f %.1f\n", rec, stall
          }' fs="$fs" "$ER_TEST_DIR/marks" "$ER_TEST_DIR/stream.samples")
+    # A sample that shows the offset moved closes the stall at its own time
+    # (an upper bound by one sampling interval; samples missing while the
+    # group coordinator is away count as standing still).
     pstall=$(awk -v fs="$fs" '$1 >= fs + 0 {
              k = $2 " " $3
+             if (k in since && $1 - since[k] > m) m = $1 - since[k]
              if (!(k in since) || $4 != val[k] || $4 >= $5) since[k] = $1
              val[k] = $4
-             if ($1 - since[k] > m) m = $1 - since[k]
          }
          END { printf "%.1f\n", m }' "$ER_TEST_DIR/commits.samples")
     echo "$recover_stall $pstall"

@@ -27,5 +27,14 @@ fault_alive a
 fault_mark end
 fault_cluster start "$victim"
 fault_alive a
+# Whether the victim also coordinated the group decides the cost: then the
+# consumer loses its coordinator until the controller fences the broker,
+# and with session.timeout.ms=10000 its session may time out (SRC-0004).
+port=$(jq -r --arg n "$victim" '.nodes[] | select(.node == $n) | .port' \
+    <<<"$("$FAULT_CLUSTER" status --json)")
+if grep -q "GroupCoordinator: 127.0.0.1:$port: Disconnected" "$ER_TEST_DIR/a.log"; then
+    fault_note "$victim was the group coordinator"
+fi
+grep -q 'id=SRC-0004' "$ER_TEST_DIR/a.log" && fault_note "the router's session timed out (SRC-0004) and it rejoined"
 fault_finish 180
 er_pass

@@ -32,6 +32,8 @@ for kill in 1 2 3 4 5; do
     fault_router_kill a
     fault_mark end
     fault_router_start a 19281
+    er_wait_until 30 fault_published_over a 0 || er_fail "restarted router published nothing"
+    fault_mark recovered
 done
 fault_note "seed $seed; kill delays ${delays[*]} s; replays absorbed as duplicates (before the last kill): $replayed"
 fault_finish 180
