@@ -176,12 +176,18 @@ static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, 
         s->head = 0;
     }
     s->ring[(s->head + s->count) % s->cap] = c;
-    s->count++;
+    int was_empty = s->count++ == 0;
     pthread_mutex_unlock(&s->lock);
 
-    uint64_t one = 1;
-    if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-        LOG_ERROR("SNK-0902", "eventfd write failed", "errno=%d", errno);
+    /* Wake the router only when the queue turns non-empty: one write() per
+     * burst of PubAcks, not per ack. sink_drain() reads the eventfd before it
+     * takes the lock, so an ack queued behind a non-empty queue is either
+     * taken by that drain or left with the eventfd set again. */
+    if (was_empty) {
+        uint64_t one = 1;
+        if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+            LOG_ERROR("SNK-0902", "eventfd write failed", "errno=%d", errno);
+    }
 }
 
 size_t sink_drain(sink_t *s, sink_completion_t *out, size_t max)

@@ -150,8 +150,13 @@ int source_fd(const source_t *s)
 rd_kafka_message_t *source_next(source_t *s)
 {
     char buf[64];
-    /* Drain the wake-up pipe before polling so a record arriving after an
-     * empty poll always triggers a fresh wake-up. */
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, 0);
+    if (m)
+        return m;
+    /* Empty: drain the wake-up pipe, then look once more. A record queued
+     * after that last look writes the pipe again, so the router never sleeps
+     * on a non-empty queue; and the pipe costs a read() per empty poll, not
+     * one per record. */
     while (read(s->pipefd[0], buf, sizeof(buf)) > 0)
         ;
     return rd_kafka_consumer_poll(s->rk, 0);
