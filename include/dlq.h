@@ -57,8 +57,7 @@ int dlq_new(const config_t *cfg, dlq_delivered_fn *cb, void *ctx, dlq_t **out, c
  * \param[in] opaque Returned in the delivery callback.
  * \return 0 or an rd_kafka_resp_err_t (e.g. queue full: retry later).
  */
-int dlq_produce(dlq_t *d, const rd_kafka_message_t *orig, const dlq_reason_t *why,
-                void *opaque);
+int dlq_produce(dlq_t *d, const rd_kafka_message_t *orig, const dlq_reason_t *why, void *opaque);
 
 /** \brief Serve delivery reports. \return events served. */
 int dlq_poll(dlq_t *d, int timeout_ms);

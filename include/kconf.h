@@ -49,8 +49,7 @@ int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const
  *
  * Pure apart from getenv() and reading the named files; any thread.
  */
-int kconf_resolve(const char *value, char **out, unsigned *refs, char *errstr,
-                  size_t errstr_size);
+int kconf_resolve(const char *value, char **out, unsigned *refs, char *errstr, size_t errstr_size);
 
 /** \brief Overwrite a string from kconf_resolve() with zeros, then free it. NULL is a no-op. */
 void kconf_free_secret(char *s);

@@ -38,9 +38,9 @@ typedef enum sink_outcome {
 typedef struct sink_completion {
     natsMsg *msg; /**< Ownership passes to whoever drains the completion. */
     sink_outcome_t outcome;
-    int status;   /**< natsStatus */
-    int js_code;  /**< JetStream API error code, 0 if none */
-    uint64_t seq; /**< Stream sequence on success */
+    int status;          /**< natsStatus */
+    int js_code;         /**< JetStream API error code, 0 if none */
+    uint64_t seq;        /**< Stream sequence on success */
     int64_t acked_at_ns; /**< Monotonic time the ack arrived */
     char error[160];
 } sink_completion_t;

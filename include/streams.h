@@ -45,8 +45,8 @@ int streams_check_routes(jsCtx *js, const config_t *cfg, const rules_t *rules);
 typedef struct streams_filters {
     char **filters;
     size_t count;
-    int known;          /**< 1 when the last listing succeeded */
-    int64_t listed_ns;  /**< CLOCK_MONOTONIC time of the last attempt */
+    int known;         /**< 1 when the last listing succeeded */
+    int64_t listed_ns; /**< CLOCK_MONOTONIC time of the last attempt */
 } streams_filters_t;
 
 /**

@@ -713,10 +713,12 @@ static void validate_nats(vctx_t *v, const config_t *c)
         verr(v, "nats.user", "'nats.user' is required with a password");
     /* cnats keeps only the last of these it is given: refuse the ambiguity. */
     if ((c->nats.user != NULL) + (c->nats.token_env != NULL) + (c->nats.creds_file != NULL) +
-            (c->nats.nkey_seed_file != NULL) > 1)
-        verr(v, c->nats.nkey_seed_file ? "nats.nkey_seed_file"
-                : c->nats.creds_file   ? "nats.creds_file"
-                                       : "nats.token_env",
+            (c->nats.nkey_seed_file != NULL) >
+        1)
+        verr(v,
+             c->nats.nkey_seed_file ? "nats.nkey_seed_file"
+             : c->nats.creds_file   ? "nats.creds_file"
+                                    : "nats.token_env",
              "set only one way to authenticate to NATS: 'nats.user' (with a password), "
              "'nats.token_env', 'nats.creds_file' or 'nats.nkey_seed_file'");
     if ((c->nats.tls_cert_file != NULL) != (c->nats.tls_key_file != NULL))

@@ -58,8 +58,8 @@ int dlq_new(const config_t *cfg, dlq_delivered_fn *cb, void *ctx, dlq_t **out, c
         /* Let the broker (the DLQ topic's max.message.bytes) decide what is
          * too large, not a client default smaller than the source topics'. */
         kconf_set(conf, "message.max.bytes", "1000000000", "dlq", errstr, errstr_size) ||
-        kconf_apply(conf, cfg->dlq.properties, cfg->dlq.properties_count, "dlq.properties",
-                    errstr, errstr_size))
+        kconf_apply(conf, cfg->dlq.properties, cfg->dlq.properties_count, "dlq.properties", errstr,
+                    errstr_size))
         goto err;
 
     d->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rderr, sizeof(rderr));
@@ -121,12 +121,10 @@ int dlq_produce(dlq_t *d, const rd_kafka_message_t *orig, const dlq_reason_t *wh
     size_t value_len = why->omit_value ? 0 : orig->len;
 
     /* Same key keeps the DLQ partitioned like the source. */
-    err = rd_kafka_producev(d->rk, RD_KAFKA_V_TOPIC(d->topic),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                            RD_KAFKA_V_KEY(orig->key, orig->key_len),
-                            RD_KAFKA_V_VALUE(value, value_len),
-                            RD_KAFKA_V_HEADERS(h),
-                            RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    err = rd_kafka_producev(
+        d->rk, RD_KAFKA_V_TOPIC(d->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(orig->key, orig->key_len), RD_KAFKA_V_VALUE(value, value_len),
+        RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err) {
         rd_kafka_headers_destroy(h); /* not taken over on failure */
         return (int)err;
@@ -155,8 +153,8 @@ void dlq_destroy(dlq_t *d, int flush_timeout_ms)
     if (!d)
         return;
     if (rd_kafka_flush(d->rk, flush_timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        LOG_WARN("DLQ-0003", "dead-letter records still unacknowledged at shutdown",
-                 "queued=%d", rd_kafka_outq_len(d->rk));
+        LOG_WARN("DLQ-0003", "dead-letter records still unacknowledged at shutdown", "queued=%d",
+                 rd_kafka_outq_len(d->rk));
     rd_kafka_destroy(d->rk);
     free(d->topic);
     free(d);

@@ -67,8 +67,7 @@ static int sbuf_add(sbuf_t *b, const char *s, size_t n)
     return 0;
 }
 
-int kconf_resolve(const char *value, char **out, unsigned *refs, char *errstr,
-                  size_t errstr_size)
+int kconf_resolve(const char *value, char **out, unsigned *refs, char *errstr, size_t errstr_size)
 {
     sbuf_t b = {0};
     const char *v = value;
@@ -109,8 +108,8 @@ int kconf_resolve(const char *value, char **out, unsigned *refs, char *errstr,
         if (is_env) {
             const char *e = getenv(ref);
             if (!e) {
-                snprintf(errstr, errstr_size, "environment variable %s is not set (${env:%s})",
-                         ref, ref);
+                snprintf(errstr, errstr_size, "environment variable %s is not set (${env:%s})", ref,
+                         ref);
                 free(ref);
                 goto err;
             }
@@ -208,7 +207,7 @@ int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     char q[512];
-    log_level_t lvl = level <= 3 ? LOG_LVL_ERROR
+    log_level_t lvl = level <= 3   ? LOG_LVL_ERROR
                       : level <= 4 ? LOG_LVL_WARN
                       : level <= 6 ? LOG_LVL_INFO
                                    : LOG_LVL_DEBUG;

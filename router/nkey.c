@@ -15,10 +15,10 @@
 #include "kconf.h"
 #include "nkey.h"
 
-#define PREFIX_SEED 0x90u /* 18 << 3: 'S' */
-#define PREFIX_USER 0xA0u /* 20 << 3: 'U' */
-#define RAW_SEED_LEN 36   /* 2 prefix bytes + 32 + crc */
-#define RAW_PUB_LEN 35    /* 1 prefix byte + 32 + crc */
+#define PREFIX_SEED  0x90u /* 18 << 3: 'S' */
+#define PREFIX_USER  0xA0u /* 20 << 3: 'U' */
+#define RAW_SEED_LEN 36    /* 2 prefix bytes + 32 + crc */
+#define RAW_PUB_LEN  35    /* 1 prefix byte + 32 + crc */
 
 static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -97,8 +97,9 @@ int nkey_public_from_seed(const char *seed, char *pub, size_t pub_size, char *er
     }
     len = b32_decode(seed, n, raw, sizeof(raw));
     if (len != RAW_SEED_LEN || seed[0] != 'S') {
-        snprintf(errstr, errstr_size, "not an nkey seed (expected 58 base32 characters "
-                                      "starting with 'SU')");
+        snprintf(errstr, errstr_size,
+                 "not an nkey seed (expected 58 base32 characters "
+                 "starting with 'SU')");
         goto out;
     }
     if (crc16(raw, RAW_SEED_LEN - 2) != (uint16_t)(raw[34] | raw[35] << 8)) {

@@ -49,8 +49,8 @@ static void describe_diff(const config_stream_t *want, const jsStreamConfig *hav
     if (have->Storage != st)
         DIFF(" storage differs (config says %s);", want->storage);
     if (have->Duplicates != dup_ns)
-        DIFF(" duplicate window is %" PRId64 " s, config says %u s;",
-             have->Duplicates / 1000000000, want->duplicate_window_s);
+        DIFF(" duplicate window is %" PRId64 " s, config says %u s;", have->Duplicates / 1000000000,
+             want->duplicate_window_s);
     if (have->MaxAge != want->max_age_s * 1000000000)
         DIFF(" max_age is %" PRId64 " s, config says %" PRId64 " s;", have->MaxAge / 1000000000,
              want->max_age_s);
@@ -129,8 +129,8 @@ int streams_ensure(jsCtx *js, const config_t *cfg, int dry_run, FILE *report, ch
             return -1;
         }
         jsStreamInfo_Destroy(si);
-        fprintf(report, "stream %s: created (%u replicas, %s, %u s dedup)\n", d->name,
-                d->replicas, d->storage, d->duplicate_window_s);
+        fprintf(report, "stream %s: created (%u replicas, %s, %u s dedup)\n", d->name, d->replicas,
+                d->storage, d->duplicate_window_s);
     }
     return rc;
 }
@@ -158,8 +158,7 @@ int streams_check_routes(jsCtx *js, const config_t *cfg, const rules_t *rules)
                 covered = streams_filter_covers_prefix(cfg->streams[s].subjects[k], prefix);
         for (int s = 0; list && s < list->Count && !covered; s++)
             for (int k = 0; k < list->List[s]->Config->SubjectsLen && !covered; k++)
-                covered =
-                    streams_filter_covers_prefix(list->List[s]->Config->Subjects[k], prefix);
+                covered = streams_filter_covers_prefix(list->List[s]->Config->Subjects[k], prefix);
         if (!covered) {
             uncovered++;
             LOG_WARN("STR-0001",

@@ -23,8 +23,8 @@ static inline const char *tn_err(natsStatus s)
 {
     const char *detail = nats_GetLastError(NULL);
     static __thread char buf[512];
-    snprintf(buf, sizeof(buf), "%s%s%s", natsStatus_GetText(s),
-             detail && *detail ? ": " : "", detail && *detail ? detail : "");
+    snprintf(buf, sizeof(buf), "%s%s%s", natsStatus_GetText(s), detail && *detail ? ": " : "",
+             detail && *detail ? detail : "");
     return buf;
 }
 

@@ -62,8 +62,8 @@ START_TEST(references_resolve_to_env_values)
     setenv("ER_T_PW", "s3cr3t-pw", 1);
     setenv("ER_T_USER", "alice", 1);
     setenv("ER_T_EMPTY", "", 1);
-    ck_assert_msg(kconf_resolve(resolve_ok[_i].value, &out, &refs, err, sizeof(err)) == 0,
-                  "%s: %s", resolve_ok[_i].value, err);
+    ck_assert_msg(kconf_resolve(resolve_ok[_i].value, &out, &refs, err, sizeof(err)) == 0, "%s: %s",
+                  resolve_ok[_i].value, err);
     ck_assert_str_eq(out, resolve_ok[_i].want);
     ck_assert_uint_eq(refs, resolve_ok[_i].refs);
     kconf_free_secret(out);

@@ -57,9 +57,10 @@ START_TEST(account_seed_is_not_a_user_seed)
     /* An account seed ("SA..."): a valid nkey, the wrong kind. Built from the
      * user seed's raw bytes with the account prefix and a fresh checksum. */
     char pub[NKEY_PUBLIC_LEN + 1], err[256] = "";
-    ck_assert_int_eq(nkey_public_from_seed("SAAL46NCQWWY7V3QJIABYSWKGMKRUHBMRRR7JBCY6VXXPUY7WXSWF3RGNE",
-                                           pub, sizeof(pub), err, sizeof(err)),
-                     -1);
+    ck_assert_int_eq(
+        nkey_public_from_seed("SAAL46NCQWWY7V3QJIABYSWKGMKRUHBMRRR7JBCY6VXXPUY7WXSWF3RGNE", pub,
+                              sizeof(pub), err, sizeof(err)),
+        -1);
     ck_assert_msg(strstr(err, "not a user nkey seed (it starts with 'SA'") != NULL, "%s", err);
 }
 END_TEST
