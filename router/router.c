@@ -133,12 +133,12 @@ struct router {
     part_t *parts;
     uint32_t total_inflight;
     uint32_t win_cap;
-    int joined; /* got an assignment (possibly empty) since the last revoke */
+    int joined;               /* got an assignment (possibly empty) since the last revoke */
     int blocked;              /* a window is full: reading waits for PubAcks */
     int stalled;              /* ... for READ_STALL_MS already: pause, keep polling */
     int64_t blocked_since_ns; /* 0 while reading */
     int fatal;
-    int64_t last_ack_ns; /* when the latest PubAck (stored or duplicate) arrived */
+    int64_t last_ack_ns;       /* when the latest PubAck (stored or duplicate) arrived */
     streams_filters_t filters; /* which subjects some stream listens on */
 
     pm_entry_t *pm;
@@ -153,8 +153,8 @@ struct router {
     router_signals_t *sig;
 
     int64_t last_store_ns, last_gauges_ns;
-    int ino;                  /* inotify on the rules file's directory, -1 if none */
-    int64_t reload_due_ns;    /* debounced reload after a file change */
+    int ino;               /* inotify on the rules file's directory, -1 if none */
+    int64_t reload_due_ns; /* debounced reload after a file change */
     metrics_series_t *m_reload_ok, *m_reload_fail, *m_rules_info;
     char rules_info_labels[600];
     int dlq_missing_logged;
@@ -269,8 +269,8 @@ static part_t *part_get(router_t *r, const char *topic, int32_t partition)
     p->partition = partition;
     p->stored = -1;
     snprintf(labels, sizeof(labels), "topic=\"%s\"", topic);
-    p->m_consumed = metrics_counter("er_events_consumed_total",
-                                    "Records consumed from Kafka.", labels);
+    p->m_consumed =
+        metrics_counter("er_events_consumed_total", "Records consumed from Kafka.", labels);
     size_t b = part_bucket(topic, partition);
     p->hnext = r->buckets[b];
     r->buckets[b] = p;
@@ -364,8 +364,8 @@ static route_series_t *route_series(part_t *p, const char *route)
             metrics_label_escape(esc, sizeof(esc), route ? route : "", route ? strlen(route) : 0);
             snprintf(labels, sizeof(labels), "topic=\"%s\",route=\"%s\"", p->topic, esc);
             p->routes[i].route = route;
-            p->routes[i].published = metrics_counter(
-                "er_events_published_total", "Events stored in JetStream (new).", labels);
+            p->routes[i].published = metrics_counter("er_events_published_total",
+                                                     "Events stored in JetStream (new).", labels);
             p->routes[i].duplicate = metrics_counter(
                 "er_events_duplicate_total",
                 "Publishes JetStream acknowledged as duplicates (already stored).", labels);
@@ -441,8 +441,7 @@ static void copy_kafka_headers(router_t *r, natsMsg *nm, const rd_kafka_message_
 
     if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR || !h)
         return;
-    for (i = 0; rd_kafka_header_get_all(h, i, &name, &val, &sz) == RD_KAFKA_RESP_ERR_NO_ERROR;
-         i++)
+    for (i = 0; rd_kafka_header_get_all(h, i, &name, &val, &sz) == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
         if (!strncmp(name, "ce_", 3))
             is_ce = 1;
     for (i = 0; rd_kafka_header_get_all(h, i, &name, &val, &sz) == RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -594,7 +593,8 @@ static void on_dlq_delivered(void *opaque, int err, const char *errstr, void *ct
         if (err && dlq_err_is_too_large(err) && !s->dlq_omit) {
             /* Never stall on a record the DLQ can never take: send the
              * reference without the value (the original stays in Kafka). */
-            LOG_WARN("RTR-0205", "dead letter too large for the DLQ topic; sending it without its value",
+            LOG_WARN("RTR-0205",
+                     "dead letter too large for the DLQ topic; sending it without its value",
                      "topic=%s partition=%" PRId32 " offset=%" PRId64, ref->p->topic,
                      ref->p->partition, s->rkm->offset);
             s->dlq_omit = 1;
@@ -843,8 +843,7 @@ static void handle_record(router_t *r, rd_kafka_message_t *m)
     rc = offsets_push(p->win, m->offset, &seq);
     if (rc == -2) {
         LOG_DEBUG("RTR-0102", "record at or below a tracked offset; ignored",
-                  "topic=%s partition=%" PRId32 " offset=%" PRId64, topic, m->partition,
-                  m->offset);
+                  "topic=%s partition=%" PRId32 " offset=%" PRId64, topic, m->partition, m->offset);
         rd_kafka_message_destroy(m);
         return;
     }
@@ -964,8 +963,8 @@ static void flow_control(router_t *r)
     }
     if (pause) {
         rd_kafka_pause_partitions(r->rk, pause);
-        LOG_DEBUG("RTR-0401", "paused partitions", "count=%d nats_up=%d inflight=%u",
-                  pause->cnt, up, r->total_inflight);
+        LOG_DEBUG("RTR-0401", "paused partitions", "count=%d nats_up=%d inflight=%u", pause->cnt,
+                  up, r->total_inflight);
         rd_kafka_topic_partition_list_destroy(pause);
     }
     if (resume) {
@@ -979,8 +978,7 @@ static void flow_control(router_t *r)
 /* Hand each partition's watermark to librdkafka; auto-commit commits it.
  * With only_revoking, just the partitions being revoked. Returns the list
  * of what was stored (caller frees) when want_list is set. */
-static rd_kafka_topic_partition_list_t *store_offsets(router_t *r, int only_revoking,
-                                                      int want_list)
+static rd_kafka_topic_partition_list_t *store_offsets(router_t *r, int only_revoking, int want_list)
 {
     rd_kafka_topic_partition_list_t *l = NULL;
     for (part_t *p = r->parts; p; p = p->next) {
@@ -1023,8 +1021,7 @@ static uint32_t wait_pending(router_t *r, int only_revoking, uint32_t timeout_ms
 {
     int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
     uint32_t n;
-    while ((n = pending_events(r, only_revoking)) > 0 && now_ns() < deadline &&
-           r->sig->stop < 2) {
+    while ((n = pending_events(r, only_revoking)) > 0 && now_ns() < deadline && r->sig->stop < 2) {
         struct pollfd pfd = {.fd = sink_fd(r->sink), .events = POLLIN};
         poll(&pfd, 1, 20);
         drain_completions(r);
@@ -1096,8 +1093,7 @@ static void update_gauges(router_t *r)
                               "no partition assignment yet (joining the consumer group)\n");
     char kauth[256];
     if (!r->joined && w < sizeof(why) && kconf_auth_failure(60000, kauth, sizeof(kauth)))
-        w += (size_t)snprintf(why + w, sizeof(why) - w, "Kafka authentication failed: %s\n",
-                              kauth);
+        w += (size_t)snprintf(why + w, sizeof(why) - w, "Kafka authentication failed: %s\n", kauth);
     for (part_t *p = r->parts; p && w < sizeof(why); p = p->next)
         if (p->assigned && offsets_inflight(p->win) > 0 && now - p->last_progress_ns > stuck)
             w += (size_t)snprintf(why + w, sizeof(why) - w,
@@ -1129,8 +1125,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             p->stored = -1;
             p->last_progress_ns = now_ns();
             char labels[300];
-            snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%" PRId32 "\"",
-                     p->topic, p->partition);
+            snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%" PRId32 "\"", p->topic,
+                     p->partition);
             p->m_committed =
                 metrics_gauge("er_partition_committed_offset",
                               "Offset stored for commit (the acknowledged watermark).", labels);
@@ -1201,8 +1197,8 @@ static void set_rules_info(router_t *r)
     if (r->rules_info_labels[0])
         metrics_remove("er_rules_info", r->rules_info_labels);
     metrics_label_escape(esc, sizeof(esc), rules_path(r->rules), strlen(rules_path(r->rules)));
-    snprintf(r->rules_info_labels, sizeof(r->rules_info_labels), "path=\"%s\",hash=\"%s\"",
-             esc, rules_hash(r->rules));
+    snprintf(r->rules_info_labels, sizeof(r->rules_info_labels), "path=\"%s\",hash=\"%s\"", esc,
+             rules_hash(r->rules));
     r->m_rules_info = metrics_gauge("er_rules_info", "The loaded rule set (value is always 1).",
                                     r->rules_info_labels);
     metrics_set(r->m_rules_info, 1);
@@ -1308,8 +1304,8 @@ static void provision_streams(router_t *r)
     FILE *mem;
 
     if (!sink_connected(r->sink)) {
-        LOG_WARN("STR-0002", "NATS not reachable at start; streams not checked",
-                 "declared=%u", r->cfg->streams_count);
+        LOG_WARN("STR-0002", "NATS not reachable at start; streams not checked", "declared=%u",
+                 r->cfg->streams_count);
         return;
     }
     mem = open_memstream(&buf, &len);
@@ -1320,10 +1316,11 @@ static void provision_streams(router_t *r)
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
         char q[600];
         if (rc == 1 && strstr(line, "differs"))
-            LOG_WARN("STR-0003", "stream differs from its declaration",
-                     "detail=%s", log_quote(q, sizeof(q), line, strlen(line)));
+            LOG_WARN("STR-0003", "stream differs from its declaration", "detail=%s",
+                     log_quote(q, sizeof(q), line, strlen(line)));
         else
-            LOG_INFO("STR-0004", "stream", "detail=%s", log_quote(q, sizeof(q), line, strlen(line)));
+            LOG_INFO("STR-0004", "stream", "detail=%s",
+                     log_quote(q, sizeof(q), line, strlen(line)));
     }
     free(buf);
     if (rc < 0)
@@ -1353,31 +1350,29 @@ int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr
     r->pm = calloc(pm_size, sizeof(*r->pm));
     r->pm_mask = pm_size - 1;
 
-    r->m_inflight = metrics_gauge("er_inflight_events",
-                                  "Events consumed and not yet acknowledged.", NULL);
+    r->m_inflight =
+        metrics_gauge("er_inflight_events", "Events consumed and not yet acknowledged.", NULL);
     r->m_assigned = metrics_gauge("er_assigned_partitions", "Partitions assigned.", NULL);
-    r->m_paused = metrics_gauge("er_paused_partitions",
-                                "Assigned partitions paused by backpressure.", NULL);
+    r->m_paused =
+        metrics_gauge("er_paused_partitions", "Assigned partitions paused by backpressure.", NULL);
     r->m_nats_up = metrics_gauge("er_nats_connected", "1 when connected to NATS.", NULL);
     r->m_nats_reconnects = metrics_counter("er_nats_reconnects_total", "NATS reconnects.", NULL);
-    r->m_ack_lat = metrics_histogram("er_publish_ack_seconds",
-                                     "Time from JetStream publish to PubAck.", NULL,
-                                     metrics_latency_buckets, metrics_latency_bucket_count);
-    r->m_e2e_lat = metrics_histogram("er_end_to_end_seconds",
-                                     "Kafka record timestamp to JetStream PubAck.", NULL,
-                                     metrics_latency_buckets, metrics_latency_bucket_count);
+    r->m_ack_lat =
+        metrics_histogram("er_publish_ack_seconds", "Time from JetStream publish to PubAck.", NULL,
+                          metrics_latency_buckets, metrics_latency_bucket_count);
+    r->m_e2e_lat =
+        metrics_histogram("er_end_to_end_seconds", "Kafka record timestamp to JetStream PubAck.",
+                          NULL, metrics_latency_buckets, metrics_latency_bucket_count);
     r->m_retries = metrics_counter("er_publish_retries_total", "Publishes retried.", NULL);
-    r->m_err_sync = metrics_counter("er_publish_errors_total", "Publish failures by kind.",
-                                    "kind=\"send\"");
-    r->m_err_transient =
-        metrics_counter("er_publish_errors_total", NULL, "kind=\"transient\"");
-    r->m_err_permanent =
-        metrics_counter("er_publish_errors_total", NULL, "kind=\"permanent\"");
+    r->m_err_sync =
+        metrics_counter("er_publish_errors_total", "Publish failures by kind.", "kind=\"send\"");
+    r->m_err_transient = metrics_counter("er_publish_errors_total", NULL, "kind=\"transient\"");
+    r->m_err_permanent = metrics_counter("er_publish_errors_total", NULL, "kind=\"permanent\"");
     r->m_hdr_dropped = metrics_counter(
         "er_headers_not_copied_total",
         "Kafka headers NATS cannot carry (control bytes, bad names, > 4 KiB).", NULL);
-    r->m_reload_ok = metrics_counter("er_rules_reloads_total", "Rule reloads by result.",
-                                     "result=\"success\"");
+    r->m_reload_ok =
+        metrics_counter("er_rules_reloads_total", "Rule reloads by result.", "result=\"success\"");
     r->m_reload_fail = metrics_counter("er_rules_reloads_total", NULL, "result=\"failure\"");
     set_rules_info(r);
     r->ino = -1;

@@ -267,8 +267,7 @@ static void on_closed(natsConnection *nc, void *closure)
     atomic_store(&s->closed_seen, 1); /* last touch of s */
 }
 
-static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
-                           void *closure)
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
 {
     const char *text = NULL;
     char q[256];
@@ -285,7 +284,7 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
     do {                                                                                           \
         natsStatus _st = (call);                                                                   \
         if (_st != NATS_OK) {                                                                      \
-            snprintf(errstr, errstr_size, "nats: %s: %s", what, nats_GetLastError(NULL));        \
+            snprintf(errstr, errstr_size, "nats: %s: %s", what, nats_GetLastError(NULL));          \
             goto err;                                                                              \
         }                                                                                          \
     } while (0)
@@ -295,8 +294,8 @@ static int apply_auth(const config_t *cfg, natsOptions *o, char *errstr, size_t 
     char *secret = NULL;
 
     if (cfg->nats.user) {
-        secret = config_secret(cfg->nats.password_env, cfg->nats.password_file, errstr,
-                               errstr_size);
+        secret =
+            config_secret(cfg->nats.password_env, cfg->nats.password_file, errstr, errstr_size);
         if (!secret && errstr[0])
             return -1;
         TRY(natsOptions_SetUserInfo(o, cfg->nats.user, secret), "user/password");
@@ -410,11 +409,11 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
             st = NATS_OK;
         } else if (st == NATS_OK) {
             atomic_store(&s->connected, 1);
-                    LOG_INFO("SNK-0001", "connected to NATS", "servers=%u", cfg->nats.servers_count);
+            LOG_INFO("SNK-0001", "connected to NATS", "servers=%u", cfg->nats.servers_count);
         }
     } else if (st == NATS_OK) {
         atomic_store(&s->connected, 1);
-            LOG_INFO("SNK-0001", "connected to NATS", "servers=%u", cfg->nats.servers_count);
+        LOG_INFO("SNK-0001", "connected to NATS", "servers=%u", cfg->nats.servers_count);
     }
     if (st != NATS_OK) {
         snprintf(errstr, errstr_size,

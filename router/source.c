@@ -50,8 +50,8 @@ static int check_forbidden(rd_kafka_conf_t *conf, char *errstr, size_t errstr_si
     return 0;
 }
 
-int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque,
-               source_t **out, char *errstr, size_t errstr_size)
+int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque, source_t **out,
+               char *errstr, size_t errstr_size)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     source_t *s = calloc(1, sizeof(*s));
@@ -71,8 +71,7 @@ int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque
     snprintf(num, sizeof(num), "%u", cfg->limits.commit_interval_ms);
     if (kconf_set(conf, "bootstrap.servers", cfg->kafka.brokers, "kafka.brokers", errstr,
                   errstr_size) ||
-        kconf_set(conf, "group.id", cfg->kafka.group_id, "kafka.group_id", errstr,
-                  errstr_size) ||
+        kconf_set(conf, "group.id", cfg->kafka.group_id, "kafka.group_id", errstr, errstr_size) ||
         kconf_set(conf, "client.id", "event-router", "defaults", errstr, errstr_size) ||
         /* A new group starts at the beginning: events produced before the
          * router's first start are routed too. */
@@ -83,10 +82,9 @@ int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque
         kconf_set(conf, "auto.commit.interval.ms", num, "limits.commit_interval_ms", errstr,
                   errstr_size) ||
         /* Bound prefetch memory; raise it with kafka.properties for throughput. */
-        kconf_set(conf, "queued.max.messages.kbytes", "16384", "defaults", errstr,
-                  errstr_size) ||
-        kconf_apply(conf, cfg->kafka.properties, cfg->kafka.properties_count,
-                    "kafka.properties", errstr, errstr_size))
+        kconf_set(conf, "queued.max.messages.kbytes", "16384", "defaults", errstr, errstr_size) ||
+        kconf_apply(conf, cfg->kafka.properties, cfg->kafka.properties_count, "kafka.properties",
+                    errstr, errstr_size))
         goto err;
     if (!instance && cfg->kafka.group_instance_id_env)
         instance = getenv(cfg->kafka.group_instance_id_env);
@@ -118,8 +116,7 @@ int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque
     err = rd_kafka_subscribe(s->rk, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     if (err) {
-        snprintf(errstr, errstr_size, "kafka.topics: subscribe failed: %s",
-                 rd_kafka_err2str(err));
+        snprintf(errstr, errstr_size, "kafka.topics: subscribe failed: %s", rd_kafka_err2str(err));
         goto err;
     }
     LOG_INFO("SRC-0001", "subscribed", "group=%s topics=%u instance=%s", cfg->kafka.group_id,
@@ -162,8 +159,7 @@ rd_kafka_message_t *source_next(source_t *s)
     return rd_kafka_consumer_poll(s->rk, 0);
 }
 
-void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t *hdrs,
-                  size_t cap)
+void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t *hdrs, size_t cap)
 {
     rd_kafka_headers_t *h = NULL;
     rd_kafka_timestamp_type_t tstype;
@@ -181,8 +177,8 @@ void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t
         const char *name;
         const void *val;
         size_t sz;
-        while (n < cap && rd_kafka_header_get_all(h, n, &name, &val, &sz) ==
-                              RD_KAFKA_RESP_ERR_NO_ERROR) {
+        while (n < cap &&
+               rd_kafka_header_get_all(h, n, &name, &val, &sz) == RD_KAFKA_RESP_ERR_NO_ERROR) {
             hdrs[n].name = name;
             hdrs[n].value = val;
             hdrs[n].value_len = val ? sz : 0;
