@@ -28,12 +28,12 @@ typedef struct config_stream {
     char *name;
     char **subjects;
     unsigned subjects_count;
-    uint32_t replicas;         /**< default 3 */
-    char *storage;             /**< "file" (default) or "memory" */
+    uint32_t replicas;           /**< default 3 */
+    char *storage;               /**< "file" (default) or "memory" */
     uint32_t duplicate_window_s; /**< default 120 */
-    int64_t max_age_s;         /**< 0 = unlimited */
-    int64_t max_bytes;         /**< -1 = unlimited (default) */
-    int64_t max_msgs;          /**< -1 = unlimited (default) */
+    int64_t max_age_s;           /**< 0 = unlimited */
+    int64_t max_bytes;           /**< -1 = unlimited (default) */
+    int64_t max_msgs;            /**< -1 = unlimited (default) */
 } config_stream_t;
 
 typedef struct config {
@@ -53,15 +53,15 @@ typedef struct config {
     struct {
         char **servers; /**< nats://host:port URLs; required */
         unsigned servers_count;
-        char *domain;     /**< JetStream domain; NULL = none */
-        char *api_prefix; /**< JetStream API prefix; NULL = $JS.API */
-        uint32_t ack_timeout_ms;      /**< per-publish PubAck wait, default 5000 */
-        int32_t max_reconnects;       /**< -1 = unlimited (default) */
-        uint32_t reconnect_wait_ms;   /**< default 500 */
+        char *domain;                    /**< JetStream domain; NULL = none */
+        char *api_prefix;                /**< JetStream API prefix; NULL = $JS.API */
+        uint32_t ack_timeout_ms;         /**< per-publish PubAck wait, default 5000 */
+        int32_t max_reconnects;          /**< -1 = unlimited (default) */
+        uint32_t reconnect_wait_ms;      /**< default 500 */
         uint32_t reconnect_buffer_bytes; /**< default 8 MiB */
-        char *name;                   /**< connection name, default "event-router" */
+        char *name;                      /**< connection name, default "event-router" */
         char *user;
-        char *password_env;           /**< env var holding the password */
+        char *password_env; /**< env var holding the password */
         char *password_file;
         char *token_env;
         char *creds_file;
@@ -83,19 +83,19 @@ typedef struct config {
     } limits;
 
     struct {
-        uint32_t max_attempts;      /**< transient failures before DLQ, default 10 */
+        uint32_t max_attempts;       /**< transient failures before DLQ, default 10 */
         uint32_t backoff_initial_ms; /**< default 100 */
-        uint32_t backoff_max_ms;    /**< default 10000 */
+        uint32_t backoff_max_ms;     /**< default 10000 */
     } retry;
 
     struct {
-        char *topic; /**< dead-letter topic; NULL disables DLQ (then DLQ decisions stall) */
+        char *topic;       /**< dead-letter topic; NULL disables DLQ (then DLQ decisions stall) */
         char **properties; /**< extra producer "key=value" */
         unsigned properties_count;
     } dlq;
 
     struct {
-        char *listen; /**< "127.0.0.1:9180" default; "" disables */
+        char *listen;            /**< "127.0.0.1:9180" default; "" disables */
         uint32_t stuck_after_ms; /**< readiness: max time without progress, default 60000 */
     } http;
 
@@ -125,11 +125,18 @@ void config_free(config_t *cfg);
 void config_dump(const config_t *cfg, FILE *fp);
 
 /**
+ * \brief Whether a librdkafka "key=value" property holds a secret (its key
+ *        names a password, secret, token, credential or private key).
+ *        config_dump() redacts such values unless they are only
+ *        ${env:NAME} / ${file:PATH} references (see kconf.h).
+ */
+int config_property_is_secret(const char *prop);
+
+/**
  * \brief Resolve a secret from an env var name or a file path (first set wins).
  * \return malloc'd string the caller frees, or NULL when neither is set.
  *         On a read error, NULL and \p errstr filled.
  */
-char *config_secret(const char *env_name, const char *file_path, char *errstr,
-                    size_t errstr_size);
+char *config_secret(const char *env_name, const char *file_path, char *errstr, size_t errstr_size);
 
 #endif /* ER_CONFIG_H */

@@ -10,7 +10,10 @@
  *
  * Error headers (all strings): er-dlq-reason (human text), er-dlq-code
  * (stable snake_case code), er-dlq-route, er-dlq-topic, er-dlq-partition,
- * er-dlq-offset, er-dlq-time (RFC 3339 UTC).
+ * er-dlq-offset, er-dlq-time (RFC 3339 UTC). A record larger than the DLQ
+ * accepts is dead-lettered without its value and with er-dlq-value-omitted
+ * saying so: the original stays in the source topic (Kafka is the event
+ * store) at the topic/partition/offset the headers name.
  */
 #ifndef ER_DLQ_H
 #define ER_DLQ_H
@@ -34,7 +37,12 @@ typedef struct dlq_reason {
     const char *code;   /**< stable code, e.g. "unsafe_token" */
     const char *detail; /**< human text */
     const char *route;  /**< route name or NULL */
+    int omit_value;     /**< 1: send no value, only a reference to the original
+                             (used when the record is larger than the DLQ accepts) */
 } dlq_reason_t;
+
+/** \brief Whether a produce or delivery error means "record too large for the DLQ". */
+int dlq_err_is_too_large(int err);
 
 /**
  * \brief Create the producer. \p cfg->dlq.topic must be set.
@@ -49,8 +57,7 @@ int dlq_new(const config_t *cfg, dlq_delivered_fn *cb, void *ctx, dlq_t **out, c
  * \param[in] opaque Returned in the delivery callback.
  * \return 0 or an rd_kafka_resp_err_t (e.g. queue full: retry later).
  */
-int dlq_produce(dlq_t *d, const rd_kafka_message_t *orig, const dlq_reason_t *why,
-                void *opaque);
+int dlq_produce(dlq_t *d, const rd_kafka_message_t *orig, const dlq_reason_t *why, void *opaque);
 
 /** \brief Serve delivery reports. \return events served. */
 int dlq_poll(dlq_t *d, int timeout_ms);

@@ -30,11 +30,7 @@ typedef enum log_level {
     LOG_LVL__COUNT
 } log_level_t;
 
-typedef enum log_format {
-    LOG_FMT_LOGFMT,
-    LOG_FMT_JSON,
-    LOG_FMT__COUNT
-} log_format_t;
+typedef enum log_format { LOG_FMT_LOGFMT, LOG_FMT_JSON, LOG_FMT__COUNT } log_format_t;
 
 /** Current threshold; read without a lock (a stale read only costs one line). */
 extern volatile log_level_t log_threshold;

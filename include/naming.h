@@ -28,8 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NAMING_MAX_WORDS 32   /**< More words than this is an error. */
-#define NAMING_MAX_LEN   255  /**< Longest name accepted, in bytes. */
+#define NAMING_MAX_WORDS 32  /**< More words than this is an error. */
+#define NAMING_MAX_LEN   255 /**< Longest name accepted, in bytes. */
 
 /** One word: a span of the original name (original case). */
 typedef struct naming_word {
@@ -45,11 +45,11 @@ typedef struct naming_words {
 
 typedef enum naming_err {
     NAMING_OK,
-    NAMING_E_EMPTY,     /**< No word at all ("", "_", "--"). */
-    NAMING_E_CHAR,      /**< A byte outside [A-Za-z0-9_-]. */
-    NAMING_E_TOO_LONG,  /**< Longer than NAMING_MAX_LEN. */
-    NAMING_E_TOO_MANY,  /**< More than NAMING_MAX_WORDS words. */
-    NAMING_E_NO_ROOM,   /**< Output buffer too small. */
+    NAMING_E_EMPTY,    /**< No word at all ("", "_", "--"). */
+    NAMING_E_CHAR,     /**< A byte outside [A-Za-z0-9_-]. */
+    NAMING_E_TOO_LONG, /**< Longer than NAMING_MAX_LEN. */
+    NAMING_E_TOO_MANY, /**< More than NAMING_MAX_WORDS words. */
+    NAMING_E_NO_ROOM,  /**< Output buffer too small. */
     NAMING_E__COUNT
 } naming_err_t;
 

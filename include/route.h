@@ -72,7 +72,7 @@ typedef enum route_reason {
     ROUTE_R_UNSAFE_TOKEN,  /**< A data-derived token is unsafe for a subject. */
     ROUTE_R_NO_DOMAIN,     /**< Critical event whose domain cannot be found. */
     ROUTE_R_SUBJECT_TOO_LONG,
-    ROUTE_R_BAD_DEDUP_ID, /**< Event ID unusable as Nats-Msg-Id. */
+    ROUTE_R_BAD_DEDUP_ID,  /**< Event ID unusable as Nats-Msg-Id. */
     ROUTE_R_MISSING_FIELD, /**< A template variable had no value. */
     ROUTE_R__COUNT
 } route_reason_t;
@@ -94,7 +94,7 @@ typedef struct route_result {
     int critical;
     char subject[ROUTE_SUBJECT_MAX + 1];
     char dedup_id[ROUTE_DEDUP_MAX + 1];
-    char detail[ROUTE_REASON_MAX + 1]; /**< Human reason for skip/DLQ, "" otherwise. */
+    char detail[ROUTE_REASON_MAX + 1];         /**< Human reason for skip/DLQ, "" otherwise. */
     char event_type[ROUTE_EVENT_TYPE_MAX + 1]; /**< Printable, truncated; for logs. */
     route_kv_t headers[ROUTE_MAX_HEADERS];
     size_t header_count;

@@ -142,8 +142,8 @@ typedef struct rules_kv {
  */
 typedef struct rules_test {
     const char *name;
-    int line;                             /**< Line of the entry in the file. */
-    const char *fields[RULES_F__COUNT];   /**< type, event_id, aggregate_type, ... */
+    int line;                           /**< Line of the entry in the file. */
+    const char *fields[RULES_F__COUNT]; /**< type, event_id, aggregate_type, ... */
     const char *topic;
     int32_t partition;
     int64_t offset;

@@ -29,7 +29,8 @@ typedef enum sink_outcome {
     SINK_STORED,    /**< PubAck received. */
     SINK_DUPLICATE, /**< PubAck with duplicate:true (already stored: success). */
     SINK_TRANSIENT, /**< Timeout, no responders, lost connection...: retry. */
-    SINK_PERMANENT, /**< JetStream refused it for good (e.g. too large): DLQ. */
+    SINK_PERMANENT, /**< Refused for good (e.g. too large; or the server does not
+                         allow publishing on the subject: status NATS_NOT_PERMITTED): DLQ. */
     SINK__COUNT
 } sink_outcome_t;
 
@@ -37,9 +38,9 @@ typedef enum sink_outcome {
 typedef struct sink_completion {
     natsMsg *msg; /**< Ownership passes to whoever drains the completion. */
     sink_outcome_t outcome;
-    int status;   /**< natsStatus */
-    int js_code;  /**< JetStream API error code, 0 if none */
-    uint64_t seq; /**< Stream sequence on success */
+    int status;          /**< natsStatus */
+    int js_code;         /**< JetStream API error code, 0 if none */
+    uint64_t seq;        /**< Stream sequence on success */
     int64_t acked_at_ns; /**< Monotonic time the ack arrived */
     char error[160];
 } sink_completion_t;
@@ -62,6 +63,15 @@ int sink_fd(const sink_t *s);
 
 /** \brief Whether the connection is up right now. Any thread. */
 int sink_connected(const sink_t *s);
+
+/**
+ * \brief Whether cnats closed the connection by itself, for good (it does
+ *        so when the server refuses the credentials on reconnect, e.g. a
+ *        wrong password or a revoked user): nothing will reconnect. Any thread.
+ * \param[out] why cnats's last error, e.g. "Authorization Violation".
+ * \return 1 when failed, else 0.
+ */
+int sink_failed(sink_t *s, char *why, size_t why_size);
 
 /** \brief Reconnects since start. Any thread. */
 uint64_t sink_reconnects(const sink_t *s);

@@ -32,8 +32,8 @@ typedef void(source_rebalance_fn)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
  *                      rd_kafka_assign() itself (eager protocol).
  * \return 0, or -1 with \p errstr quoting librdkafka for a bad property.
  */
-int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque,
-               source_t **out, char *errstr, size_t errstr_size);
+int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque, source_t **out,
+               char *errstr, size_t errstr_size);
 
 /** \brief The librdkafka handle (pause/resume, offsets_store, commit). */
 rd_kafka_t *source_rk(source_t *s);
@@ -51,10 +51,15 @@ rd_kafka_message_t *source_next(source_t *s);
  * \param[out] hdrs    Storage for up to \p cap headers (extra ones are not
  *                     seen by routing; they are still copied when publishing).
  */
-void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t *hdrs,
-                  size_t cap);
+void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t *hdrs, size_t cap);
 
-/** \brief Leave the group (runs the revoke callback) and free. NULL is a no-op. */
-void source_close(source_t *s);
+/**
+ * \brief Leave the group (runs the revoke callback) and free. NULL is a no-op.
+ * \param[in] timeout_ms Bound on leaving the group: with the brokers gone,
+ *            librdkafka's close can wait for a coordinator forever; past
+ *            this the handle is destroyed without the group leave (the
+ *            broker expires the member after session.timeout.ms).
+ */
+void source_close(source_t *s, int timeout_ms);
 
 #endif /* ER_SOURCE_H */

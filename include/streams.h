@@ -41,4 +41,31 @@ int streams_filter_covers_prefix(const char *filter, const char *prefix);
  */
 int streams_check_routes(jsCtx *js, const config_t *cfg, const rules_t *rules);
 
+/** The subject filters of every stream JetStream has, as last listed. */
+typedef struct streams_filters {
+    char **filters;
+    size_t count;
+    int known;         /**< 1 when the last listing succeeded */
+    int64_t listed_ns; /**< CLOCK_MONOTONIC time of the last attempt */
+} streams_filters_t;
+
+/**
+ * \brief List the subject filters of all streams (one JetStream API request,
+ *        bounded by \p timeout_ms). On failure the previous list is kept but
+ *        marked unknown. Main thread.
+ */
+void streams_filters_refresh(jsCtx *js, streams_filters_t *f, int64_t timeout_ms);
+
+/** \brief Free the list's contents. */
+void streams_filters_clear(streams_filters_t *f);
+
+/**
+ * \brief Whether some stream filter matches \p subject (wildcards * and >).
+ * \return 1 covered, 0 not covered, -1 unknown (no successful listing).
+ */
+int streams_filters_cover(const streams_filters_t *f, const char *subject);
+
+/** \brief Whether a subject filter matches a concrete subject (pure). */
+int streams_filter_matches(const char *filter, const char *subject);
+
 #endif /* ER_STREAMS_H */

@@ -126,17 +126,16 @@ static char *read_all(const char *path, size_t *len)
 
 static void explain_usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: event-router explain --rules FILE --type EVENT_TYPE [options]\n"
-            "  --aggregate-type T   aggregate type (placed where the rules read it)\n"
-            "  --aggregate-id ID    aggregate ID\n"
-            "  --event-id ID        event ID\n"
-            "  --header K=V         a Kafka header (repeatable)\n"
-            "  --topic T            Kafka topic (default 'events')\n"
-            "  --partition N, --offset N, --key K\n"
-            "  --value FILE|-       the record value (JSON) from a file or stdin\n"
-            "  --tombstone          the record has no value\n"
-            "  --json               print one JSON object\n");
+    fprintf(fp, "usage: event-router explain --rules FILE --type EVENT_TYPE [options]\n"
+                "  --aggregate-type T   aggregate type (placed where the rules read it)\n"
+                "  --aggregate-id ID    aggregate ID\n"
+                "  --event-id ID        event ID\n"
+                "  --header K=V         a Kafka header (repeatable)\n"
+                "  --topic T            Kafka topic (default 'events')\n"
+                "  --partition N, --offset N, --key K\n"
+                "  --value FILE|-       the record value (JSON) from a file or stdin\n"
+                "  --tombstone          the record has no value\n"
+                "  --json               print one JSON object\n");
 }
 
 static void print_explain_json(const rules_t *r, const route_result_t *res)
@@ -202,9 +201,8 @@ static void print_explain_text(const rules_t *r, const route_result_t *res)
     else if (res->action == ROUTE_DLQ)
         printf("=> dead-lettered with reason '%s'\n", route_reason_name(res->reason));
     else
-        printf("=> published to %s\n",
-               res->action == ROUTE_JETSTREAM ? "JetStream (PubAck awaited)"
-                                              : "core NATS (no ack)");
+        printf("=> published to %s\n", res->action == ROUTE_JETSTREAM ? "JetStream (PubAck awaited)"
+                                                                      : "core NATS (no ack)");
 }
 
 int cli_explain(int argc, char **argv)
@@ -259,8 +257,7 @@ int cli_explain(int argc, char **argv)
         else if (!strcmp(a, "--header")) {
             const char *eq = strchr(v, '=');
             if (!eq || eq == v || t.header_count == EXPLAIN_MAX_HEADERS) {
-                fprintf(stderr, "explain: --header wants K=V (at most %d)\n",
-                        EXPLAIN_MAX_HEADERS);
+                fprintf(stderr, "explain: --header wants K=V (at most %d)\n", EXPLAIN_MAX_HEADERS);
                 return 2;
             }
             /* Split in place: argv strings are ours to modify. */
@@ -343,12 +340,13 @@ static int run_test(const rules_t *r, const rules_test_t *t, route_result_t *res
     probe_fini(&p);
     /* Print the header line first, then the mismatches under it. */
     {
-        int fails = (t->expect_action && strcmp(t->expect_action, route_action_name(res->action))) ||
-                    (t->expect_reason && strcmp(t->expect_reason, route_reason_name(res->reason))) ||
-                    (t->expect_route && strcmp(t->expect_route, res->route ? res->route : "")) ||
-                    (t->expect_subject && strcmp(t->expect_subject, res->subject)) ||
-                    (t->expect_dedup_id && strcmp(t->expect_dedup_id, res->dedup_id)) ||
-                    (t->expect_critical >= 0 && t->expect_critical != !!res->critical);
+        int fails =
+            (t->expect_action && strcmp(t->expect_action, route_action_name(res->action))) ||
+            (t->expect_reason && strcmp(t->expect_reason, route_reason_name(res->reason))) ||
+            (t->expect_route && strcmp(t->expect_route, res->route ? res->route : "")) ||
+            (t->expect_subject && strcmp(t->expect_subject, res->subject)) ||
+            (t->expect_dedup_id && strcmp(t->expect_dedup_id, res->dedup_id)) ||
+            (t->expect_critical >= 0 && t->expect_critical != !!res->critical);
         for (size_t i = 0; i < t->expect_header_count && !fails; i++) {
             int found = 0;
             for (size_t k = 0; k < res->header_count; k++)
@@ -371,8 +369,9 @@ static int run_test(const rules_t *r, const rules_test_t *t, route_result_t *res
     bad |= expect_str("subject:", t->expect_subject, res->subject, NULL);
     bad |= expect_str("dedup_id:", t->expect_dedup_id, res->dedup_id, NULL);
     if (t->expect_critical >= 0 && t->expect_critical != !!res->critical) {
-        printf("      %-9s expected %s, got %s\n", "critical:",
-               t->expect_critical ? "true" : "false", res->critical ? "true" : "false");
+        printf("      %-9s expected %s, got %s\n",
+               "critical:", t->expect_critical ? "true" : "false",
+               res->critical ? "true" : "false");
         bad = 1;
     }
     for (size_t i = 0; i < t->expect_header_count; i++) {

@@ -215,8 +215,8 @@ int cli_streams(int argc, char **argv)
         natsOptions_SetServers(no, servers, (int)cfg->nats.servers_count) != NATS_OK ||
         natsConnection_Connect(&nc, no) != NATS_OK ||
         natsConnection_JetStream(&js, nc, &jo) != NATS_OK) {
-        fprintf(stderr, "event-router streams: cannot reach NATS at %s: %s\n",
-                cfg->nats.servers[0], nats_GetLastError(NULL));
+        fprintf(stderr, "event-router streams: cannot reach NATS at %s: %s\n", cfg->nats.servers[0],
+                nats_GetLastError(NULL));
         goto out;
     }
     rc = streams_ensure(js, cfg, dry, stdout, errstr, sizeof(errstr));

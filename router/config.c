@@ -5,10 +5,11 @@
  * The schema is a set of static const libcyaml field tables that mirror
  * config.h one to one; libcyaml does the loading. libcyaml 1.3.1 reports
  * problems only through its log callback, with positions of whatever event
- * it was looking at, so the file is also walked once with libyaml, guided
+ * it was looking at, so the file is also walked once with yamlwalk.h, guided
  * by the same schema tables: that walk finds unknown keys (with a "did you
  * mean"), wrong types, duplicate and missing keys at their exact line and
- * column, and records where every key sits so that the validation pass can
+ * column (the first one is reported; the words are this file's), and
+ * records where every key sits so that the validation pass can
  * point at the offending value too, and so that defaults are applied only
  * to keys that are absent (an explicit 0 stays 0 and is then judged).
  * libcyaml's own message (captured by a custom log function) is the
@@ -27,7 +28,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,9 +42,10 @@
 #include <unistd.h>
 
 #include <cyaml/cyaml.h>
-#include <yaml.h>
 
+#include "http.h"
 #include "log.h"
+#include "yamlwalk.h"
 
 #define CONFIG_MAX_BYTES (1u << 20) /* a router.yaml is a few KiB */
 #define SECRET_MAX_BYTES (64u * 1024u)
@@ -219,64 +220,6 @@ static const char *q(char *buf, size_t size, const char *s)
     return buf;
 }
 
-/* ---- position index ------------------------------------------------------- */
-
-/* Where a key (or a sequence entry) and its value start, 1-based. */
-typedef struct pos_entry {
-    char *path; /* "kafka.topics[0]", "streams[1].replicas" */
-    int key_line, key_col;
-    int val_line, val_col;
-} pos_entry_t;
-
-typedef struct pos_index {
-    pos_entry_t *v;
-    size_t n, cap;
-    int oom;
-} pos_index_t;
-
-static void pos_add(pos_index_t *idx, const char *path, yaml_mark_t key, yaml_mark_t val)
-{
-    if (idx->oom)
-        return;
-    if (idx->n == idx->cap) {
-        size_t ncap = idx->cap ? idx->cap * 2 : 64;
-        pos_entry_t *nv = realloc(idx->v, ncap * sizeof(*nv));
-        if (!nv) {
-            idx->oom = 1;
-            return;
-        }
-        idx->v = nv;
-        idx->cap = ncap;
-    }
-    pos_entry_t *e = &idx->v[idx->n];
-    e->path = strdup(path);
-    if (!e->path) {
-        idx->oom = 1;
-        return;
-    }
-    e->key_line = (int)key.line + 1;
-    e->key_col = (int)key.column + 1;
-    e->val_line = (int)val.line + 1;
-    e->val_col = (int)val.column + 1;
-    idx->n++;
-}
-
-static const pos_entry_t *pos_find(const pos_index_t *idx, const char *path)
-{
-    for (size_t i = 0; i < idx->n; i++)
-        if (!strcmp(idx->v[i].path, path))
-            return &idx->v[i];
-    return NULL;
-}
-
-static void pos_free(pos_index_t *idx)
-{
-    for (size_t i = 0; i < idx->n; i++)
-        free(idx->v[i].path);
-    free(idx->v);
-    memset(idx, 0, sizeof(*idx));
-}
-
 /* ---- did you mean ------------------------------------------------------------ */
 
 /* Optimal string alignment distance (Levenshtein + adjacent transposition). */
@@ -323,58 +266,29 @@ static const char *suggest_key(const cyaml_schema_field_t *fields, const char *k
     return best_d <= limit ? best : NULL;
 }
 
-/* ---- schema-guided libyaml walk -------------------------------------------- */
+/* ---- the schema walk (yamlwalk), in the config's words ------------------------ */
 
+/* yamlwalk reports every problem; the config reports the first and stops. */
 typedef struct walker {
-    yaml_parser_t parser;
-    pos_index_t *idx;
     int failed;
     int line, col; /* of the first error, 1-based */
     char msg[512];
 } walker_t;
 
-static void walk_fail(walker_t *w, yaml_mark_t m, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void walk_fail(walker_t *w, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static void walk_fail(walker_t *w, yaml_mark_t m, const char *fmt, ...)
+static void walk_fail(walker_t *w, int line, int col, const char *fmt, ...)
 {
     va_list ap;
     if (w->failed)
         return;
     w->failed = 1;
-    w->line = (int)m.line + 1;
-    w->col = (int)m.column + 1;
+    w->line = line;
+    w->col = col;
     va_start(ap, fmt);
     vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
     va_end(ap);
-}
-
-static int walk_next(walker_t *w, yaml_event_t *ev)
-{
-    if (!yaml_parser_parse(&w->parser, ev)) {
-        yaml_mark_t m = w->parser.problem_mark;
-        walk_fail(w, m, "YAML syntax error: %s%s%s",
-                  w->parser.problem ? w->parser.problem : "unknown problem",
-                  w->parser.context ? " " : "", w->parser.context ? w->parser.context : "");
-        return -1;
-    }
-    return 0;
-}
-
-static const char *event_kind(const yaml_event_t *ev)
-{
-    switch (ev->type) {
-    case YAML_MAPPING_START_EVENT:
-        return "a mapping";
-    case YAML_SEQUENCE_START_EVENT:
-        return "a list";
-    case YAML_SCALAR_EVENT:
-        return "a scalar";
-    case YAML_ALIAS_EVENT:
-        return "an alias";
-    default:
-        return "nothing";
-    }
 }
 
 static const char *type_want(const cyaml_schema_value_t *s)
@@ -402,218 +316,103 @@ static void in_path(char *buf, size_t size, const char *path)
         buf[0] = '\0';
 }
 
-static void check_integer(walker_t *w, const cyaml_schema_value_t *s, const char *path,
-                          const yaml_event_t *ev)
+/* yamlwalk problem callback: word the first problem, then stop the walk. */
+static int walk_problem(void *opaque, const yamlwalk_problem_t *p)
 {
-    const char *v = (const char *)ev->data.scalar.value;
+    walker_t *w = opaque;
+    int l = p->line, c = p->col;
+    char ctx[160], kq[80], vq[80];
+    const char *hint;
+
+    in_path(ctx, sizeof(ctx), p->path);
+    switch (p->kind) {
+    case YAMLWALK_SYNTAX:
+        walk_fail(w, l, c, "YAML syntax error: %s%s%s", p->problem ? p->problem : "unknown problem",
+                  p->context ? " " : "", p->context ? p->context : "");
+        break;
+    case YAMLWALK_NO_DOCUMENT:
+        walk_fail(w, l, c, "the config file is empty");
+        break;
+    case YAMLWALK_KEY_NOT_SCALAR:
+        walk_fail(w, l, c, "keys must be plain strings%s", ctx);
+        break;
+    case YAMLWALK_UNKNOWN_KEY:
+        hint = suggest_key(p->schema->mapping.fields, p->key);
+        if (hint)
+            walk_fail(w, l, c, "unknown key '%s'%s (did you mean '%s'?)", q(kq, sizeof(kq), p->key),
+                      ctx, hint);
+        else
+            walk_fail(w, l, c, "unknown key '%s'%s", q(kq, sizeof(kq), p->key), ctx);
+        break;
+    case YAMLWALK_DUPLICATE_KEY:
+        walk_fail(w, l, c, "duplicate key '%s'%s", p->key, ctx);
+        break;
+    case YAMLWALK_MISSING_KEY:
+        walk_fail(w, l, c, "missing required key '%s'%s", p->key, ctx);
+        break;
+    case YAMLWALK_EMPTY_DOCUMENT:
+    case YAMLWALK_ALIAS:
+    case YAMLWALK_WRONG_TYPE:
+        if (!*p->path)
+            walk_fail(w, l, c, "the config must be a mapping (kafka:, nats:, rules:, ...)");
+        else if (p->kind == YAMLWALK_ALIAS)
+            walk_fail(w, l, c, "'%s': YAML aliases are not supported in the config", p->path);
+        else if (p->schema->type == CYAML_SEQUENCE && p->got == YAMLWALK_NODE_SCALAR)
+            walk_fail(w, l, c, "'%s' must be a list, not a scalar (write: - %s)", p->path,
+                      q(vq, sizeof(vq), p->value));
+        else
+            walk_fail(w, l, c, "'%s' must be %s, not %s", p->path, type_want(p->schema),
+                      yamlwalk_node_name(p->got));
+        break;
+    default: /* list bounds, depth, more documents: none in this schema and walk */
+        walk_fail(w, l, c, "'%s' does not fit the config schema", p->path);
+        break;
+    }
+    return 1;
+}
+
+/* yamlwalk scalar callback: integers must parse and fit, as libcyaml will insist. */
+static int walk_scalar(void *opaque, const yamlwalk_scalar_t *sc)
+{
+    walker_t *w = opaque;
+    const cyaml_schema_value_t *s = sc->schema;
+    const char *v = sc->value, *path = sc->path;
+    int l = sc->line, c = sc->col;
     char *end = NULL, vq[80];
     int bits = (int)s->data_size * 8;
 
+    if (s->type != CYAML_UINT && s->type != CYAML_INT)
+        return 0;
     errno = 0;
     if (s->type == CYAML_UINT) {
         unsigned long long u;
         while (isspace((unsigned char)*v))
             v++;
         if (*v == '-' || *v == '+') {
-            walk_fail(w, ev->start_mark, "'%s' must be an unsigned integer, got '%s'", path,
+            walk_fail(w, l, c, "'%s' must be an unsigned integer, got '%s'", path,
                       q(vq, sizeof(vq), v));
-            return;
+            return 1;
         }
         u = strtoull(v, &end, 0);
         if (end == v || *end != '\0') {
-            walk_fail(w, ev->start_mark, "'%s' must be an unsigned integer, got '%s'", path,
+            walk_fail(w, l, c, "'%s' must be an unsigned integer, got '%s'", path,
                       q(vq, sizeof(vq), v));
         } else if (errno == ERANGE || (bits < 64 && u > ((1ULL << bits) - 1))) {
-            walk_fail(w, ev->start_mark, "'%s' is out of range (max %llu), got '%s'", path,
+            walk_fail(w, l, c, "'%s' is out of range (max %llu), got '%s'", path,
                       bits < 64 ? (1ULL << bits) - 1 : ULLONG_MAX, q(vq, sizeof(vq), v));
         }
     } else {
         long long i = strtoll(v, &end, 0);
         long long max = bits < 64 ? (1LL << (bits - 1)) - 1 : LLONG_MAX;
         if (end == v || *end != '\0') {
-            walk_fail(w, ev->start_mark, "'%s' must be an integer, got '%s'", path,
-                      q(vq, sizeof(vq), v));
+            walk_fail(w, l, c, "'%s' must be an integer, got '%s'", path, q(vq, sizeof(vq), v));
         } else if (errno == ERANGE || i > max || i < -max - 1) {
-            walk_fail(w, ev->start_mark, "'%s' is out of range (%lld..%lld), got '%s'", path,
-                      -max - 1, max, q(vq, sizeof(vq), v));
+            walk_fail(w, l, c, "'%s' is out of range (%lld..%lld), got '%s'", path, -max - 1, max,
+                      q(vq, sizeof(vq), v));
         }
     }
+    return w->failed;
 }
-
-static int walk_value(walker_t *w, const cyaml_schema_value_t *s, const char *path,
-                      yaml_event_t *ev);
-
-static int walk_mapping(walker_t *w, const cyaml_schema_value_t *s, const char *path,
-                        const yaml_event_t *start)
-{
-    const cyaml_schema_field_t *fields = s->mapping.fields;
-    uint64_t seen = 0;
-    char ctx[160], child[256];
-    yaml_event_t kev, vev;
-
-    in_path(ctx, sizeof(ctx), path);
-    for (;;) {
-        if (walk_next(w, &kev))
-            return -1;
-        if (kev.type == YAML_MAPPING_END_EVENT) {
-            yaml_event_delete(&kev);
-            break;
-        }
-        if (kev.type != YAML_SCALAR_EVENT) {
-            walk_fail(w, kev.start_mark, "keys must be plain strings%s", ctx);
-            yaml_event_delete(&kev);
-            return -1;
-        }
-        const char *key = (const char *)kev.data.scalar.value;
-        size_t fi = 0;
-        while (fields[fi].key && strcmp(fields[fi].key, key))
-            fi++;
-        if (!fields[fi].key) {
-            const char *hint = suggest_key(fields, key);
-            char kq[80];
-            if (hint)
-                walk_fail(w, kev.start_mark, "unknown key '%s'%s (did you mean '%s'?)",
-                          q(kq, sizeof(kq), key), ctx, hint);
-            else
-                walk_fail(w, kev.start_mark, "unknown key '%s'%s", q(kq, sizeof(kq), key), ctx);
-            yaml_event_delete(&kev);
-            return -1;
-        }
-        if (seen & (1ULL << fi)) {
-            walk_fail(w, kev.start_mark, "duplicate key '%s'%s", key, ctx);
-            yaml_event_delete(&kev);
-            return -1;
-        }
-        seen |= 1ULL << fi;
-        snprintf(child, sizeof(child), "%s%s%s", path, *path ? "." : "", key);
-        if (walk_next(w, &vev)) {
-            yaml_event_delete(&kev);
-            return -1;
-        }
-        pos_add(w->idx, child, kev.start_mark, vev.start_mark);
-        yaml_event_delete(&kev);
-        if (walk_value(w, &fields[fi].value, child, &vev))
-            return -1;
-    }
-    for (size_t fi = 0; fields[fi].key; fi++)
-        if (!(fields[fi].value.flags & CYAML_FLAG_OPTIONAL) && !(seen & (1ULL << fi))) {
-            walk_fail(w, start->start_mark, "missing required key '%s'%s", fields[fi].key, ctx);
-            return -1;
-        }
-    return 0;
-}
-
-static int walk_sequence(walker_t *w, const cyaml_schema_value_t *s, const char *path)
-{
-    char child[256];
-    yaml_event_t ev;
-
-    for (unsigned i = 0;; i++) {
-        if (walk_next(w, &ev))
-            return -1;
-        if (ev.type == YAML_SEQUENCE_END_EVENT) {
-            yaml_event_delete(&ev);
-            return 0;
-        }
-        snprintf(child, sizeof(child), "%s[%u]", path, i);
-        pos_add(w->idx, child, ev.start_mark, ev.start_mark);
-        if (walk_value(w, s->sequence.entry, child, &ev))
-            return -1;
-    }
-}
-
-/* Consumes *ev. */
-static int walk_value(walker_t *w, const cyaml_schema_value_t *s, const char *path,
-                      yaml_event_t *ev)
-{
-    int rc = 0;
-
-    if (ev->type == YAML_ALIAS_EVENT) {
-        walk_fail(w, ev->start_mark, "'%s': YAML aliases are not supported in the config", path);
-        rc = -1;
-        goto out;
-    }
-    switch (s->type) {
-    case CYAML_MAPPING:
-        if (ev->type != YAML_MAPPING_START_EVENT)
-            goto type_error;
-        rc = walk_mapping(w, s, path, ev);
-        break;
-    case CYAML_SEQUENCE:
-        if (ev->type != YAML_SEQUENCE_START_EVENT) {
-            if (ev->type == YAML_SCALAR_EVENT) {
-                char vq[80];
-                walk_fail(w, ev->start_mark, "'%s' must be a list, not a scalar (write: - %s)",
-                          path, q(vq, sizeof(vq), (const char *)ev->data.scalar.value));
-                rc = -1;
-                goto out;
-            }
-            goto type_error;
-        }
-        rc = walk_sequence(w, s, path);
-        break;
-    case CYAML_UINT:
-    case CYAML_INT:
-        if (ev->type != YAML_SCALAR_EVENT)
-            goto type_error;
-        check_integer(w, s, path, ev);
-        rc = w->failed ? -1 : 0;
-        break;
-    default: /* strings */
-        if (ev->type != YAML_SCALAR_EVENT)
-            goto type_error;
-        break;
-    }
-out:
-    yaml_event_delete(ev);
-    return rc;
-
-type_error:
-    walk_fail(w, ev->start_mark, "'%s' must be %s, not %s", path, type_want(s), event_kind(ev));
-    yaml_event_delete(ev);
-    return -1;
-}
-
-/*
- * Walk the document. Returns 0 when it matches the schema, -1 with w->msg
- * set otherwise. The index is filled either way, up to the error.
- */
-static int walk_document(walker_t *w, const unsigned char *text, size_t len)
-{
-    yaml_event_t ev;
-    int rc = -1;
-
-    if (!yaml_parser_initialize(&w->parser)) {
-        snprintf(w->msg, sizeof(w->msg), "out of memory");
-        w->failed = 1;
-        return -1;
-    }
-    yaml_parser_set_input_string(&w->parser, text, len);
-    for (;;) {
-        if (walk_next(w, &ev))
-            goto out;
-        if (ev.type == YAML_STREAM_START_EVENT || ev.type == YAML_DOCUMENT_START_EVENT) {
-            yaml_event_delete(&ev);
-            continue;
-        }
-        if (ev.type == YAML_STREAM_END_EVENT) {
-            walk_fail(w, ev.start_mark, "the config file is empty");
-            yaml_event_delete(&ev);
-            goto out;
-        }
-        break;
-    }
-    if (ev.type != YAML_MAPPING_START_EVENT) {
-        walk_fail(w, ev.start_mark, "the config must be a mapping (kafka:, nats:, rules:, ...)");
-        yaml_event_delete(&ev);
-        goto out;
-    }
-    rc = walk_value(w, &config_schema, "", &ev);
-out:
-    yaml_parser_delete(&w->parser);
-    return rc;
-}
-
 /* ---- libcyaml log capture ---------------------------------------------------- */
 
 typedef struct cyaml_capture {
@@ -657,9 +456,9 @@ static int set_default_str(char **field, const char *def)
     return *field ? 0 : -1;
 }
 
-static int absent(const pos_index_t *idx, const char *path)
+static int absent(const yamlwalk_index_t *idx, const char *path)
 {
-    return pos_find(idx, path) == NULL;
+    return yamlwalk_find(idx, path) == NULL;
 }
 
 #define DEF_NUM(path, lv, def)                                                                     \
@@ -668,7 +467,7 @@ static int absent(const pos_index_t *idx, const char *path)
             (lv) = (def);                                                                          \
     } while (0)
 
-static int apply_defaults(config_t *c, const pos_index_t *idx)
+static int apply_defaults(config_t *c, const yamlwalk_index_t *idx)
 {
     char p[64];
 
@@ -734,7 +533,7 @@ static int resolve_rules_path(config_t *c)
 
 typedef struct vctx {
     const char *file;
-    const pos_index_t *idx;
+    const yamlwalk_index_t *idx;
     char *errstr;
     size_t errstr_size;
     int failed;
@@ -750,7 +549,7 @@ static void verr(vctx_t *v, const char *path, const char *fmt, ...)
 static void verr(vctx_t *v, const char *path, const char *fmt, ...)
 {
     char msg[512], anc[256];
-    const pos_entry_t *e = NULL;
+    const yamlwalk_pos_t *e = NULL;
     int line = 1, col = 1;
     va_list ap;
 
@@ -759,7 +558,7 @@ static void verr(vctx_t *v, const char *path, const char *fmt, ...)
     v->failed = 1;
     snprintf(anc, sizeof(anc), "%s", path);
     for (;;) {
-        e = pos_find(v->idx, anc);
+        e = yamlwalk_find(v->idx, anc);
         if (e || !*anc)
             break;
         char *cut = strrchr(anc, '.');
@@ -912,6 +711,16 @@ static void validate_nats(vctx_t *v, const config_t *c)
              "set either 'nats.password_env' or 'nats.password_file', not both");
     if ((c->nats.password_env || c->nats.password_file) && !c->nats.user)
         verr(v, "nats.user", "'nats.user' is required with a password");
+    /* cnats keeps only the last of these it is given: refuse the ambiguity. */
+    if ((c->nats.user != NULL) + (c->nats.token_env != NULL) + (c->nats.creds_file != NULL) +
+            (c->nats.nkey_seed_file != NULL) >
+        1)
+        verr(v,
+             c->nats.nkey_seed_file ? "nats.nkey_seed_file"
+             : c->nats.creds_file   ? "nats.creds_file"
+                                    : "nats.token_env",
+             "set only one way to authenticate to NATS: 'nats.user' (with a password), "
+             "'nats.token_env', 'nats.creds_file' or 'nats.nkey_seed_file'");
     if ((c->nats.tls_cert_file != NULL) != (c->nats.tls_key_file != NULL))
         verr(v, c->nats.tls_cert_file ? "nats.tls_cert_file" : "nats.tls_key_file",
              "'nats.tls_cert_file' and 'nats.tls_key_file' go together");
@@ -951,30 +760,11 @@ static void validate_limits(vctx_t *v, const config_t *c)
              c->retry.backoff_initial_ms, c->retry.backoff_max_ms);
 }
 
-/* "host:port" with an IPv4 literal or "localhost" and a port 0..65535. */
-static int listen_valid(const char *s)
-{
-    const char *colon = strrchr(s, ':');
-    char host[64];
-    struct in_addr a;
-    char *end;
-    long port;
-
-    if (!colon || colon == s || (size_t)(colon - s) >= sizeof(host))
-        return 0;
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = '\0';
-    if (strcmp(host, "localhost") && inet_pton(AF_INET, host, &a) != 1)
-        return 0;
-    errno = 0;
-    port = strtol(colon + 1, &end, 10);
-    return colon[1] && *end == '\0' && errno == 0 && port >= 0 && port <= 65535;
-}
-
 static void validate_misc(vctx_t *v, const config_t *c)
 {
     log_level_t lvl;
     log_format_t fmt;
+    struct sockaddr_in sa;
     char vq[80];
 
     if (!c->rules || !*c->rules)
@@ -983,7 +773,7 @@ static void validate_misc(vctx_t *v, const config_t *c)
         verr(v, "dlq.topic", "'dlq.topic': '%s' is not a valid topic name",
              q(vq, sizeof(vq), c->dlq.topic));
     check_properties(v, "dlq.properties", c->dlq.properties, c->dlq.properties_count, NULL, NULL);
-    if (*c->http.listen && !listen_valid(c->http.listen))
+    if (*c->http.listen && http_listen_parse(c->http.listen, &sa, NULL, 0))
         verr(v, "http.listen",
              "'http.listen' must be \"ipv4-address:port\" (e.g. 127.0.0.1:9180) or \"\" to "
              "disable, got '%s'",
@@ -1141,8 +931,15 @@ int config_load_file(const char *path, config_t **out, char *errstr, size_t errs
     unsigned char *text = NULL;
     size_t len = 0;
     config_t *cfg = NULL;
-    pos_index_t idx = {0};
-    walker_t w = {.idx = &idx};
+    yamlwalk_index_t *idx = NULL;
+    walker_t w = {0};
+    const yamlwalk_ops_t ops = {
+        .problem = walk_problem,
+        .scalar = walk_scalar,
+        .opaque = &w,
+        .flags = YAMLWALK_FIRST_DOCUMENT, /* libcyaml loads no more */
+    };
+    yamlwalk_err_t werr;
     cyaml_capture_t cap = {{0}, 0, 0};
     cyaml_config_t ycfg = {
         .log_fn = cyaml_capture_log,
@@ -1152,7 +949,7 @@ int config_load_file(const char *path, config_t **out, char *errstr, size_t errs
         .flags = CYAML_CFG_NO_ALIAS,
     };
     cyaml_err_t cerr;
-    vctx_t v = {.file = path, .idx = &idx, .errstr = errstr, .errstr_size = errstr_size};
+    vctx_t v = {.file = path, .errstr = errstr, .errstr_size = errstr_size};
 
     if (errstr && errstr_size)
         errstr[0] = '\0';
@@ -1161,7 +958,10 @@ int config_load_file(const char *path, config_t **out, char *errstr, size_t errs
         goto err;
 
     cerr = cyaml_load_data(text, len, &ycfg, &config_schema, (cyaml_data_t **)&cfg, NULL);
-    walk_document(&w, text, len);
+    werr = yamlwalk_index_new(&idx);
+    if (werr == YAMLWALK_OK)
+        werr = yamlwalk_run(&ops, &config_schema, text, len, idx);
+    v.idx = idx;
     if (w.failed) {
         /* The walk blames the exact key or value; prefer it. */
         set_err(errstr, errstr_size, "%s:%d:%d: %s", path, w.line, w.col, w.msg);
@@ -1174,13 +974,13 @@ int config_load_file(const char *path, config_t **out, char *errstr, size_t errs
                 cyaml_strerror(cerr));
         goto err;
     }
-    if (!cfg || idx.oom) {
+    if (!cfg || werr != YAMLWALK_OK) {
         set_err(errstr, errstr_size, "%s:1:1: %s", path,
-                idx.oom ? "out of memory" : "the config file is empty");
+                werr != YAMLWALK_OK ? "out of memory" : "the config file is empty");
         goto err;
     }
     cfg->path = strdup(path);
-    if (!cfg->path || apply_defaults(cfg, &idx) || resolve_rules_path(cfg)) {
+    if (!cfg->path || apply_defaults(cfg, idx) || resolve_rules_path(cfg)) {
         set_err(errstr, errstr_size, "%s: out of memory", path);
         goto err;
     }
@@ -1192,14 +992,14 @@ int config_load_file(const char *path, config_t **out, char *errstr, size_t errs
     if (v.failed)
         goto err;
 
-    pos_free(&idx);
+    yamlwalk_index_destroy(idx);
     free(text);
     *out = cfg;
     return 0;
 
 err:
     config_free(cfg);
-    pos_free(&idx);
+    yamlwalk_index_destroy(idx);
     free(text);
     return -1;
 }
@@ -1244,7 +1044,7 @@ static void y_kv(FILE *fp, int indent, const char *key, const char *val)
 }
 
 /* Property keys whose values are secrets (case-insensitive substring). */
-static int property_is_secret(const char *prop)
+int config_property_is_secret(const char *prop)
 {
     static const char *const secret[] = {
         "password", "secret", "sasl.oauthbearer", "ssl.key", "token", "credential", NULL};
@@ -1259,6 +1059,23 @@ static int property_is_secret(const char *prop)
     return 0;
 }
 
+/* "key=${env:A}" or "key=${file:/p}${env:B}": the value is made of
+ * references only, names of where the secret lives, fine to show. A value
+ * with any literal text next to its references is redacted whole. */
+static int only_references(const char *prop)
+{
+    const char *v = strchr(prop, '=');
+    if (!v || !v[1])
+        return 0;
+    for (v++; *v;) {
+        const char *end = strchr(v, '}');
+        if ((strncmp(v, "${env:", 6) && strncmp(v, "${file:", 7)) || !end)
+            return 0;
+        v = end + 1;
+    }
+    return 1;
+}
+
 static void y_list(FILE *fp, int indent, const char *key, char **items, unsigned n,
                    int redact_props, int redact_userinfo)
 {
@@ -1271,7 +1088,7 @@ static void y_list(FILE *fp, int indent, const char *key, char **items, unsigned
         const char *it = items[i];
         char buf[512];
         fprintf(fp, "%*s- ", indent + 2, "");
-        if (redact_props && property_is_secret(it)) {
+        if (redact_props && config_property_is_secret(it) && !only_references(it)) {
             const char *eq = strchr(it, '=');
             snprintf(buf, sizeof(buf), "%.*s=[redacted]", (int)(eq ? eq - it : (long)strlen(it)),
                      it);

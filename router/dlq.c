@@ -55,8 +55,11 @@ int dlq_new(const config_t *cfg, dlq_delivered_fn *cb, void *ctx, dlq_t **out, c
                     errstr, errstr_size) ||
         kconf_set(conf, "enable.idempotence", "true", "dlq", errstr, errstr_size) ||
         kconf_set(conf, "acks", "all", "dlq", errstr, errstr_size) ||
-        kconf_apply(conf, cfg->dlq.properties, cfg->dlq.properties_count, "dlq.properties",
-                    errstr, errstr_size))
+        /* Let the broker (the DLQ topic's max.message.bytes) decide what is
+         * too large, not a client default smaller than the source topics'. */
+        kconf_set(conf, "message.max.bytes", "1000000000", "dlq", errstr, errstr_size) ||
+        kconf_apply(conf, cfg->dlq.properties, cfg->dlq.properties_count, "dlq.properties", errstr,
+                    errstr_size))
         goto err;
 
     d->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rderr, sizeof(rderr));
@@ -105,18 +108,34 @@ int dlq_produce(dlq_t *d, const rd_kafka_message_t *orig, const dlq_reason_t *wh
     gmtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
     hdr_add_str(h, "er-dlq-time", ts);
+    if (why->omit_value) {
+        char note[160];
+        snprintf(note, sizeof(note),
+                 "%zu bytes, larger than the dead-letter topic accepts; the original is in the "
+                 "source topic at the offset above",
+                 orig->len);
+        hdr_add_str(h, "er-dlq-value-omitted", note);
+    }
+
+    void *value = why->omit_value ? NULL : orig->payload;
+    size_t value_len = why->omit_value ? 0 : orig->len;
 
     /* Same key keeps the DLQ partitioned like the source. */
-    err = rd_kafka_producev(d->rk, RD_KAFKA_V_TOPIC(d->topic),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                            RD_KAFKA_V_KEY(orig->key, orig->key_len),
-                            RD_KAFKA_V_VALUE(orig->payload, orig->len), RD_KAFKA_V_HEADERS(h),
-                            RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    err = rd_kafka_producev(
+        d->rk, RD_KAFKA_V_TOPIC(d->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(orig->key, orig->key_len), RD_KAFKA_V_VALUE(value, value_len),
+        RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err) {
         rd_kafka_headers_destroy(h); /* not taken over on failure */
         return (int)err;
     }
     return 0;
+}
+
+int dlq_err_is_too_large(int err)
+{
+    return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+           err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
 }
 
 int dlq_poll(dlq_t *d, int timeout_ms)
@@ -134,8 +153,8 @@ void dlq_destroy(dlq_t *d, int flush_timeout_ms)
     if (!d)
         return;
     if (rd_kafka_flush(d->rk, flush_timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        LOG_WARN("DLQ-0003", "dead-letter records still unacknowledged at shutdown",
-                 "queued=%d", rd_kafka_outq_len(d->rk));
+        LOG_WARN("DLQ-0003", "dead-letter records still unacknowledged at shutdown", "queued=%d",
+                 rd_kafka_outq_len(d->rk));
     rd_kafka_destroy(d->rk);
     free(d->topic);
     free(d);

@@ -9,6 +9,7 @@
  */
 #define JSMN_STATIC
 #define JSMN_STRICT
+#define JSMN_PARENT_LINKS /* O(depth) bracket closing instead of a backward scan */
 #include <jsmn.h>
 
 #include "envelope.h"
@@ -17,6 +18,7 @@
 #include <string.h>
 
 static _Thread_local jsmntok_t tls_tok[ENVELOPE_TOKENS_HARD_MAX];
+static _Thread_local int tls_last[ENVELOPE_TOKENS_HARD_MAX]; /* structure_ok() */
 static _Thread_local unsigned long tls_parse_count;
 
 static const char *const envelope_errstr[ENVELOPE_E__COUNT] = {
@@ -74,6 +76,127 @@ int envelope_path_compile(const char *text, size_t len, envelope_path_t *out, ch
     }
 }
 
+static int ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Are bytes [a, b) whitespace around at most one `sep` (exactly one when sep != 0)? */
+static int gap_ok(const char *js, int a, int b, char sep)
+{
+    int seen = 0;
+
+    for (int i = a; i < b; i++) {
+        if (ws(js[i]))
+            continue;
+        if (sep && js[i] == sep && !seen) {
+            seen = 1;
+            continue;
+        }
+        return 0;
+    }
+    return seen == (sep != 0);
+}
+
+/* A JSON literal or number (RFC 8259 grammar). */
+static int primitive_ok(const char *s, int n)
+{
+    int i = 0;
+
+    if ((n == 4 && !memcmp(s, "true", 4)) || (n == 5 && !memcmp(s, "false", 5)) ||
+        (n == 4 && !memcmp(s, "null", 4)))
+        return 1;
+    if (i < n && s[i] == '-')
+        i++;
+    if (i < n && s[i] == '0')
+        i++;
+    else if (i < n && s[i] >= '1' && s[i] <= '9')
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    else
+        return 0;
+    if (i < n && s[i] == '.') {
+        if (++i >= n || s[i] < '0' || s[i] > '9')
+            return 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        if (++i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (i >= n || s[i] < '0' || s[i] > '9')
+            return 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    }
+    return i == n;
+}
+
+static int outer_start(const jsmntok_t *t)
+{
+    return t->type == JSMN_STRING ? t->start - 1 : t->start;
+}
+
+static int outer_end(const jsmntok_t *t)
+{
+    return t->type == JSMN_STRING ? t->end + 1 : t->end;
+}
+
+/*
+ * jsmn is a tokenizer, not a validator: it lets through trailing commas,
+ * "{,}", "{\"a\":}", non-string keys and primitives such as "tru". This pass
+ * checks what lies between the tokens (only whitespace and exactly the ','
+ * and ':' JSON requires) and every primitive, which makes the accepted
+ * language JSON, except that string escapes are checked when decoded.
+ * O(tokens + bytes between tokens).
+ */
+static int structure_ok(const char *js, size_t len, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const jsmntok_t *t = &tls_tok[i];
+        int p = t->parent;
+
+        if (t->type == JSMN_OBJECT || t->type == JSMN_ARRAY)
+            tls_last[i] = -1;
+        if (t->type == JSMN_PRIMITIVE && !primitive_ok(js + t->start, t->end - t->start))
+            return 0;
+        if (p < 0) {
+            if (i != 0)
+                return 0; /* a second top-level value */
+            continue;
+        }
+        if (tls_tok[p].type == JSMN_STRING) { /* a value after its key */
+            int obj = tls_tok[p].parent;
+            if (t->size > 0 && t->type == JSMN_STRING)
+                return 0;
+            if (!gap_ok(js, outer_end(&tls_tok[p]), outer_start(t), ':'))
+                return 0;
+            tls_last[obj] = outer_end(t);
+            continue;
+        }
+        if (tls_tok[p].type == JSMN_OBJECT && (t->type != JSMN_STRING || t->size != 1))
+            return 0; /* keys are strings with exactly one value */
+        if (tls_tok[p].type == JSMN_ARRAY && t->type == JSMN_STRING && t->size)
+            return 0;
+        if (tls_last[p] < 0) {
+            if (!gap_ok(js, tls_tok[p].start + 1, outer_start(t), 0))
+                return 0;
+        } else if (!gap_ok(js, tls_last[p], outer_start(t), ',')) {
+            return 0;
+        }
+        tls_last[p] = outer_end(t);
+    }
+    for (int i = 0; i < n; i++) {
+        const jsmntok_t *t = &tls_tok[i];
+        if (t->type != JSMN_OBJECT && t->type != JSMN_ARRAY)
+            continue;
+        if (!gap_ok(js, tls_last[i] < 0 ? t->start + 1 : tls_last[i], t->end - 1, 0))
+            return 0;
+    }
+    return gap_ok(js, 0, outer_start(&tls_tok[0]), 0) &&
+           gap_ok(js, outer_end(&tls_tok[0]), (int)len, 0);
+}
+
 envelope_status_t envelope_json_parse(envelope_json_t *j, const void *value, size_t len,
                                       const envelope_limits_t *lim)
 {
@@ -106,6 +229,8 @@ envelope_status_t envelope_json_parse(envelope_json_t *j, const void *value, siz
     /* jsmn accepts several top-level values; an envelope is exactly one. */
     if (tls_tok[n - 1].start >= tls_tok[0].end)
         return j->status = ENVELOPE_E_NOT_OBJECT;
+    if (!structure_ok(value, len, n))
+        return j->status = ENVELOPE_E_SYNTAX;
     j->ntok = n;
     return j->status = ENVELOPE_OK;
 }
@@ -208,14 +333,30 @@ int envelope_unescape(const char *s, size_t len, char *out, size_t size, size_t 
         if (++i >= len)
             return -1;
         switch (s[i]) {
-        case '"': cp = '"'; break;
-        case '\\': cp = '\\'; break;
-        case '/': cp = '/'; break;
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
-        case 'n': cp = '\n'; break;
-        case 'r': cp = '\r'; break;
-        case 't': cp = '\t'; break;
+        case '"':
+            cp = '"';
+            break;
+        case '\\':
+            cp = '\\';
+            break;
+        case '/':
+            cp = '/';
+            break;
+        case 'b':
+            cp = '\b';
+            break;
+        case 'f':
+            cp = '\f';
+            break;
+        case 'n':
+            cp = '\n';
+            break;
+        case 'r':
+            cp = '\r';
+            break;
+        case 't':
+            cp = '\t';
+            break;
         case 'u': {
             long hi = hex4(s, len, i + 1);
             if (hi < 0)
@@ -231,7 +372,8 @@ int envelope_unescape(const char *s, size_t len, char *out, size_t size, size_t 
                 if (lo < 0xDC00 || lo > 0xDFFF)
                     return -1;
                 i += 6;
-                cp = 0x10000UL + (((unsigned long)hi - 0xD800) << 10) + ((unsigned long)lo - 0xDC00);
+                cp =
+                    0x10000UL + (((unsigned long)hi - 0xD800) << 10) + ((unsigned long)lo - 0xDC00);
             } else {
                 cp = (unsigned long)hi;
             }

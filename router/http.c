@@ -78,9 +78,7 @@ static void mhd_logger(void *cls, const char *fm, va_list ap)
              log_quote(qmsg, sizeof(qmsg), msg, strlen(msg)));
 }
 
-/* Parse "a.b.c.d:port" or "localhost:port" into sa. */
-static int parse_listen(const char *listen, struct sockaddr_in *sa, char *errstr,
-                        size_t errstr_size)
+int http_listen_parse(const char *listen, struct sockaddr_in *sa, char *errstr, size_t errstr_size)
 {
     const char *colon;
     char host[64];
@@ -201,7 +199,7 @@ int http_start(const char *listen, http_probe_fn live, http_probe_fn ready, void
     http_t *h = NULL;
 
     *out = NULL;
-    if (parse_listen(listen, &sa, errstr, errstr_size))
+    if (http_listen_parse(listen, &sa, errstr, errstr_size))
         goto err;
     h = calloc(1, sizeof(*h));
     if (!h) {

@@ -3,11 +3,19 @@
  * kconf: librdkafka configuration helpers shared by the consumer and the DLQ
  * producer. Users keep every librdkafka option: properties are handed over
  * as written, like kcat -X, and a bad one is a start-up error quoting
- * librdkafka's own message. Not for: choosing defaults (the callers do).
+ * librdkafka's own message. Secrets are referenced, not written: a value's
+ * ${env:NAME} and ${file:PATH} references are resolved here, at the last
+ * moment, and the resolved text goes nowhere but librdkafka (errors that
+ * would quote it are redacted). Not for: choosing defaults (the callers do).
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "config.h"
 #include "kconf.h"
 #include "log.h"
 
@@ -20,6 +28,144 @@ int kconf_set(rd_kafka_conf_t *conf, const char *key, const char *value, const c
         return -1;
     }
     return 0;
+}
+
+void kconf_free_secret(char *s)
+{
+    if (!s)
+        return;
+    /* Volatile stores: the compiler may not drop them as dead before free(). */
+    for (volatile char *p = s; *p; p++)
+        *p = '\0';
+    free(s);
+}
+
+/* Growable output buffer for kconf_resolve(); wiped when discarded. */
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+} sbuf_t;
+
+static int sbuf_add(sbuf_t *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t ncap = (b->len + n + 1) * 2;
+        char *np = malloc(ncap);
+        if (!np)
+            return -1;
+        if (b->p) {
+            memcpy(np, b->p, b->len);
+            np[b->len] = '\0';
+            kconf_free_secret(b->p);
+        }
+        b->p = np;
+        b->cap = ncap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+int kconf_resolve(const char *value, char **out, unsigned *refs, char *errstr, size_t errstr_size)
+{
+    sbuf_t b = {0};
+    const char *v = value;
+    unsigned n = 0;
+
+    *out = NULL;
+    *refs = 0;
+    if (errstr && errstr_size)
+        errstr[0] = '\0';
+    while (*v) {
+        int is_env = !strncmp(v, "${env:", 6), is_file = !strncmp(v, "${file:", 7);
+        if (!strncmp(v, "$${", 3)) { /* escaped: a literal "${" */
+            if (sbuf_add(&b, "${", 2))
+                goto oom;
+            v += 3;
+            continue;
+        }
+        if (!is_env && !is_file) {
+            size_t run = strcspn(v + 1, "$") + 1;
+            if (sbuf_add(&b, v, run))
+                goto oom;
+            v += run;
+            continue;
+        }
+        const char *name = v + (is_env ? 6 : 7), *end = strchr(name, '}');
+        if (!end) {
+            snprintf(errstr, errstr_size, "unterminated reference '%.*s' (missing '}')",
+                     (int)(strlen(v) > 64 ? 64 : strlen(v)), v);
+            goto err;
+        }
+        if (end == name) {
+            snprintf(errstr, errstr_size, "empty reference '%.*s'", (int)(end - v + 1), v);
+            goto err;
+        }
+        char *ref = strndup(name, (size_t)(end - name)), *secret = NULL;
+        if (!ref)
+            goto oom;
+        if (is_env) {
+            const char *e = getenv(ref);
+            if (!e) {
+                snprintf(errstr, errstr_size, "environment variable %s is not set (${env:%s})", ref,
+                         ref);
+                free(ref);
+                goto err;
+            }
+            if (sbuf_add(&b, e, strlen(e))) {
+                free(ref);
+                goto oom;
+            }
+        } else {
+            char ferr[300];
+            secret = config_secret(NULL, ref, ferr, sizeof(ferr));
+            if (!secret) {
+                snprintf(errstr, errstr_size, "${file:%s}: %s", ref, ferr);
+                free(ref);
+                goto err;
+            }
+            int rc = sbuf_add(&b, secret, strlen(secret));
+            kconf_free_secret(secret);
+            if (rc) {
+                free(ref);
+                goto oom;
+            }
+        }
+        free(ref);
+        n++;
+        v = end + 1;
+    }
+    if (!b.p && sbuf_add(&b, "", 0))
+        goto oom;
+    *out = b.p;
+    *refs = n;
+    return 0;
+oom:
+    snprintf(errstr, errstr_size, "out of memory");
+err:
+    kconf_free_secret(b.p);
+    return -1;
+}
+
+/* Replace every occurrence of secret in msg (in place, bounded) with "[redacted]". */
+static void redact(char *msg, size_t size, const char *secret)
+{
+    size_t sl = strlen(secret);
+    char out[512], *hit;
+    const char *m = msg;
+    size_t o = 0;
+    if (sl == 0)
+        return;
+    while ((hit = strstr(m, secret)) && o < sizeof(out)) {
+        o += (size_t)snprintf(out + o, sizeof(out) - o, "%.*s[redacted]", (int)(hit - m), m);
+        m = hit + sl;
+    }
+    if (m == msg)
+        return;
+    if (o < sizeof(out))
+        snprintf(out + o, sizeof(out) - o, "%s", m);
+    snprintf(msg, size, "%s", out);
 }
 
 int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const char *section,
@@ -35,7 +181,23 @@ int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const
         }
         memcpy(key, props[i], (size_t)(eq - props[i]));
         key[eq - props[i]] = '\0';
-        if (kconf_set(conf, key, eq + 1, where, errstr, errstr_size) != 0)
+
+        char *val = NULL, rerr[400];
+        unsigned refs = 0;
+        if (kconf_resolve(eq + 1, &val, &refs, rerr, sizeof(rerr)) != 0) {
+            snprintf(errstr, errstr_size, "%s: %s: %s", where, key, rerr);
+            return -1;
+        }
+        if (refs == 0 && config_property_is_secret(props[i]))
+            LOG_WARN("KFK-0003",
+                     "secret written in the config file; reference it instead: "
+                     "${env:NAME} or ${file:PATH}",
+                     "property=%s key=%s", where, key);
+        int rc = kconf_set(conf, key, val, where, errstr, errstr_size);
+        if (rc != 0 && refs > 0)
+            redact(errstr, errstr_size, val); /* librdkafka may quote the value */
+        kconf_free_secret(val);
+        if (rc != 0)
             return -1;
     }
     return 0;
@@ -45,7 +207,7 @@ int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     char q[512];
-    log_level_t lvl = level <= 3 ? LOG_LVL_ERROR
+    log_level_t lvl = level <= 3   ? LOG_LVL_ERROR
                       : level <= 4 ? LOG_LVL_WARN
                       : level <= 6 ? LOG_LVL_INFO
                                    : LOG_LVL_DEBUG;
@@ -55,10 +217,44 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
               fac, log_quote(q, sizeof(q), buf, strlen(buf)));
 }
 
+/* The last authentication failure, written on librdkafka's threads. */
+static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
+static char auth_why[256];
+static atomic_int_fast64_t auth_at_ns;
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int kconf_auth_failure(int64_t within_ms, char *why, size_t why_size)
+{
+    int64_t at = atomic_load(&auth_at_ns);
+    if (!at || mono_ns() - at > within_ms * 1000000)
+        return 0;
+    pthread_mutex_lock(&auth_lock);
+    snprintf(why, why_size, "%s", auth_why);
+    pthread_mutex_unlock(&auth_lock);
+    return 1;
+}
+
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     char q[512];
     (void)opaque;
+    /* With TLS 1.3 a broker that rejects our client certificate says so
+     * only after the handshake, as a transport error carrying the TLS alert. */
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL ||
+        err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
+        (err == RD_KAFKA_RESP_ERR__TRANSPORT && reason &&
+         (strstr(reason, "SSL alert") || strstr(reason, "certificate")))) {
+        pthread_mutex_lock(&auth_lock);
+        snprintf(auth_why, sizeof(auth_why), "%s", reason);
+        pthread_mutex_unlock(&auth_lock);
+        atomic_store(&auth_at_ns, mono_ns());
+    }
     /* Transport errors while a broker restarts are expected; librdkafka
      * retries on its own. Fatal errors are picked up by the router. */
     LOG_WARN("KFK-0002", "librdkafka error", "client=%s code=%s reason=%s", rd_kafka_name(rk),

@@ -156,8 +156,8 @@ int probe_build(probe_t *p, const rules_t *r, const rules_test_t *t, char *err, 
         return -1;
     }
     for (size_t i = 0; i < t->header_count; i++)
-        p->hdr[nh++] = (route_header_t){t->headers[i].name, t->headers[i].value,
-                                        strlen(t->headers[i].value)};
+        p->hdr[nh++] =
+            (route_header_t){t->headers[i].name, t->headers[i].value, strlen(t->headers[i].value)};
     if (t->tombstone) {
         p->ev.value = NULL;
     } else if (t->value) {

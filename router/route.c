@@ -26,7 +26,7 @@
 #include "naming.h"
 #include "rules_int.h"
 
-#define HEADER_GLOB_MAX 4096 /* longer header values never match a glob */
+#define HEADER_GLOB_MAX        4096 /* longer header values never match a glob */
 #define ROUTE_HEADER_VALUE_MAX 1024 /* one rendered extra-header value, with its NUL */
 
 static const char *const action_names[ROUTE__COUNT] = {
@@ -127,19 +127,18 @@ static st_t fail(rctx_t *c, route_reason_t why, const char *fmt, ...)
     return why;
 }
 
-/* Copy at most n bytes of s into a printable, NUL-terminated form for details. */
+/* A printable, NUL-terminated copy of s for details and logs; "..." marks a cut. */
 static const char *printable(const char *s, size_t len, char *buf, size_t size)
 {
-    size_t o = 0;
+    size_t max = size - 1, n = len > max ? max : len;
 
-    for (size_t i = 0; i < len && o + 4 < size; i++) {
+    for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
-        buf[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+        buf[i] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
     }
-    if (len > 0 && o + 4 >= size && o >= 3) {
-        buf[o - 3] = buf[o - 2] = buf[o - 1] = '.';
-    }
-    buf[o] = '\0';
+    if (len > max && max >= 3)
+        memcpy(buf + max - 3, "...", 3);
+    buf[n] = '\0';
     return buf;
 }
 
@@ -172,8 +171,7 @@ static st_t ensure_json(rctx_t *c)
         return ROUTE_R_NONE;
     }
     c->json_state = -1;
-    return fail(c, ROUTE_R_BAD_ENVELOPE, "%s (%zu bytes)", envelope_strerror(st),
-                c->ev->value_len);
+    return fail(c, ROUTE_R_BAD_ENVELOPE, "%s (%zu bytes)", envelope_strerror(st), c->ev->value_len);
 }
 
 /* Look a JSON path up; decode escapes into scratch. *found = 0 when absent. */
@@ -192,7 +190,9 @@ static st_t json_value(rctx_t *c, const envelope_path_t *path, const char *what,
         size_t room = sizeof(c->out->scratch) - c->scratch_used, n;
         char *dst = c->out->scratch + c->scratch_used;
         if (envelope_unescape(v.s, v.len, dst, room, &n))
-            return fail(c, ROUTE_R_BAD_ENVELOPE, "bad escape in JSON string for %s", what);
+            return fail(c, ROUTE_R_BAD_ENVELOPE,
+                        "cannot decode the JSON string for %s (bad escape, or over %d bytes)", what,
+                        ROUTE_SCRATCH);
         c->scratch_used += n;
         v.s = dst;
         v.len = n;
@@ -252,11 +252,16 @@ static int text_ok(const char *s, size_t len, int allow_space)
 static int type_matches(const croute_t *rt, const char *t, size_t n)
 {
     switch (rt->tkind) {
-    case TM_ANY: return 1;
-    case TM_EXACT: return n == rt->tlen && !memcmp(t, rt->tpat, n);
-    case TM_PREFIX: return n >= rt->tlen && !memcmp(t, rt->tpat, rt->tlen);
-    case TM_SUFFIX: return n >= rt->tlen && !memcmp(t + n - rt->tlen, rt->tpat, rt->tlen);
-    case TM_GLOB: return route_glob_match(rt->tpat, rt->tlen, t, n);
+    case TM_ANY:
+        return 1;
+    case TM_EXACT:
+        return n == rt->tlen && !memcmp(t, rt->tpat, n);
+    case TM_PREFIX:
+        return n >= rt->tlen && !memcmp(t, rt->tpat, rt->tlen);
+    case TM_SUFFIX:
+        return n >= rt->tlen && !memcmp(t + n - rt->tlen, rt->tpat, rt->tlen);
+    case TM_GLOB:
+        return route_glob_match(rt->tpat, rt->tlen, t, n);
     }
     return 0;
 }
@@ -286,16 +291,22 @@ static st_t derive(rctx_t *c, const croute_t *rt)
     naming_words_t w;
     naming_err_t ne;
     const char *name = c->type + rt->strip_head;
-    size_t nlen, at = 0, nw = 0;
+    size_t nlen, at = 0, nw = 0, tail = rt->strip_tail;
     char pb[64];
     st_t st;
 
     if (c->derived)
         return ROUTE_R_NONE;
-    if (rt->strip_head + rt->strip_tail > c->type_len)
+    /* A route without a literal suffix of its own drops the first of the
+     * file's strip_suffixes that the type ends with. */
+    for (size_t i = 0; !tail && i < c->r->nstrip; i++)
+        if (c->type_len >= c->r->strip_len[i] &&
+            !memcmp(c->type + c->type_len - c->r->strip_len[i], c->r->strip[i], c->r->strip_len[i]))
+            tail = c->r->strip_len[i];
+    if (rt->strip_head + tail > c->type_len)
         return fail(c, ROUTE_R_MISSING_FIELD, "event type '%s' is all prefix/suffix",
                     printable(c->type, c->type_len, pb, sizeof(pb)));
-    nlen = c->type_len - rt->strip_head - rt->strip_tail;
+    nlen = c->type_len - rt->strip_head - tail;
     ne = naming_split(name, nlen, &w);
     if (ne != NAMING_OK)
         return fail(c, ne == NAMING_E_CHAR ? ROUTE_R_UNSAFE_TOKEN : ROUTE_R_MISSING_FIELD,
@@ -312,8 +323,8 @@ static st_t derive(rctx_t *c, const croute_t *rt)
         if (!naming_find_words(name, &w, c->domain, c->domain_len, &at, &nw))
             nw = 0;
     } else {
-        int d = naming_find_domain(name, &w, c->r->domains, c->r->domain_lens, c->r->ndomains,
-                                   &at, &nw);
+        int d = naming_find_domain(name, &w, c->r->domains, c->r->domain_lens, c->r->ndomains, &at,
+                                   &nw);
         if (d < 0)
             return fail(c, ROUTE_R_NO_DOMAIN,
                         "no word of '%s' is a declared domain and the event has no aggregate "
@@ -322,8 +333,7 @@ static st_t derive(rctx_t *c, const croute_t *rt)
         memcpy(c->domain, c->r->domains[d], c->r->domain_lens[d] + 1);
         c->domain_len = c->r->domain_lens[d];
     }
-    ne = naming_kebab_words(name, &w, 0, w.n, at, nw, c->action, sizeof(c->action),
-                            &c->action_len);
+    ne = naming_kebab_words(name, &w, 0, w.n, at, nw, c->action, sizeof(c->action), &c->action_len);
     if (ne == NAMING_E_EMPTY)
         return fail(c, ROUTE_R_MISSING_FIELD,
                     "nothing is left of '%s' for {action} once the domain '%s' is removed",
@@ -335,12 +345,13 @@ static st_t derive(rctx_t *c, const croute_t *rt)
 }
 
 /* The value of one template variable. *s == NULL with ROUTE_R_MISSING_FIELD when absent. */
-static st_t var_value(rctx_t *c, const croute_t *rt, const tpart_t *p, const char **s,
-                      size_t *len)
+static st_t var_value(rctx_t *c, const croute_t *rt, const tpart_t *p, const char **s, size_t *len)
 {
     static const rules_field_t vf[V__COUNT] = {
-        [V_AGGREGATE_TYPE] = RULES_F_AGGREGATE_TYPE, [V_AGGREGATE_ID] = RULES_F_AGGREGATE_ID,
-        [V_EVENT_ID] = RULES_F_EVENT_ID,             [V_CORRELATION_ID] = RULES_F_CORRELATION_ID,
+        [V_AGGREGATE_TYPE] = RULES_F_AGGREGATE_TYPE,
+        [V_AGGREGATE_ID] = RULES_F_AGGREGATE_ID,
+        [V_EVENT_ID] = RULES_F_EVENT_ID,
+        [V_CORRELATION_ID] = RULES_F_CORRELATION_ID,
         [V_CAUSATION_ID] = RULES_F_CAUSATION_ID,
     };
     const route_event_t *ev = c->ev;
@@ -366,8 +377,7 @@ static st_t var_value(rctx_t *c, const croute_t *rt, const tpart_t *p, const cha
                 naming_kebab(c->type, c->type_len, c->event, sizeof(c->event), &c->event_len);
             if (ne != NAMING_OK)
                 return fail(c, ROUTE_R_UNSAFE_TOKEN, "{event}: event type '%s': %s",
-                            printable(c->type, c->type_len, pb, sizeof(pb)),
-                            naming_strerror(ne));
+                            printable(c->type, c->type_len, pb, sizeof(pb)), naming_strerror(ne));
             c->have_event = 1;
         }
         *s = c->event;
@@ -428,32 +438,20 @@ static st_t var_value(rctx_t *c, const croute_t *rt, const tpart_t *p, const cha
                         p->s);
         return ROUTE_R_NONE;
     }
-    default: break;
+    default:
+        break;
     }
     return fail(c, ROUTE_R_MISSING_FIELD, "unknown variable");
 }
 
 static const char *var_label(const tpart_t *p, char *buf, size_t size)
 {
-    static const char *const names[V__COUNT] = {
-        [V_DOMAIN] = "domain",
-        [V_ACTION] = "action",
-        [V_EVENT] = "event",
-        [V_EVENT_TYPE] = "event_type",
-        [V_TOPIC] = "topic",
-        [V_PARTITION] = "partition",
-        [V_OFFSET] = "offset",
-        [V_KEY] = "key",
-        [V_AGGREGATE_TYPE] = "aggregate_type",
-        [V_AGGREGATE_ID] = "aggregate_id",
-        [V_EVENT_ID] = "event_id",
-        [V_CORRELATION_ID] = "correlation_id",
-        [V_CAUSATION_ID] = "causation_id",
-    };
+    const char *name = rules_var_names[p->var];
+
     if (p->var == V_HEADER || p->var == V_FIELD)
         snprintf(buf, size, "%s:%.*s", p->var == V_HEADER ? "header" : "field", (int)p->len, p->s);
     else
-        snprintf(buf, size, "%s", names[p->var] ? names[p->var] : "?");
+        snprintf(buf, size, "%s", name && *name ? name : "?");
     return buf;
 }
 
@@ -490,7 +488,8 @@ static st_t render_subject(rctx_t *c, const croute_t *rt)
 }
 
 /* Render one header value into scratch. MISSING_FIELD means: leave the header out. */
-static st_t render_header(rctx_t *c, const croute_t *rt, const tmpl_t *t, const char **val)
+static st_t render_header(rctx_t *c, const croute_t *rt, const char *name, const tmpl_t *t,
+                          const char **val)
 {
     char tmp[ROUTE_HEADER_VALUE_MAX];
     size_t n = 0;
@@ -506,10 +505,10 @@ static st_t render_header(rctx_t *c, const croute_t *rt, const tmpl_t *t, const 
             return st;
         if (p->var != V_LIT && !text_ok(s, len, 1))
             return fail(c, ROUTE_R_UNSAFE_TOKEN,
-                        "{%s} has control characters or invalid UTF-8 (header value)",
+                        "header %s: {%s} has control characters or invalid UTF-8", name,
                         var_label(p, lb, sizeof(lb)));
         if (n + len >= sizeof(tmp))
-            return fail(c, ROUTE_R_UNSAFE_TOKEN, "header value longer than %d bytes",
+            return fail(c, ROUTE_R_UNSAFE_TOKEN, "header %s: value longer than %d bytes", name,
                         ROUTE_HEADER_VALUE_MAX - 1);
         memcpy(tmp + n, s, len);
         n += len;
@@ -663,7 +662,7 @@ route_action_t route_decide(const rules_t *rules, const route_event_t *ev, route
         return finish(out, ROUTE_DLQ, st);
     for (size_t h = 0; h < rt->nhdr; h++) {
         const char *val = NULL;
-        st = render_header(&c, rt, &rt->hdr[h].value, &val);
+        st = render_header(&c, rt, rt->hdr[h].name, &rt->hdr[h].value, &val);
         if (st == ROUTE_R_MISSING_FIELD) {
             out->detail[0] = '\0'; /* optional: a header without a value is left out */
             continue;

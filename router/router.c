@@ -13,8 +13,11 @@
  *   - transient publish failures (timeouts, no responders, connection loss)
  *     are retried on that partition with capped exponential backoff, and the
  *     partition is paused while it has an event waiting to be retried;
- *   - attempts are counted only while NATS is connected, so an outage only
- *     pauses the router, it never dead-letters events;
+ *   - an attempt counts only when the failure is about the event: NATS was
+ *     connected and JetStream acknowledged another publish after this one
+ *     was sent. A disconnect, or a JetStream that answers nobody (no stream
+ *     leader after a quorum loss: "no responders", timeouts), is an outage:
+ *     the router backs off and pauses, it never dead-letters events for it;
  *   - permanent failures, and transient ones past retry.max_attempts, go to
  *     the dead-letter topic; the offset moves only after the DLQ ack.
  *
@@ -43,6 +46,7 @@
 #include <time.h>
 
 #include "dlq.h"
+#include "kconf.h"
 #include "log.h"
 #include "metrics.h"
 #include "offsets.h"
@@ -75,9 +79,11 @@ typedef struct slot {
     char *dlq_detail;
     int64_t retry_at_ns;
     int64_t sent_ns;
-    uint16_t attempts;
+    uint16_t attempts;     /* failures counted toward retry.max_attempts */
+    uint16_t outage_tries; /* failures during a JetStream outage: back off only */
     uint8_t state;
-    uint8_t core; /* core NATS publish, not JetStream */
+    uint8_t core;     /* core NATS publish, not JetStream */
+    uint8_t dlq_omit; /* dead-letter without the value (too large for the DLQ) */
 } slot_t;
 
 typedef struct route_series {
@@ -127,11 +133,13 @@ struct router {
     part_t *parts;
     uint32_t total_inflight;
     uint32_t win_cap;
-    int joined; /* got an assignment (possibly empty) since the last revoke */
+    int joined;               /* got an assignment (possibly empty) since the last revoke */
     int blocked;              /* a window is full: reading waits for PubAcks */
     int stalled;              /* ... for READ_STALL_MS already: pause, keep polling */
     int64_t blocked_since_ns; /* 0 while reading */
     int fatal;
+    int64_t last_ack_ns;       /* when the latest PubAck (stored or duplicate) arrived */
+    streams_filters_t filters; /* which subjects some stream listens on */
 
     pm_entry_t *pm;
     size_t pm_mask, pm_count;
@@ -145,8 +153,8 @@ struct router {
     router_signals_t *sig;
 
     int64_t last_store_ns, last_gauges_ns;
-    int ino;                  /* inotify on the rules file's directory, -1 if none */
-    int64_t reload_due_ns;    /* debounced reload after a file change */
+    int ino;               /* inotify on the rules file's directory, -1 if none */
+    int64_t reload_due_ns; /* debounced reload after a file change */
     metrics_series_t *m_reload_ok, *m_reload_fail, *m_rules_info;
     char rules_info_labels[600];
     int dlq_missing_logged;
@@ -261,8 +269,8 @@ static part_t *part_get(router_t *r, const char *topic, int32_t partition)
     p->partition = partition;
     p->stored = -1;
     snprintf(labels, sizeof(labels), "topic=\"%s\"", topic);
-    p->m_consumed = metrics_counter("er_events_consumed_total",
-                                    "Records consumed from Kafka.", labels);
+    p->m_consumed =
+        metrics_counter("er_events_consumed_total", "Records consumed from Kafka.", labels);
     size_t b = part_bucket(topic, partition);
     p->hnext = r->buckets[b];
     r->buckets[b] = p;
@@ -339,7 +347,8 @@ static void schedule(router_t *r, part_t *p, uint64_t seq, uint8_t state)
     if (s->state != S_RETRY && s->state != S_DLQ_RETRY)
         p->waiting++;
     s->state = state;
-    s->retry_at_ns = now_ns() + backoff_ns(r, s->attempts ? s->attempts : 1);
+    unsigned tries = (unsigned)s->attempts + s->outage_tries;
+    s->retry_at_ns = now_ns() + backoff_ns(r, tries ? tries : 1);
     push_retry(r, &(ref_t){p, p->epoch, seq}, s->retry_at_ns);
 }
 
@@ -355,8 +364,8 @@ static route_series_t *route_series(part_t *p, const char *route)
             metrics_label_escape(esc, sizeof(esc), route ? route : "", route ? strlen(route) : 0);
             snprintf(labels, sizeof(labels), "topic=\"%s\",route=\"%s\"", p->topic, esc);
             p->routes[i].route = route;
-            p->routes[i].published = metrics_counter(
-                "er_events_published_total", "Events stored in JetStream (new).", labels);
+            p->routes[i].published = metrics_counter("er_events_published_total",
+                                                     "Events stored in JetStream (new).", labels);
             p->routes[i].duplicate = metrics_counter(
                 "er_events_duplicate_total",
                 "Publishes JetStream acknowledged as duplicates (already stored).", labels);
@@ -432,8 +441,7 @@ static void copy_kafka_headers(router_t *r, natsMsg *nm, const rd_kafka_message_
 
     if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR || !h)
         return;
-    for (i = 0; rd_kafka_header_get_all(h, i, &name, &val, &sz) == RD_KAFKA_RESP_ERR_NO_ERROR;
-         i++)
+    for (i = 0; rd_kafka_header_get_all(h, i, &name, &val, &sz) == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
         if (!strncmp(name, "ce_", 3))
             is_ce = 1;
     for (i = 0; rd_kafka_header_get_all(h, i, &name, &val, &sz) == RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -517,7 +525,7 @@ static natsMsg *build_msg(router_t *r, const rd_kafka_message_t *m, const route_
 static void dlq_send(router_t *r, part_t *p, uint64_t seq)
 {
     slot_t *s = slot_of(p, seq);
-    dlq_reason_t why = {s->dlq_code, s->dlq_detail ? s->dlq_detail : "", s->route};
+    dlq_reason_t why = {s->dlq_code, s->dlq_detail ? s->dlq_detail : "", s->route, s->dlq_omit};
     ref_t *ref;
     int err;
 
@@ -539,6 +547,10 @@ static void dlq_send(router_t *r, part_t *p, uint64_t seq)
     }
     *ref = (ref_t){p, p->epoch, seq};
     err = dlq_produce(r->dlq, s->rkm, &why, ref);
+    if (err && dlq_err_is_too_large(err) && !s->dlq_omit) {
+        s->dlq_omit = why.omit_value = 1;
+        err = dlq_produce(r->dlq, s->rkm, &why, ref);
+    }
     if (err) {
         free(ref);
         s->attempts++;
@@ -578,7 +590,17 @@ static void on_dlq_delivered(void *opaque, int err, const char *errstr, void *ct
     slot_t *s = ref_slot(ref);
 
     if (s && s->state == S_DLQ) {
-        if (err) {
+        if (err && dlq_err_is_too_large(err) && !s->dlq_omit) {
+            /* Never stall on a record the DLQ can never take: send the
+             * reference without the value (the original stays in Kafka). */
+            LOG_WARN("RTR-0205",
+                     "dead letter too large for the DLQ topic; sending it without its value",
+                     "topic=%s partition=%" PRId32 " offset=%" PRId64, ref->p->topic,
+                     ref->p->partition, s->rkm->offset);
+            s->dlq_omit = 1;
+            s->state = S_FREE;
+            dlq_send(r, ref->p, ref->seq);
+        } else if (err) {
             s->attempts++;
             LOG_WARN("RTR-0204", "dead-letter delivery failed; will retry",
                      "topic=%s partition=%" PRId32 " error=%s", ref->p->topic, ref->p->partition,
@@ -648,6 +670,40 @@ static void publish_slot(router_t *r, part_t *p, uint64_t seq)
     schedule(r, p, seq, S_RETRY);
 }
 
+/*
+ * Does this transient failure count toward retry.max_attempts? Only when it
+ * tells something about the event itself: NATS was connected and JetStream
+ * acknowledged some other publish after this one was sent (completions are
+ * handled in arrival order, so last_ack_ns is an ack that came before this
+ * failure). If nothing was acknowledged meanwhile, JetStream as a whole was
+ * not answering: a quorum loss or a restart leaves the connected node with
+ * no stream leader, and every publish fails with "no responders" or times
+ * out. That is an outage; counting it would dead-letter every event in
+ * flight after a few seconds. JetStream error 10158, "duplicate message id
+ * is in process", never counts: the stream holds an earlier copy of this
+ * very event in its replication pipeline, and a later retry gets the
+ * duplicate PubAck.
+ */
+static int failure_counts(router_t *r, const slot_t *s, const sink_completion_t *c)
+{
+    if (!sink_connected(r->sink) || c->js_code == 10158)
+        return 0;
+    if (r->last_ack_ns > s->sent_ns)
+        return 1;
+    /* Nothing else was acknowledged either. "No responders" still counts
+     * when JetStream, asked directly, says no stream listens on the subject:
+     * that is about the event, not an outage (a quiet router with one
+     * misrouted event must dead-letter it, not stall). The listing is
+     * refreshed at most every 10 s, with a short timeout. */
+    if (c->status == NATS_NO_RESPONDERS) {
+        if (now_ns() - r->filters.listed_ns > 10000000000LL)
+            streams_filters_refresh(sink_js(r->sink), &r->filters, 1000);
+        const char *subject = natsMsg_GetSubject(c->msg);
+        return subject && streams_filters_cover(&r->filters, subject) == 0;
+    }
+    return 0;
+}
+
 static void on_completion(router_t *r, sink_completion_t *c)
 {
     ref_t ref;
@@ -662,6 +718,8 @@ static void on_completion(router_t *r, sink_completion_t *c)
     case SINK_STORED:
     case SINK_DUPLICATE: {
         route_series_t *rs = route_series(p, s->route);
+        if (c->acked_at_ns > r->last_ack_ns)
+            r->last_ack_ns = c->acked_at_ns;
         metrics_add(c->outcome == SINK_STORED ? rs->published : rs->duplicate, 1);
         metrics_observe(r->m_ack_lat, (double)(c->acked_at_ns - s->sent_ns) / 1e9);
         rd_kafka_timestamp_type_t tstype;
@@ -674,8 +732,10 @@ static void on_completion(router_t *r, sink_completion_t *c)
     }
     case SINK_TRANSIENT:
         metrics_add(r->m_err_transient, 1);
-        if (sink_connected(r->sink))
+        if (failure_counts(r, s, c))
             s->attempts++;
+        else if (sink_connected(r->sink) && s->outage_tries < UINT16_MAX)
+            s->outage_tries++;
         if (s->attempts >= r->cfg->retry.max_attempts) {
             char detail[256];
             snprintf(detail, sizeof(detail), "JetStream publish failed %u times; last error: %s",
@@ -694,9 +754,13 @@ static void on_completion(router_t *r, sink_completion_t *c)
     default: {
         char detail[256];
         metrics_add(r->m_err_permanent, 1);
+        natsMsg_Destroy(c->msg);
+        if (c->status == NATS_NOT_PERMITTED) { /* the NATS user may not publish there */
+            to_dlq(r, p, ref.seq, "permission_denied", c->error);
+            return;
+        }
         snprintf(detail, sizeof(detail), "JetStream rejected the event: %s (code %d)", c->error,
                  c->js_code);
-        natsMsg_Destroy(c->msg);
         to_dlq(r, p, ref.seq, "jetstream_rejected", detail);
         return;
     }
@@ -779,8 +843,7 @@ static void handle_record(router_t *r, rd_kafka_message_t *m)
     rc = offsets_push(p->win, m->offset, &seq);
     if (rc == -2) {
         LOG_DEBUG("RTR-0102", "record at or below a tracked offset; ignored",
-                  "topic=%s partition=%" PRId32 " offset=%" PRId64, topic, m->partition,
-                  m->offset);
+                  "topic=%s partition=%" PRId32 " offset=%" PRId64, topic, m->partition, m->offset);
         rd_kafka_message_destroy(m);
         return;
     }
@@ -900,8 +963,8 @@ static void flow_control(router_t *r)
     }
     if (pause) {
         rd_kafka_pause_partitions(r->rk, pause);
-        LOG_DEBUG("RTR-0401", "paused partitions", "count=%d nats_up=%d inflight=%u",
-                  pause->cnt, up, r->total_inflight);
+        LOG_DEBUG("RTR-0401", "paused partitions", "count=%d nats_up=%d inflight=%u", pause->cnt,
+                  up, r->total_inflight);
         rd_kafka_topic_partition_list_destroy(pause);
     }
     if (resume) {
@@ -915,8 +978,7 @@ static void flow_control(router_t *r)
 /* Hand each partition's watermark to librdkafka; auto-commit commits it.
  * With only_revoking, just the partitions being revoked. Returns the list
  * of what was stored (caller frees) when want_list is set. */
-static rd_kafka_topic_partition_list_t *store_offsets(router_t *r, int only_revoking,
-                                                      int want_list)
+static rd_kafka_topic_partition_list_t *store_offsets(router_t *r, int only_revoking, int want_list)
 {
     rd_kafka_topic_partition_list_t *l = NULL;
     for (part_t *p = r->parts; p; p = p->next) {
@@ -959,8 +1021,7 @@ static uint32_t wait_pending(router_t *r, int only_revoking, uint32_t timeout_ms
 {
     int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
     uint32_t n;
-    while ((n = pending_events(r, only_revoking)) > 0 && now_ns() < deadline &&
-           r->sig->stop < 2) {
+    while ((n = pending_events(r, only_revoking)) > 0 && now_ns() < deadline && r->sig->stop < 2) {
         struct pollfd pfd = {.fd = sink_fd(r->sink), .events = POLLIN};
         poll(&pfd, 1, 20);
         drain_completions(r);
@@ -1030,6 +1091,9 @@ static void update_gauges(router_t *r)
     if (!r->joined && w < sizeof(why))
         w += (size_t)snprintf(why + w, sizeof(why) - w,
                               "no partition assignment yet (joining the consumer group)\n");
+    char kauth[256];
+    if (!r->joined && w < sizeof(why) && kconf_auth_failure(60000, kauth, sizeof(kauth)))
+        w += (size_t)snprintf(why + w, sizeof(why) - w, "Kafka authentication failed: %s\n", kauth);
     for (part_t *p = r->parts; p && w < sizeof(why); p = p->next)
         if (p->assigned && offsets_inflight(p->win) > 0 && now - p->last_progress_ns > stuck)
             w += (size_t)snprintf(why + w, sizeof(why) - w,
@@ -1061,8 +1125,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             p->stored = -1;
             p->last_progress_ns = now_ns();
             char labels[300];
-            snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%" PRId32 "\"",
-                     p->topic, p->partition);
+            snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%" PRId32 "\"", p->topic,
+                     p->partition);
             p->m_committed =
                 metrics_gauge("er_partition_committed_offset",
                               "Offset stored for commit (the acknowledged watermark).", labels);
@@ -1133,8 +1197,8 @@ static void set_rules_info(router_t *r)
     if (r->rules_info_labels[0])
         metrics_remove("er_rules_info", r->rules_info_labels);
     metrics_label_escape(esc, sizeof(esc), rules_path(r->rules), strlen(rules_path(r->rules)));
-    snprintf(r->rules_info_labels, sizeof(r->rules_info_labels), "path=\"%s\",hash=\"%s\"",
-             esc, rules_hash(r->rules));
+    snprintf(r->rules_info_labels, sizeof(r->rules_info_labels), "path=\"%s\",hash=\"%s\"", esc,
+             rules_hash(r->rules));
     r->m_rules_info = metrics_gauge("er_rules_info", "The loaded rule set (value is always 1).",
                                     r->rules_info_labels);
     metrics_set(r->m_rules_info, 1);
@@ -1214,6 +1278,23 @@ static void check_reload(router_t *r, int ino_ready)
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
+/* cnats gave up on the connection (e.g. the server refused the credentials):
+ * waiting would only keep an unready router forever, so stop as after a
+ * fatal Kafka error (drain what can be drained, commit only what was
+ * acknowledged, exit 1) and let the supervisor restart it, e.g. after the
+ * Secret is fixed. */
+static void check_sink_failed(router_t *r)
+{
+    char why[256], q[300];
+    if (r->fatal || !sink_failed(r->sink, why, sizeof(why)))
+        return;
+    LOG_ERROR("RTR-0904",
+              "NATS refused the connection for good; stopping (check nats.user and its "
+              "password, nats.token_env, nats.creds_file, nats.nkey_seed_file and TLS)",
+              "error=%s", log_quote(q, sizeof(q), why, strlen(why)));
+    r->fatal = 1;
+}
+
 /* Create declared streams and warn about routes no stream covers. A NATS
  * outage at start only postpones this to the operator (`event-router streams`). */
 static void provision_streams(router_t *r)
@@ -1223,8 +1304,8 @@ static void provision_streams(router_t *r)
     FILE *mem;
 
     if (!sink_connected(r->sink)) {
-        LOG_WARN("STR-0002", "NATS not reachable at start; streams not checked",
-                 "declared=%u", r->cfg->streams_count);
+        LOG_WARN("STR-0002", "NATS not reachable at start; streams not checked", "declared=%u",
+                 r->cfg->streams_count);
         return;
     }
     mem = open_memstream(&buf, &len);
@@ -1235,10 +1316,11 @@ static void provision_streams(router_t *r)
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
         char q[600];
         if (rc == 1 && strstr(line, "differs"))
-            LOG_WARN("STR-0003", "stream differs from its declaration",
-                     "detail=%s", log_quote(q, sizeof(q), line, strlen(line)));
+            LOG_WARN("STR-0003", "stream differs from its declaration", "detail=%s",
+                     log_quote(q, sizeof(q), line, strlen(line)));
         else
-            LOG_INFO("STR-0004", "stream", "detail=%s", log_quote(q, sizeof(q), line, strlen(line)));
+            LOG_INFO("STR-0004", "stream", "detail=%s",
+                     log_quote(q, sizeof(q), line, strlen(line)));
     }
     free(buf);
     if (rc < 0)
@@ -1268,31 +1350,29 @@ int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr
     r->pm = calloc(pm_size, sizeof(*r->pm));
     r->pm_mask = pm_size - 1;
 
-    r->m_inflight = metrics_gauge("er_inflight_events",
-                                  "Events consumed and not yet acknowledged.", NULL);
+    r->m_inflight =
+        metrics_gauge("er_inflight_events", "Events consumed and not yet acknowledged.", NULL);
     r->m_assigned = metrics_gauge("er_assigned_partitions", "Partitions assigned.", NULL);
-    r->m_paused = metrics_gauge("er_paused_partitions",
-                                "Assigned partitions paused by backpressure.", NULL);
+    r->m_paused =
+        metrics_gauge("er_paused_partitions", "Assigned partitions paused by backpressure.", NULL);
     r->m_nats_up = metrics_gauge("er_nats_connected", "1 when connected to NATS.", NULL);
     r->m_nats_reconnects = metrics_counter("er_nats_reconnects_total", "NATS reconnects.", NULL);
-    r->m_ack_lat = metrics_histogram("er_publish_ack_seconds",
-                                     "Time from JetStream publish to PubAck.", NULL,
-                                     metrics_latency_buckets, metrics_latency_bucket_count);
-    r->m_e2e_lat = metrics_histogram("er_end_to_end_seconds",
-                                     "Kafka record timestamp to JetStream PubAck.", NULL,
-                                     metrics_latency_buckets, metrics_latency_bucket_count);
+    r->m_ack_lat =
+        metrics_histogram("er_publish_ack_seconds", "Time from JetStream publish to PubAck.", NULL,
+                          metrics_latency_buckets, metrics_latency_bucket_count);
+    r->m_e2e_lat =
+        metrics_histogram("er_end_to_end_seconds", "Kafka record timestamp to JetStream PubAck.",
+                          NULL, metrics_latency_buckets, metrics_latency_bucket_count);
     r->m_retries = metrics_counter("er_publish_retries_total", "Publishes retried.", NULL);
-    r->m_err_sync = metrics_counter("er_publish_errors_total", "Publish failures by kind.",
-                                    "kind=\"send\"");
-    r->m_err_transient =
-        metrics_counter("er_publish_errors_total", NULL, "kind=\"transient\"");
-    r->m_err_permanent =
-        metrics_counter("er_publish_errors_total", NULL, "kind=\"permanent\"");
+    r->m_err_sync =
+        metrics_counter("er_publish_errors_total", "Publish failures by kind.", "kind=\"send\"");
+    r->m_err_transient = metrics_counter("er_publish_errors_total", NULL, "kind=\"transient\"");
+    r->m_err_permanent = metrics_counter("er_publish_errors_total", NULL, "kind=\"permanent\"");
     r->m_hdr_dropped = metrics_counter(
         "er_headers_not_copied_total",
         "Kafka headers NATS cannot carry (control bytes, bad names, > 4 KiB).", NULL);
-    r->m_reload_ok = metrics_counter("er_rules_reloads_total", "Rule reloads by result.",
-                                     "result=\"success\"");
+    r->m_reload_ok =
+        metrics_counter("er_rules_reloads_total", "Rule reloads by result.", "result=\"success\"");
     r->m_reload_fail = metrics_counter("er_rules_reloads_total", NULL, "result=\"failure\"");
     set_rules_info(r);
     r->ino = -1;
@@ -1373,6 +1453,7 @@ int router_run(router_t *r, router_signals_t *sig)
             dlq_poll(r->dlq, 0);
         run_retries(r);
         flow_control(r);
+        check_sink_failed(r);
 
         now = now_ns();
         if (now - r->last_store_ns > 50000000) {
@@ -1418,7 +1499,9 @@ void router_destroy(router_t *r)
 {
     if (!r)
         return;
-    source_close(r->src); /* revoke callback commits and releases */
+    /* The revoke callback commits and releases; bounded so that a lost
+     * Kafka cluster cannot keep a stopping router alive. */
+    source_close(r->src, (int)r->cfg->limits.drain_timeout_ms);
     if (r->dlq)
         dlq_destroy(r->dlq, 5000);
     for (part_t *p = r->parts; p; p = p->next)
@@ -1435,6 +1518,7 @@ void router_destroy(router_t *r)
     }
     free(r->retries);
     free(r->pm);
+    streams_filters_clear(&r->filters);
     if (r->ino >= 0)
         close(r->ino);
     rules_unref(r->rules);

@@ -4,8 +4,8 @@
  * rules_t (layout in rules_int.h) that route.c evaluates.
  *
  * Loading runs in three passes over the same bytes:
- *   1. a libyaml event pass walks the document against the libcyaml schema
- *      tables below (the schema is declared once, as data). It records the
+ *   1. yamlwalk.h walks the document against the libcyaml schema tables
+ *      below (the schema is declared once, as data). It records the
  *      line:col of every key and value by path ("routes[3].subject") and
  *      reports every unknown key, wrong type, bad enum value, missing
  *      required key and duplicate key, all of them, each with file:line:col
@@ -33,16 +33,16 @@
 #include <strings.h>
 
 #include <cyaml/cyaml.h>
-#include <yaml.h>
 
 #include "naming.h"
 #include "route.h"
 #include "rules_int.h"
+#include "yamlwalk.h"
 
-#define RULES_FILE_MAX   (16u << 20) /* a rule file is never this big */
-#define YAML_DEPTH_MAX   32          /* deeper than the schema ever goes */
-#define DEFAULT_JSON_BYTES  (1u << 20)
-#define DEFAULT_JSON_TOKENS 1024u
+#define RULES_FILE_MAX       (16u << 20) /* a rule file is never this big */
+#define DEFAULT_JSON_BYTES   (1u << 20)
+#define DEFAULT_JSON_TOKENS  1024u
+#define RULES_JSON_BYTES_MAX (64u << 20)
 
 /* ------------------------------------------------------------------------ */
 /* The document as libcyaml loads it.                                       */
@@ -149,6 +149,8 @@ typedef struct raw_rules {
     char *description;
     char **domains;
     unsigned domains_count;
+    char **strip_suffixes;
+    unsigned strip_suffixes_count;
     raw_unmatched_t unmatched;
     raw_envelope_t *envelope;
     raw_limits_t *limits;
@@ -161,11 +163,11 @@ typedef struct raw_rules {
 /* ------------------------------------------------------------------------ */
 /* The schema, as libcyaml tables. Pass 1 walks these same tables.          */
 
-#define OPT CYAML_FLAG_OPTIONAL
+#define OPT                        CYAML_FLAG_OPTIONAL
 #define STR_PTR(key, flags, st, m) CYAML_FIELD_STRING_PTR(key, flags, st, m, 0, CYAML_UNLIMITED)
 
-static const cyaml_schema_value_t str_entry = {CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0,
-                                                                  CYAML_UNLIMITED)};
+static const cyaml_schema_value_t str_entry = {
+    CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED)};
 
 static const cyaml_schema_field_t src_fields[] = {
     STR_PTR("header", OPT, raw_src_t, header),
@@ -265,8 +267,8 @@ static const cyaml_schema_field_t test_event_fields[] = {
     STR_PTR("key", OPT, raw_test_event_t, key),
     STR_PTR("value", OPT, raw_test_event_t, value),
     CYAML_FIELD_BOOL("tombstone", OPT, raw_test_event_t, tombstone),
-    CYAML_FIELD_SEQUENCE("headers", CYAML_FLAG_POINTER | OPT, raw_test_event_t, headers,
-                         &kv_entry, 0, 64),
+    CYAML_FIELD_SEQUENCE("headers", CYAML_FLAG_POINTER | OPT, raw_test_event_t, headers, &kv_entry,
+                         0, 64),
     CYAML_FIELD_END,
 };
 
@@ -277,8 +279,8 @@ static const cyaml_schema_field_t test_expect_fields[] = {
     STR_PTR("subject", OPT, raw_test_expect_t, subject),
     STR_PTR("dedup_id", OPT, raw_test_expect_t, dedup_id),
     CYAML_FIELD_BOOL_PTR("critical", CYAML_FLAG_POINTER | OPT, raw_test_expect_t, critical),
-    CYAML_FIELD_SEQUENCE("headers", CYAML_FLAG_POINTER | OPT, raw_test_expect_t, headers,
-                         &kv_entry, 0, ROUTE_MAX_HEADERS),
+    CYAML_FIELD_SEQUENCE("headers", CYAML_FLAG_POINTER | OPT, raw_test_expect_t, headers, &kv_entry,
+                         0, ROUTE_MAX_HEADERS),
     CYAML_FIELD_END,
 };
 
@@ -296,12 +298,13 @@ static const cyaml_schema_field_t top_fields[] = {
     STR_PTR("description", OPT, raw_rules_t, description),
     CYAML_FIELD_SEQUENCE("domains", CYAML_FLAG_POINTER | OPT, raw_rules_t, domains, &str_entry, 0,
                          CYAML_UNLIMITED),
+    CYAML_FIELD_SEQUENCE("strip_suffixes", CYAML_FLAG_POINTER | OPT, raw_rules_t, strip_suffixes,
+                         &str_entry, 0, RULES_STRIP_MAX),
     CYAML_FIELD_ENUM("unmatched", OPT | CYAML_FLAG_STRICT, raw_rules_t, unmatched,
                      unmatched_strings, NELEM(unmatched_strings)),
     CYAML_FIELD_MAPPING_PTR("envelope", CYAML_FLAG_POINTER | OPT, raw_rules_t, envelope,
                             envelope_fields),
-    CYAML_FIELD_MAPPING_PTR("limits", CYAML_FLAG_POINTER | OPT, raw_rules_t, limits,
-                            limits_fields),
+    CYAML_FIELD_MAPPING_PTR("limits", CYAML_FLAG_POINTER | OPT, raw_rules_t, limits, limits_fields),
     CYAML_FIELD_SEQUENCE("routes", CYAML_FLAG_POINTER, raw_rules_t, routes, &route_entry, 1,
                          CYAML_UNLIMITED),
     CYAML_FIELD_SEQUENCE("tests", CYAML_FLAG_POINTER | OPT, raw_rules_t, tests, &test_entry, 0,
@@ -352,13 +355,6 @@ static const struct {
 /* ------------------------------------------------------------------------ */
 /* Diagnostics collected during a load, each tied to a document path.       */
 
-typedef struct yent {
-    char *path;
-    int kline, kcol; /* mark of the key (or of the entry, for list items) */
-    int vline, vcol; /* mark of the value */
-    char *scalar;    /* the value, when it is a scalar */
-} yent_t;
-
 typedef struct pdiag {
     size_t seq; /* qsort is not stable; this keeps equal marks in order */
     char *path;
@@ -370,8 +366,7 @@ typedef struct pdiag {
 
 typedef struct lctx {
     const char *file;
-    yent_t *ent;
-    size_t nent, capent;
+    yamlwalk_index_t *idx; /* where pass 1 found every key and value */
     pdiag_t *d;
     size_t nd, capd;
     int errors;
@@ -383,30 +378,6 @@ typedef struct lctx {
 static char *xstrdup(const char *s)
 {
     return s ? strdup(s) : NULL;
-}
-
-static const yent_t *ent_find(const lctx_t *c, const char *path)
-{
-    for (size_t i = 0; i < c->nent; i++)
-        if (!strcmp(c->ent[i].path, path))
-            return &c->ent[i];
-    return NULL;
-}
-
-static void ent_add(lctx_t *c, const char *path, int kl, int kc, int vl, int vc, const char *sc)
-{
-    if (c->nent == c->capent) {
-        size_t cap = c->capent ? c->capent * 2 : 64;
-        yent_t *n = realloc(c->ent, cap * sizeof(*n));
-        if (!n) {
-            c->oom = 1;
-            return;
-        }
-        c->ent = n;
-        c->capent = cap;
-    }
-    c->ent[c->nent] = (yent_t){xstrdup(path), kl, kc, vl, vc, xstrdup(sc)};
-    c->nent++;
 }
 
 /* Add a diagnostic at an explicit position. */
@@ -444,14 +415,14 @@ static void diag_path(lctx_t *c, const char *path, int at_key, const char *hint,
                       ...)
 {
     char msg[512];
-    const yent_t *e = ent_find(c, path);
+    const yamlwalk_pos_t *e = yamlwalk_find(c->idx, path);
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    diag_at(c, path, e ? (at_key ? e->kline : e->vline) : 0, e ? (at_key ? e->kcol : e->vcol) : 0,
-            0, hint, "%s", msg);
+    diag_at(c, path, e ? (at_key ? e->key_line : e->val_line) : 0,
+            e ? (at_key ? e->key_col : e->val_col) : 0, 0, hint, "%s", msg);
 }
 
 /* " in route 'name'" / " in test 'name'" for a path under routes[N] / tests[N]. */
@@ -466,11 +437,11 @@ static void path_context(const lctx_t *c, const char *path, char *buf, size_t si
         size_t pl = strlen(kinds[k][0]);
         const char *close;
         char np[96];
-        const yent_t *e;
+        const yamlwalk_pos_t *e;
         if (strncmp(path, kinds[k][0], pl) || !(close = strchr(path, ']')))
             continue;
         snprintf(np, sizeof(np), "%.*s.name", (int)(close - path + 1), path);
-        e = ent_find(c, np);
+        e = yamlwalk_find(c->idx, np);
         if (e && e->scalar && *e->scalar)
             snprintf(buf, size, " in %s '%s'", kinds[k][1], e->scalar);
         else
@@ -518,71 +489,25 @@ static void suggest(const char *got, const char *const *cand, size_t n, char *bu
 }
 
 /* ------------------------------------------------------------------------ */
-/* Pass 1: libyaml events against the schema tables.                        */
-
-typedef struct ypass {
-    lctx_t *c;
-    yaml_parser_t p;
-    int syntax_error;
-} ypass_t;
-
-static int ynext(ypass_t *y, yaml_event_t *ev)
-{
-    if (!yaml_parser_parse(&y->p, ev)) {
-        diag_at(y->c, NULL, (int)y->p.problem_mark.line + 1, (int)y->p.problem_mark.column + 1, 0,
-                NULL, "YAML syntax error: %s%s%s", y->p.problem ? y->p.problem : "unknown",
-                y->p.context ? " " : "", y->p.context ? y->p.context : "");
-        y->syntax_error = 1;
-        return -1;
-    }
-    return 0;
-}
-
-/* Consume the rest of the node whose first event is ev (already consumed). */
-static int yskip(ypass_t *y, const yaml_event_t *first)
-{
-    int depth;
-    yaml_event_t ev;
-
-    if (first->type != YAML_MAPPING_START_EVENT && first->type != YAML_SEQUENCE_START_EVENT)
-        return 0;
-    depth = 1;
-    while (depth) {
-        if (ynext(y, &ev))
-            return -1;
-        if (ev.type == YAML_MAPPING_START_EVENT || ev.type == YAML_SEQUENCE_START_EVENT)
-            depth++;
-        else if (ev.type == YAML_MAPPING_END_EVENT || ev.type == YAML_SEQUENCE_END_EVENT)
-            depth--;
-        else if (ev.type == YAML_STREAM_END_EVENT)
-            depth = 0;
-        yaml_event_delete(&ev);
-    }
-    return 0;
-}
-
-static const char *kind_name(const yaml_event_t *ev)
-{
-    switch (ev->type) {
-    case YAML_MAPPING_START_EVENT: return "a mapping";
-    case YAML_SEQUENCE_START_EVENT: return "a list";
-    case YAML_SCALAR_EVENT: return "a scalar";
-    case YAML_ALIAS_EVENT: return "an alias";
-    default: return "something else";
-    }
-}
+/* Pass 1: yamlwalk against the schema tables; every problem is collected.  */
 
 static const char *schema_kind(const cyaml_schema_value_t *sv)
 {
     switch (sv->type) {
-    case CYAML_MAPPING: return "a mapping";
+    case CYAML_MAPPING:
+        return "a mapping";
     case CYAML_SEQUENCE:
-    case CYAML_SEQUENCE_FIXED: return "a list";
-    case CYAML_BOOL: return "true or false";
+    case CYAML_SEQUENCE_FIXED:
+        return "a list";
+    case CYAML_BOOL:
+        return "true or false";
     case CYAML_INT:
-    case CYAML_UINT: return "a number";
-    case CYAML_ENUM: return "one of the listed words";
-    default: return "a string";
+    case CYAML_UINT:
+        return "a number";
+    case CYAML_ENUM:
+        return "one of the listed words";
+    default:
+        return "a string";
     }
 }
 
@@ -600,26 +525,28 @@ static const char *node_name(const char *path)
 
 static int is_bool_word(const char *s)
 {
-    static const char *const words[] = {"true", "false", "yes", "no", "on", "off",
-                                        "enable", "disable", "1", "0"};
+    static const char *const words[] = {"true", "false",  "yes",     "no", "on",
+                                        "off",  "enable", "disable", "1",  "0"};
     for (size_t i = 0; i < NELEM(words); i++)
         if (!strcasecmp(s, words[i]))
             return 1;
     return 0;
 }
 
-static void check_scalar(ypass_t *y, const cyaml_schema_value_t *sv, const char *path,
-                         const yaml_event_t *ev)
+/* yamlwalk scalar callback: booleans, numbers and enum words. */
+static int pass1_scalar(void *opaque, const yamlwalk_scalar_t *s)
 {
-    const char *v = (const char *)ev->data.scalar.value;
-    int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
+    lctx_t *c = opaque;
+    const cyaml_schema_value_t *sv = s->schema;
+    const char *v = s->value, *path = s->path;
+    int line = s->line, col = s->col;
     char *end;
 
     switch (sv->type) {
     case CYAML_BOOL:
         if (!is_bool_word(v))
-            diag_at(y->c, path, line, col, 0, "write true or false",
-                    "'%s' is not a boolean for '%s'", v, last_seg(path));
+            diag_at(c, path, line, col, 0, "write true or false", "'%s' is not a boolean for '%s'",
+                    v, last_seg(path));
         break;
     case CYAML_INT:
     case CYAML_UINT:
@@ -627,7 +554,7 @@ static void check_scalar(ypass_t *y, const cyaml_schema_value_t *sv, const char 
         end = NULL;
         (void)strtoll(v, &end, 10);
         if (!*v || *end || errno || (sv->type == CYAML_UINT && strchr(v, '-')))
-            diag_at(y->c, path, line, col, 0, NULL, "'%s' is not a valid %s number for '%s'", v,
+            diag_at(c, path, line, col, 0, NULL, "'%s' is not a valid %s number for '%s'", v,
                     sv->type == CYAML_UINT ? "non-negative" : "whole", last_seg(path));
         break;
     case CYAML_ENUM: {
@@ -637,231 +564,102 @@ static void check_scalar(ypass_t *y, const cyaml_schema_value_t *sv, const char 
         for (size_t i = 0; i < n; i++) {
             names[i] = sv->enumeration.strings[i].str;
             if (!strcmp(v, names[i]))
-                return;
+                return 0;
             o += (size_t)snprintf(list + o, o < sizeof(list) ? sizeof(list) - o : 0, "%s%s",
                                   i ? ", " : "", names[i]);
         }
         suggest(v, names, n, hint, sizeof(hint));
         if (!hint[0])
             snprintf(hint, sizeof(hint), "one of: %s", list);
-        diag_at(y->c, path, line, col, 0, hint, "invalid value '%s' for '%s'", v, last_seg(path));
+        diag_at(c, path, line, col, 0, hint, "invalid value '%s' for '%s'", v, last_seg(path));
         break;
     }
     default:
         break;
     }
+    return 0;
 }
 
-static int ywalk(ypass_t *y, const cyaml_schema_value_t *sv, const char *path, yaml_event_t *ev,
-                 int depth);
-
-static int ywalk_mapping(ypass_t *y, const cyaml_schema_value_t *sv, const char *path,
-                         const yaml_event_t *start, int depth)
+/* yamlwalk problem callback: word it for a rule file, collect it, go on. */
+static int pass1_problem(void *opaque, const yamlwalk_problem_t *p)
 {
-    const cyaml_schema_field_t *fields = sv->mapping.fields;
-    size_t nf = 0;
-    unsigned char seen[64] = {0};
+    lctx_t *c = opaque;
+    const char *path = p->path;
+    int line = p->line, col = p->col;
 
-    while (fields[nf].key)
-        nf++;
-    for (;;) {
-        yaml_event_t k, v;
-        char sub[256];
-        size_t fi;
-
-        if (ynext(y, &k))
-            return -1;
-        if (k.type == YAML_MAPPING_END_EVENT) {
-            yaml_event_delete(&k);
-            break;
+    switch (p->kind) {
+    case YAMLWALK_SYNTAX:
+        diag_at(c, NULL, line, col, 0, NULL, "YAML syntax error: %s%s%s",
+                p->problem ? p->problem : "unknown", p->context ? " " : "",
+                p->context ? p->context : "");
+        break;
+    case YAMLWALK_NO_DOCUMENT:
+    case YAMLWALK_EMPTY_DOCUMENT:
+        diag_at(c, NULL, 1, 1, 0, "start with 'routes:'", "the rule file is empty");
+        break;
+    case YAMLWALK_EXTRA_DOCUMENT:
+        diag_at(c, NULL, line, col, 0, NULL, "a rule file holds one YAML document");
+        break;
+    case YAMLWALK_KEY_NOT_SCALAR:
+        diag_at(c, path, line, col, 0, NULL, "mapping keys must be plain words");
+        break;
+    case YAMLWALK_UNKNOWN_KEY: {
+        const cyaml_schema_field_t *fields = p->schema->mapping.fields;
+        const char *names[64];
+        char hint[160];
+        const char *ls = last_seg(path);
+        int nested = *ls && ls[strlen(ls) - 1] != ']';
+        size_t nf = 0;
+        while (nf < 64 && fields[nf].key) {
+            names[nf] = fields[nf].key;
+            nf++;
         }
-        if (k.type != YAML_SCALAR_EVENT) {
-            diag_at(y->c, path, (int)k.start_mark.line + 1, (int)k.start_mark.column + 1, 0,
-                    NULL, "mapping keys must be plain words");
-            if (yskip(y, &k) || ynext(y, &v)) {
-                yaml_event_delete(&k);
-                return -1;
-            }
-            yaml_event_delete(&k);
-            if (yskip(y, &v)) {
-                yaml_event_delete(&v);
-                return -1;
-            }
-            yaml_event_delete(&v);
-            continue;
-        }
-        const char *key = (const char *)k.data.scalar.value;
-        snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
-        for (fi = 0; fi < nf; fi++)
-            if (!strcmp(fields[fi].key, key))
-                break;
-        if (ynext(y, &v)) {
-            yaml_event_delete(&k);
-            return -1;
-        }
-        ent_add(y->c, sub, (int)k.start_mark.line + 1, (int)k.start_mark.column + 1,
-                (int)v.start_mark.line + 1, (int)v.start_mark.column + 1,
-                v.type == YAML_SCALAR_EVENT ? (const char *)v.data.scalar.value : NULL);
-        if (fi == nf) {
-            const char *names[64];
-            char hint[160];
-            const char *ls = last_seg(path);
-            int nested = *ls && ls[strlen(ls) - 1] != ']';
-            for (size_t i = 0; i < nf && i < 64; i++)
-                names[i] = fields[i].key;
-            suggest(key, names, nf < 64 ? nf : 64, hint, sizeof(hint));
-            /* The route's name may come after the bad key, so the " in route
-             * 'x'" context is added when diagnostics are finalised. */
-            diag_at(y->c, path, (int)k.start_mark.line + 1, (int)k.start_mark.column + 1, 0,
-                    hint[0] ? hint : NULL, "unknown key '%s'%s%s%s", key,
-                    nested ? " under '" : "", nested ? ls : "", nested ? "'" : "");
-            yaml_event_delete(&k);
-            if (yskip(y, &v)) {
-                yaml_event_delete(&v);
-                return -1;
-            }
-            yaml_event_delete(&v);
-            continue;
-        }
-        if (fi < 64 && seen[fi]++) {
-            diag_at(y->c, sub, (int)k.start_mark.line + 1, (int)k.start_mark.column + 1, 0, NULL,
-                    "duplicate key '%s'", key);
-        }
-        yaml_event_delete(&k);
-        if (ywalk(y, &fields[fi].value, sub, &v, depth + 1))
-            return -1;
+        suggest(p->key, names, nf, hint, sizeof(hint));
+        /* The route's name may come after the bad key, so the " in route
+         * 'x'" context is added when diagnostics are finalised. */
+        diag_at(c, path, line, col, 0, hint[0] ? hint : NULL, "unknown key '%s'%s%s%s", p->key,
+                nested ? " under '" : "", nested ? ls : "", nested ? "'" : "");
+        break;
     }
-    for (size_t fi = 0; fi < nf && fi < 64; fi++) {
-        if (!seen[fi] && !(fields[fi].value.flags & CYAML_FLAG_OPTIONAL))
-            diag_at(y->c, path, (int)start->start_mark.line + 1,
-                    (int)start->start_mark.column + 1, 0, NULL, "missing required key '%s'",
-                    fields[fi].key);
+    case YAMLWALK_DUPLICATE_KEY: {
+        char sub[256];
+        snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", p->key);
+        diag_at(c, sub, line, col, 0, NULL, "duplicate key '%s'", p->key);
+        break;
+    }
+    case YAMLWALK_MISSING_KEY:
+        diag_at(c, path, line, col, 0, NULL, "missing required key '%s'", p->key);
+        break;
+    case YAMLWALK_ALIAS:
+        diag_at(c, path, line, col, 0, "write the value out in full",
+                "YAML aliases are not supported in rule files");
+        break;
+    case YAMLWALK_WRONG_TYPE:
+        diag_at(c, path, line, col, 0, NULL, "'%s' must be %s, not %s", node_name(path),
+                schema_kind(p->schema), yamlwalk_node_name(p->got));
+        break;
+    case YAMLWALK_TOO_FEW:
+        diag_at(c, path, line, col, 0, NULL, "'%s' needs at least %u entr%s", last_seg(path),
+                p->schema->sequence.min, p->schema->sequence.min == 1 ? "y" : "ies");
+        break;
+    case YAMLWALK_TOO_MANY:
+        diag_at(c, path, line, col, 0, NULL, "'%s' has %u entries; at most %u allowed",
+                last_seg(path), p->count, p->schema->sequence.max);
+        break;
+    case YAMLWALK_TOO_DEEP:
+    default:
+        diag_at(c, path, line, col, 0, NULL, "nesting is deeper than any rule file needs");
+        break;
     }
     return 0;
 }
 
-/* Walk the node whose first event is ev (consumed; deleted here). */
-static int ywalk(ypass_t *y, const cyaml_schema_value_t *sv, const char *path, yaml_event_t *ev,
-                 int depth)
-{
-    int rc = 0;
-    int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
-
-    if (depth > YAML_DEPTH_MAX) {
-        diag_at(y->c, path, line, col, 0, NULL, "nesting is deeper than any rule file needs");
-        rc = yskip(y, ev);
-        yaml_event_delete(ev);
-        return rc ? rc : -1;
-    }
-    if (ev->type == YAML_ALIAS_EVENT) {
-        diag_at(y->c, path, line, col, 0, "write the value out in full",
-                "YAML aliases are not supported in rule files");
-        yaml_event_delete(ev);
-        return 0;
-    }
-    if (sv->type == CYAML_MAPPING) {
-        if (ev->type != YAML_MAPPING_START_EVENT) {
-            diag_at(y->c, path, line, col, 0, NULL, "'%s' must be %s, not %s", node_name(path),
-                    schema_kind(sv), kind_name(ev));
-            rc = yskip(y, ev);
-        } else {
-            rc = ywalk_mapping(y, sv, path, ev, depth);
-        }
-    } else if (sv->type == CYAML_SEQUENCE) {
-        if (ev->type != YAML_SEQUENCE_START_EVENT) {
-            diag_at(y->c, path, line, col, 0, NULL, "'%s' must be %s, not %s", node_name(path),
-                    schema_kind(sv), kind_name(ev));
-            rc = yskip(y, ev);
-        } else {
-            unsigned n = 0;
-            for (;;) {
-                yaml_event_t item;
-                char sub[256];
-                if (ynext(y, &item)) {
-                    rc = -1;
-                    break;
-                }
-                if (item.type == YAML_SEQUENCE_END_EVENT) {
-                    yaml_event_delete(&item);
-                    break;
-                }
-                snprintf(sub, sizeof(sub), "%s[%u]", path, n);
-                ent_add(y->c, sub, (int)item.start_mark.line + 1,
-                        (int)item.start_mark.column + 1, (int)item.start_mark.line + 1,
-                        (int)item.start_mark.column + 1,
-                        item.type == YAML_SCALAR_EVENT ? (const char *)item.data.scalar.value
-                                                       : NULL);
-                n++;
-                if (ywalk(y, sv->sequence.entry, sub, &item, depth + 1)) {
-                    rc = -1;
-                    break;
-                }
-            }
-            if (!rc && n < sv->sequence.min)
-                diag_at(y->c, path, line, col, 0, NULL, "'%s' needs at least %u entr%s",
-                        last_seg(path), sv->sequence.min, sv->sequence.min == 1 ? "y" : "ies");
-            if (!rc && n > sv->sequence.max)
-                diag_at(y->c, path, line, col, 0, NULL, "'%s' has %u entries; at most %u allowed",
-                        last_seg(path), n, sv->sequence.max);
-        }
-    } else {
-        if (ev->type != YAML_SCALAR_EVENT) {
-            diag_at(y->c, path, line, col, 0, NULL, "'%s' must be %s, not %s", node_name(path),
-                    schema_kind(sv), kind_name(ev));
-            rc = yskip(y, ev);
-        } else {
-            check_scalar(y, sv, path, ev);
-        }
-    }
-    yaml_event_delete(ev);
-    return rc;
-}
-
 static void pass1(lctx_t *c, const char *buf, size_t len)
 {
-    ypass_t y = {.c = c};
-    yaml_event_t ev;
-    int docs = 0;
+    const yamlwalk_ops_t ops = {.problem = pass1_problem, .scalar = pass1_scalar, .opaque = c};
 
-    if (!yaml_parser_initialize(&y.p)) {
+    if (yamlwalk_run(&ops, &top_schema, (const unsigned char *)buf, len, c->idx) != YAMLWALK_OK)
         c->oom = 1;
-        return;
-    }
-    yaml_parser_set_input_string(&y.p, (const unsigned char *)buf, len);
-    for (;;) {
-        if (ynext(&y, &ev))
-            break;
-        if (ev.type == YAML_STREAM_END_EVENT) {
-            yaml_event_delete(&ev);
-            break;
-        }
-        if (ev.type == YAML_STREAM_START_EVENT || ev.type == YAML_DOCUMENT_START_EVENT ||
-            ev.type == YAML_DOCUMENT_END_EVENT) {
-            if (ev.type == YAML_DOCUMENT_START_EVENT && ++docs > 1)
-                diag_at(c, NULL, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1, 0,
-                        NULL, "a rule file holds one YAML document");
-            yaml_event_delete(&ev);
-            continue;
-        }
-        if (docs > 1) {
-            if (yskip(&y, &ev)) {
-                yaml_event_delete(&ev);
-                break;
-            }
-            yaml_event_delete(&ev);
-            continue;
-        }
-        if (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.length == 0) {
-            diag_at(c, NULL, 1, 1, 0, "start with 'routes:'", "the rule file is empty");
-            yaml_event_delete(&ev);
-            continue;
-        }
-        if (ywalk(&y, &top_schema, "", &ev, 0))
-            break;
-    }
-    if (!docs && !y.syntax_error)
-        diag_at(c, NULL, 1, 1, 0, "start with 'routes:'", "the rule file is empty");
-    yaml_parser_delete(&y.p);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -906,12 +704,14 @@ static void report_cyaml(lctx_t *c, cyaml_err_t err)
     if ((nl = strchr(first, '\n')))
         *nl = '\0';
     if ((key = strrchr(first, ':')) && key[1] == ' ') {
-        for (size_t i = 0; i < c->nent; i++)
-            if (!strcmp(last_seg(c->ent[i].path), key + 2)) {
-                line = c->ent[i].kline;
-                col = c->ent[i].kcol;
+        for (size_t i = 0; i < yamlwalk_index_count(c->idx); i++) {
+            const yamlwalk_pos_t *e = yamlwalk_index_at(c->idx, i);
+            if (!strcmp(last_seg(e->path), key + 2)) {
+                line = e->key_line;
+                col = e->key_col;
                 break;
             }
+        }
     }
     diag_at(c, NULL, line, col, 0, NULL, "%s (%s)", first[0] ? first : "schema error",
             cyaml_strerror(err));
@@ -920,7 +720,7 @@ static void report_cyaml(lctx_t *c, cyaml_err_t err)
 /* ------------------------------------------------------------------------ */
 /* Pass 3: compile.                                                         */
 
-static const char *const var_names[V__COUNT] = {
+const char *const rules_var_names[V__COUNT] = {
     [V_LIT] = "",
     [V_DOMAIN] = "domain",
     [V_ACTION] = "action",
@@ -975,8 +775,7 @@ static int tmpl_compile(lctx_t *c, const char *path, const char *text, int is_su
         const char *open = strchr(p, '{'), *close = strchr(p, '}');
         if (close && (!open || close < open)) {
             diag_path(c, path, 0, "variables look like {domain}",
-                      "unbalanced '}' at offset %ld in template '%s'", (long)(close - text),
-                      text);
+                      "unbalanced '}' at offset %ld in template '%s'", (long)(close - text), text);
             return -1;
         }
         if (t->n + 2 > RULES_TMPL_MAX) {
@@ -1034,13 +833,13 @@ static int tmpl_compile(lctx_t *c, const char *path, const char *text, int is_su
             }
         } else {
             for (int v = V_DOMAIN; v < V_HEADER; v++)
-                if (strlen(var_names[v]) == nlen && !strncmp(var_names[v], name, nlen))
+                if (strlen(rules_var_names[v]) == nlen && !strncmp(rules_var_names[v], name, nlen))
                     part.var = (tvar_t)v;
         }
         if (part.var == V__COUNT) {
             char got[64], hint[320];
             snprintf(got, sizeof(got), "%.*s", (int)(nlen < 63 ? nlen : 63), name);
-            suggest(got, var_names + 1, V__COUNT - 1, hint, sizeof(hint));
+            suggest(got, rules_var_names + 1, V__COUNT - 1, hint, sizeof(hint));
             if (!hint[0])
                 snprintf(hint, sizeof(hint),
                          "known: {domain} {action} {event} {event_type} {topic} {partition} "
@@ -1058,7 +857,7 @@ static int tmpl_compile(lctx_t *c, const char *path, const char *text, int is_su
                       "add a top-level list, e.g. 'domains: [officer, incident]'; {domain} falls "
                       "back to it when the event has no aggregate type",
                       "template '%s' uses {%s} but the file has no 'domains:' list", text,
-                      var_names[part.var]);
+                      rules_var_names[part.var]);
             return -1;
         }
         t->uses |= 1u << part.var;
@@ -1106,15 +905,20 @@ static int covers(const croute_t *a, const croute_t *b)
         type_ok = 1;
     else if (b->tkind == TM_EXACT) {
         switch (a->tkind) {
-        case TM_EXACT: type_ok = a->tlen == b->tlen && !memcmp(a->tpat, b->tpat, a->tlen); break;
+        case TM_EXACT:
+            type_ok = a->tlen == b->tlen && !memcmp(a->tpat, b->tpat, a->tlen);
+            break;
         case TM_PREFIX:
             type_ok = b->tlen >= a->tlen && !memcmp(b->tpat, a->tpat, a->tlen);
             break;
         case TM_SUFFIX:
             type_ok = b->tlen >= a->tlen && !memcmp(b->tpat + b->tlen - a->tlen, a->tpat, a->tlen);
             break;
-        case TM_GLOB: type_ok = route_glob_match(a->tpat, a->tlen, b->tpat, b->tlen); break;
-        default: break;
+        case TM_GLOB:
+            type_ok = route_glob_match(a->tpat, a->tlen, b->tpat, b->tlen);
+            break;
+        default:
+            break;
         }
     } else if (a->tkind == b->tkind) {
         if (a->tkind == TM_PREFIX)
@@ -1201,8 +1005,7 @@ static void compile_envelope(lctx_t *c, const raw_rules_t *raw, rules_t *r)
                 s->name = list[i].header;
                 s->name_len = strlen(s->name);
                 if (!s->name_len) {
-                    diag_path(c, path, 0, NULL, "empty header name in envelope.%s",
-                              field_names[f]);
+                    diag_path(c, path, 0, NULL, "empty header name in envelope.%s", field_names[f]);
                     continue;
                 }
             } else {
@@ -1271,12 +1074,12 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
 {
     croute_t *cr = &r->routes[idx];
     char base[64], path[128];
-    const yent_t *e;
+    const yamlwalk_pos_t *e;
     int have_domains = r->ndomains > 0;
 
     snprintf(base, sizeof(base), "routes[%u]", idx);
-    e = ent_find(c, base);
-    cr->line = e ? e->vline : 0;
+    e = yamlwalk_find(c->idx, base);
+    cr->line = e ? e->val_line : 0;
     cr->name = rr->name;
     snprintf(path, sizeof(path), "%s.name", base);
     if (!route_name_ok(rr->name))
@@ -1286,7 +1089,7 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
         if (r->routes[k].name && !strcmp(r->routes[k].name, rr->name)) {
             char hint[96];
             snprintf(hint, sizeof(hint), "first defined on line %d", r->routes[k].line);
-            diag_path(c, path, 0, hint, "duplicate route name '%s'", rr->name);
+            diag_path(c, path, 0, hint, "route '%s' is defined twice", rr->name);
             break;
         }
 
@@ -1309,8 +1112,8 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
                 continue;
             }
             if (!*vals[k]) {
-                diag_path(c, path, 0, "leave the key out to match every type",
-                          "empty '%s'", keys[k]);
+                diag_path(c, path, 0, "leave the key out to match every type", "empty '%s'",
+                          keys[k]);
                 continue;
             }
             which = k;
@@ -1345,16 +1148,17 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
             snprintf(path, sizeof(path), "%s.match.headers[%u].name", base, h);
             if (!*m->headers[h].name)
                 diag_path(c, path, 0, NULL, "empty header name");
-            cr->hm[cr->nhm++] = (hmatch_t){m->headers[h].name, strlen(m->headers[h].name),
-                                           m->headers[h].value,
-                                           m->headers[h].value ? strlen(m->headers[h].value) : 0};
+            cr->hm[cr->nhm++] =
+                (hmatch_t){m->headers[h].name, strlen(m->headers[h].name), m->headers[h].value,
+                           m->headers[h].value ? strlen(m->headers[h].value) : 0};
         }
     }
 
     /* action */
-    static const route_action_t actions[] = {
-        [RA_JETSTREAM] = ROUTE_JETSTREAM, [RA_NATS] = ROUTE_NATS_CORE,
-        [RA_SKIP] = ROUTE_SKIP, [RA_DLQ] = ROUTE_DLQ};
+    static const route_action_t actions[] = {[RA_JETSTREAM] = ROUTE_JETSTREAM,
+                                             [RA_NATS] = ROUTE_NATS_CORE,
+                                             [RA_SKIP] = ROUTE_SKIP,
+                                             [RA_DLQ] = ROUTE_DLQ};
     cr->action = actions[rr->action];
     cr->critical = rr->critical;
     cr->dedup = rr->dedup == RD_CLOUDEVENTS ? DEDUP_CLOUDEVENTS
@@ -1463,12 +1267,12 @@ static void compile_tests(lctx_t *c, const raw_rules_t *raw, rules_t *r)
         const raw_test_event_t *ev = rt->event;
         const raw_test_expect_t *ex = rt->expect;
         char base[64], path[128];
-        const yent_t *e;
+        const yamlwalk_pos_t *e;
 
         snprintf(base, sizeof(base), "tests[%u]", i);
-        e = ent_find(c, base);
+        e = yamlwalk_find(c->idx, base);
         t->name = rt->name;
-        t->line = e ? e->vline : 0;
+        t->line = e ? e->val_line : 0;
         t->fields[RULES_F_EVENT_TYPE] = ev->type;
         t->fields[RULES_F_EVENT_ID] = ev->event_id;
         t->fields[RULES_F_AGGREGATE_TYPE] = ev->aggregate_type;
@@ -1544,8 +1348,12 @@ static void compile(lctx_t *c, raw_rules_t *raw, rules_t *r)
     r->limits.max_tokens = DEFAULT_JSON_TOKENS;
     r->max_subject = ROUTE_SUBJECT_MAX;
     if (raw->limits) {
-        if (raw->limits->max_json_bytes)
+        if (raw->limits->max_json_bytes) {
             r->limits.max_bytes = raw->limits->max_json_bytes;
+            if (r->limits.max_bytes > RULES_JSON_BYTES_MAX) /* jsmn offsets are ints */
+                diag_path(c, "limits.max_json_bytes", 0, NULL, "max_json_bytes is at most %u",
+                          RULES_JSON_BYTES_MAX);
+        }
         if (raw->limits->max_json_tokens) {
             r->limits.max_tokens = raw->limits->max_json_tokens;
             if (r->limits.max_tokens > ENVELOPE_TOKENS_HARD_MAX)
@@ -1561,6 +1369,17 @@ static void compile(lctx_t *c, raw_rules_t *raw, rules_t *r)
     }
     compile_envelope(c, raw, r);
     compile_domains(c, raw, r);
+    for (unsigned i = 0; i < raw->strip_suffixes_count && i < RULES_STRIP_MAX; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "strip_suffixes[%u]", i);
+        if (!naming_token_safe(raw->strip_suffixes[i], strlen(raw->strip_suffixes[i]))) {
+            diag_path(c, path, 0, "e.g. 'Requested'", "strip suffix '%s' is not a name part",
+                      raw->strip_suffixes[i]);
+            continue;
+        }
+        r->strip[r->nstrip] = raw->strip_suffixes[i];
+        r->strip_len[r->nstrip++] = strlen(raw->strip_suffixes[i]);
+    }
     r->routes = calloc(raw->routes_count ? raw->routes_count : 1, sizeof(*r->routes));
     if (!r->routes) {
         c->oom = 1;
@@ -1663,7 +1482,8 @@ static void lctx_finish(lctx_t *c, rules_diags_t *out)
 {
     if (c->oom)
         diag_at(c, NULL, 0, 0, 0, NULL, "out of memory while loading");
-    qsort(c->d, c->nd, sizeof(*c->d), pdiag_cmp);
+    if (c->nd)
+        qsort(c->d, c->nd, sizeof(*c->d), pdiag_cmp);
     for (size_t i = 0; i < c->nd; i++) {
         char ctx[200], msg[1024];
         path_context(c, c->d[i].path, ctx, sizeof(ctx));
@@ -1678,11 +1498,8 @@ static void lctx_finish(lctx_t *c, rules_diags_t *out)
         free(c->d[i].hint);
     }
     free(c->d);
-    for (size_t i = 0; i < c->nent; i++) {
-        free(c->ent[i].path);
-        free(c->ent[i].scalar);
-    }
-    free(c->ent);
+    yamlwalk_index_destroy(c->idx);
+    c->idx = NULL;
 }
 
 int rules_load_buffer(const char *name, const char *buf, size_t len, rules_t **out,
@@ -1695,7 +1512,10 @@ int rules_load_buffer(const char *name, const char *buf, size_t len, rules_t **o
     cyaml_err_t err;
 
     *out = NULL;
-    pass1(&c, buf, len);
+    if (yamlwalk_index_new(&c.idx) != YAMLWALK_OK)
+        c.oom = 1;
+    else
+        pass1(&c, buf, len);
     if (c.errors || c.oom)
         goto err;
     err = cyaml_load_data((const uint8_t *)buf, len, cyaml_cfg(&c, &cfg), &top_schema,

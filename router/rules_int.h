@@ -18,9 +18,10 @@
 #include "route.h"
 #include "rules.h"
 
-#define RULES_SRC_MAX   8   /**< Sources per envelope field. */
-#define RULES_TMPL_MAX  32  /**< Parts in one template. */
+#define RULES_SRC_MAX    8  /**< Sources per envelope field. */
+#define RULES_TMPL_MAX   32 /**< Parts in one template. */
 #define RULES_HMATCH_MAX 8  /**< Header conditions per route. */
+#define RULES_STRIP_MAX  8  /**< Entries in strip_suffixes. */
 
 /** Template variables. V_LIT is literal text. */
 typedef enum tvar {
@@ -42,6 +43,11 @@ typedef enum tvar {
     V_FIELD,
     V__COUNT
 } tvar_t;
+
+/** How each variable is spelt between braces in a template ("" for V_LIT;
+ *  V_HEADER and V_FIELD as their patterns "header:NAME", "field:json.path").
+ *  Defined in rules.c; route.c names variables in its errors with it. */
+extern const char *const rules_var_names[V__COUNT];
 
 typedef struct tpart {
     tvar_t var;
@@ -111,12 +117,15 @@ typedef struct croute {
 struct rules {
     atomic_int refs;
     char *path;
-    char hash[17]; /**< FNV-1a 64 of the file bytes, hex. */
+    char hash[17];            /**< FNV-1a 64 of the file bytes, hex. */
     route_action_t unmatched; /**< ROUTE_SKIP or ROUTE_DLQ. */
     field_srcs_t fields[RULES_F__COUNT];
     const char **domains; /**< Kebab-case, lower-case. */
     size_t *domain_lens;
     size_t ndomains;
+    const char *strip[RULES_STRIP_MAX]; /**< strip_suffixes: for routes without one of their own. */
+    size_t strip_len[RULES_STRIP_MAX];
+    size_t nstrip;
     envelope_limits_t limits;
     size_t max_subject;
     croute_t *routes;

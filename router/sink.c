@@ -21,7 +21,10 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "nkey.h"
 #include "sink.h"
+
+#define DENIED_RING 32 /* distinct refused subjects remembered at once */
 
 struct sink {
     natsConnection *nc;
@@ -29,11 +32,25 @@ struct sink {
     int64_t ack_timeout_ms;
     int efd;
     atomic_int connected;
+    atomic_int closing;     /* sink_destroy started: quiet the disconnect log */
+    atomic_int closed_seen; /* on_closed ran: no callback will touch us again */
+    atomic_int failed;      /* cnats closed the connection by itself: it will not come back */
     atomic_uint_fast64_t reconnects;
 
-    pthread_mutex_t lock; /* guards the completion ring below */
+    pthread_mutex_t lock; /* guards the completion ring and the texts below */
     sink_completion_t *ring;
     size_t cap, head, count;
+    char fail_why[256]; /* why cnats closed the connection (set before failed) */
+
+    /* Subjects the server refused to let us publish on, most recent first
+     * overwritten (see on_async_error / denied_recently). Own lock: written
+     * on cnats's callback thread, read on its async-reply thread. */
+    pthread_mutex_t denied_lock;
+    struct {
+        char subject[256];
+        int64_t at_ns;
+    } denied[DENIED_RING];
+    unsigned denied_next;
 };
 
 static const char *outcome_names[SINK__COUNT] = {
@@ -71,6 +88,48 @@ static int js_code_is_permanent(int code)
     }
 }
 
+/*
+ * Permissions. A server that does not allow a publish answers with an
+ * asynchronous "-ERR 'Permissions Violation for Publish to "subj"'"; the
+ * JetStream publish itself then just gets no PubAck and times out. To tell
+ * that timeout from a transient one, on_async_error() remembers the refused
+ * subject, and a failed publish to a subject refused within the ack timeout
+ * (plus a second) is classified permanent: retrying cannot help until the
+ * server's permissions change, and the event is dead-lettered with the
+ * server's words instead of after retry.max_attempts timeouts.
+ */
+static void remember_denied(sink_t *s, const char *text)
+{
+    static const char marker[] = "Publish to \"";
+    const char *p = text ? strstr(text, marker) : NULL, *end;
+    if (!p)
+        return; /* a subscribe violation, or a form we do not know: logged only */
+    p += sizeof(marker) - 1;
+    end = strchr(p, '"');
+    if (!end || (size_t)(end - p) >= sizeof(s->denied[0].subject))
+        return;
+    pthread_mutex_lock(&s->denied_lock);
+    unsigned i = s->denied_next++ % DENIED_RING;
+    memcpy(s->denied[i].subject, p, (size_t)(end - p));
+    s->denied[i].subject[end - p] = '\0';
+    s->denied[i].at_ns = mono_ns();
+    pthread_mutex_unlock(&s->denied_lock);
+}
+
+static int denied_recently(sink_t *s, const char *subject)
+{
+    int64_t since = mono_ns() - (s->ack_timeout_ms + 1000) * 1000000;
+    int hit = 0;
+    if (!subject)
+        return 0;
+    pthread_mutex_lock(&s->denied_lock);
+    for (unsigned i = 0; i < DENIED_RING && !hit; i++)
+        hit = s->denied[i].at_ns >= since && s->denied[i].at_ns &&
+              !strcmp(s->denied[i].subject, subject);
+    pthread_mutex_unlock(&s->denied_lock);
+    return hit;
+}
+
 /* Called on the cnats async-reply thread (see sink.h). Must not block long. */
 static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
@@ -87,6 +146,14 @@ static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, 
         c.outcome = js_code_is_permanent(c.js_code) ? SINK_PERMANENT : SINK_TRANSIENT;
         snprintf(c.error, sizeof(c.error), "%s",
                  pae && pae->ErrText ? pae->ErrText : natsStatus_GetText((natsStatus)c.status));
+        if (denied_recently(s, natsMsg_GetSubject(msg))) {
+            c.outcome = SINK_PERMANENT;
+            c.status = NATS_NOT_PERMITTED;
+            snprintf(c.error, sizeof(c.error),
+                     "permission denied: the NATS server does not allow this user to publish "
+                     "to \"%.80s\"",
+                     natsMsg_GetSubject(msg));
+        }
     }
 
     pthread_mutex_lock(&s->lock);
@@ -161,7 +228,8 @@ static void on_disconnected(natsConnection *nc, void *closure)
     sink_t *s = closure;
     (void)nc;
     atomic_store(&s->connected, 0);
-    LOG_WARN("SNK-0002", "disconnected from NATS; publishing paused until reconnect", NULL);
+    if (!atomic_load(&s->closing))
+        LOG_WARN("SNK-0002", "disconnected from NATS; publishing paused until reconnect", NULL);
 }
 
 static void on_reconnected(natsConnection *nc, void *closure)
@@ -174,22 +242,40 @@ static void on_reconnected(natsConnection *nc, void *closure)
     LOG_INFO("SNK-0003", "reconnected to NATS", "url=%s", url);
 }
 
+/* cnats posts this last, on its callback thread, possibly after
+ * natsConnection_Close() returned: sink_destroy waits for it before freeing. */
 static void on_closed(natsConnection *nc, void *closure)
 {
     sink_t *s = closure;
-    (void)nc;
     atomic_store(&s->connected, 0);
-    LOG_INFO("SNK-0004", "NATS connection closed", NULL);
+    if (!atomic_load(&s->closing)) {
+        /* Not our doing: cnats gives up for good, e.g. after the server
+         * refused the credentials twice. Nothing will reconnect. */
+        const char *text = NULL;
+        char q[300];
+        natsConnection_GetLastError(nc, &text);
+        pthread_mutex_lock(&s->lock);
+        snprintf(s->fail_why, sizeof(s->fail_why), "%s",
+                 text && *text ? text : "connection closed by the client library");
+        log_quote(q, sizeof(q), s->fail_why, strlen(s->fail_why));
+        pthread_mutex_unlock(&s->lock);
+        LOG_ERROR("SNK-0007", "NATS connection closed and will not reconnect", "error=%s", q);
+        atomic_store(&s->failed, 1);
+    } else {
+        LOG_INFO("SNK-0004", "NATS connection closed", NULL);
+    }
+    atomic_store(&s->closed_seen, 1); /* last touch of s */
 }
 
-static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
-                           void *closure)
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
 {
     const char *text = NULL;
     char q[256];
+    sink_t *s = closure;
     (void)sub;
-    (void)closure;
     natsConnection_GetLastError(nc, &text);
+    if (err == NATS_NOT_PERMITTED)
+        remember_denied(s, text);
     LOG_ERROR("SNK-0010", "NATS asynchronous error", "status=%d error=%s", (int)err,
               log_quote(q, sizeof(q), text ? text : "", text ? strlen(text) : 0));
 }
@@ -198,7 +284,7 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
     do {                                                                                           \
         natsStatus _st = (call);                                                                   \
         if (_st != NATS_OK) {                                                                      \
-            snprintf(errstr, errstr_size, "nats: %s: %s", what, nats_GetLastError(NULL));        \
+            snprintf(errstr, errstr_size, "nats: %s: %s", what, nats_GetLastError(NULL));          \
             goto err;                                                                              \
         }                                                                                          \
     } while (0)
@@ -208,8 +294,8 @@ static int apply_auth(const config_t *cfg, natsOptions *o, char *errstr, size_t 
     char *secret = NULL;
 
     if (cfg->nats.user) {
-        secret = config_secret(cfg->nats.password_env, cfg->nats.password_file, errstr,
-                               errstr_size);
+        secret =
+            config_secret(cfg->nats.password_env, cfg->nats.password_file, errstr, errstr_size);
         if (!secret && errstr[0])
             return -1;
         TRY(natsOptions_SetUserInfo(o, cfg->nats.user, secret), "user/password");
@@ -232,9 +318,17 @@ static int apply_auth(const config_t *cfg, natsOptions *o, char *errstr, size_t 
         TRY(natsOptions_SetUserCredentialsFromFiles(o, cfg->nats.creds_file, NULL),
             "nats.creds_file");
     if (cfg->nats.nkey_seed_file) {
-        snprintf(errstr, errstr_size,
-                 "nats.nkey_seed_file: not supported yet; use nats.creds_file instead");
-        return -1;
+        /* cnats wants the public key too; it is a function of the seed, so
+         * derive it rather than ask for it. cnats reads the seed file again
+         * for each signature. */
+        char pub[NKEY_PUBLIC_LEN + 1], nerr[300];
+        if (nkey_public_from_seed_file(cfg->nats.nkey_seed_file, pub, sizeof(pub), nerr,
+                                       sizeof(nerr)) != 0) {
+            snprintf(errstr, errstr_size, "nats.nkey_seed_file: %s", nerr);
+            return -1;
+        }
+        TRY(natsOptions_SetNKeyFromSeed(o, pub, cfg->nats.nkey_seed_file), "nats.nkey_seed_file");
+        LOG_INFO("SNK-0011", "NATS nkey authentication", "public_key=%s", pub);
     }
     if (cfg->nats.tls_ca_file || cfg->nats.tls_cert_file) {
         TRY(natsOptions_SetSecure(o, true), "tls");
@@ -266,6 +360,7 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
         return -1;
     }
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->denied_lock, NULL);
     s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     s->ack_timeout_ms = cfg->nats.ack_timeout_ms;
     if (s->efd < 0) {
@@ -287,7 +382,6 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
     TRY(natsOptions_SetReconnectWait(o, cfg->nats.reconnect_wait_ms), "nats.reconnect_wait_ms");
     TRY(natsOptions_SetReconnectBufSize(o, (int)cfg->nats.reconnect_buffer_bytes),
         "nats.reconnect_buffer_bytes");
-    TRY(natsOptions_SetRetryOnFailedConnect(o, true, on_connected, s), "retry on failed connect");
     TRY(natsOptions_SetDisconnectedCB(o, on_disconnected, s), "callbacks");
     TRY(natsOptions_SetReconnectedCB(o, on_reconnected, s), "callbacks");
     TRY(natsOptions_SetClosedCB(o, on_closed, s), "callbacks");
@@ -295,16 +389,36 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
     if (apply_auth(cfg, o, errstr, errstr_size) != 0)
         goto err;
 
+    /* A first attempt without retrying tells "down" from "refused": a
+     * server that refuses the credentials or the TLS handshake stops the
+     * start with its reason (cnats would otherwise retry, then close the
+     * connection saying only "no server available"); a server that is
+     * merely unreachable is retried in the background as always. */
+    TRY(natsOptions_SetRetryOnFailedConnect(o, false, NULL, NULL), "retry on failed connect");
     st = natsConnection_Connect(&s->nc, o);
-    if (st == NATS_OK) {
+    if (st == NATS_NO_SERVER) {
+        const char *why = nats_GetLastError(NULL);
+        char q[300];
+        log_quote(q, sizeof(q), why ? why : "", why ? strlen(why) : 0);
+        TRY(natsOptions_SetRetryOnFailedConnect(o, true, on_connected, s),
+            "retry on failed connect");
+        st = natsConnection_Connect(&s->nc, o);
+        if (st == NATS_NOT_YET_CONNECTED) {
+            LOG_WARN("SNK-0005", "NATS not reachable yet; retrying in the background",
+                     "servers=%u error=%s", cfg->nats.servers_count, q);
+            st = NATS_OK;
+        } else if (st == NATS_OK) {
+            atomic_store(&s->connected, 1);
+            LOG_INFO("SNK-0001", "connected to NATS", "servers=%u", cfg->nats.servers_count);
+        }
+    } else if (st == NATS_OK) {
         atomic_store(&s->connected, 1);
         LOG_INFO("SNK-0001", "connected to NATS", "servers=%u", cfg->nats.servers_count);
-    } else if (st == NATS_NOT_YET_CONNECTED) {
-        LOG_WARN("SNK-0005", "NATS not reachable yet; retrying in the background",
-                 "servers=%u", cfg->nats.servers_count);
-    } else {
-        snprintf(errstr, errstr_size, "nats: connect: %s (check nats.servers and credentials)",
-                 nats_GetLastError(NULL));
+    }
+    if (st != NATS_OK) {
+        snprintf(errstr, errstr_size,
+                 "nats: connect: %s: %s (check nats.servers, the credentials and TLS settings)",
+                 natsStatus_GetText(st), nats_GetLastError(NULL));
         goto err;
     }
 
@@ -333,8 +447,15 @@ void sink_destroy(sink_t *s)
 {
     if (!s)
         return;
-    if (s->nc)
+    if (s->nc) {
+        atomic_store(&s->closing, 1);
         natsConnection_Close(s->nc);
+        /* Bounded: the closed callback comes within milliseconds. */
+        for (int i = 0; i < 500 && !atomic_load(&s->closed_seen); i++)
+            usleep(10000);
+        if (!atomic_load(&s->closed_seen))
+            LOG_WARN("SNK-0006", "NATS closed callback did not arrive in 5 s", NULL);
+    }
     jsCtx_Destroy(s->js);
     natsConnection_Destroy(s->nc);
     /* Completions still queued own their messages. */
@@ -344,6 +465,7 @@ void sink_destroy(sink_t *s)
     if (s->efd >= 0)
         close(s->efd);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->denied_lock);
     free(s);
 }
 
@@ -355,6 +477,16 @@ int sink_fd(const sink_t *s)
 int sink_connected(const sink_t *s)
 {
     return atomic_load(&s->connected);
+}
+
+int sink_failed(sink_t *s, char *why, size_t why_size)
+{
+    if (!atomic_load(&s->failed))
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    snprintf(why, why_size, "%s", s->fail_why);
+    pthread_mutex_unlock(&s->lock);
+    return 1;
 }
 
 uint64_t sink_reconnects(const sink_t *s)

@@ -18,6 +18,8 @@
 
 struct source {
     rd_kafka_t *rk;
+    source_rebalance_fn *rebalance;
+    void *opaque;
     rd_kafka_queue_t *q;
     int pipefd[2];
 };
@@ -48,8 +50,8 @@ static int check_forbidden(rd_kafka_conf_t *conf, char *errstr, size_t errstr_si
     return 0;
 }
 
-int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque,
-               source_t **out, char *errstr, size_t errstr_size)
+int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque, source_t **out,
+               char *errstr, size_t errstr_size)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     source_t *s = calloc(1, sizeof(*s));
@@ -61,14 +63,15 @@ int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque
     if (!s)
         goto err;
     s->pipefd[0] = s->pipefd[1] = -1;
+    s->rebalance = rebalance;
+    s->opaque = opaque;
     kconf_set_logger(conf);
     rd_kafka_conf_set_opaque(conf, opaque);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance);
     snprintf(num, sizeof(num), "%u", cfg->limits.commit_interval_ms);
     if (kconf_set(conf, "bootstrap.servers", cfg->kafka.brokers, "kafka.brokers", errstr,
                   errstr_size) ||
-        kconf_set(conf, "group.id", cfg->kafka.group_id, "kafka.group_id", errstr,
-                  errstr_size) ||
+        kconf_set(conf, "group.id", cfg->kafka.group_id, "kafka.group_id", errstr, errstr_size) ||
         kconf_set(conf, "client.id", "event-router", "defaults", errstr, errstr_size) ||
         /* A new group starts at the beginning: events produced before the
          * router's first start are routed too. */
@@ -79,10 +82,9 @@ int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque
         kconf_set(conf, "auto.commit.interval.ms", num, "limits.commit_interval_ms", errstr,
                   errstr_size) ||
         /* Bound prefetch memory; raise it with kafka.properties for throughput. */
-        kconf_set(conf, "queued.max.messages.kbytes", "16384", "defaults", errstr,
-                  errstr_size) ||
-        kconf_apply(conf, cfg->kafka.properties, cfg->kafka.properties_count,
-                    "kafka.properties", errstr, errstr_size))
+        kconf_set(conf, "queued.max.messages.kbytes", "16384", "defaults", errstr, errstr_size) ||
+        kconf_apply(conf, cfg->kafka.properties, cfg->kafka.properties_count, "kafka.properties",
+                    errstr, errstr_size))
         goto err;
     if (!instance && cfg->kafka.group_instance_id_env)
         instance = getenv(cfg->kafka.group_instance_id_env);
@@ -114,8 +116,7 @@ int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque
     err = rd_kafka_subscribe(s->rk, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     if (err) {
-        snprintf(errstr, errstr_size, "kafka.topics: subscribe failed: %s",
-                 rd_kafka_err2str(err));
+        snprintf(errstr, errstr_size, "kafka.topics: subscribe failed: %s", rd_kafka_err2str(err));
         goto err;
     }
     LOG_INFO("SRC-0001", "subscribed", "group=%s topics=%u instance=%s", cfg->kafka.group_id,
@@ -129,7 +130,7 @@ err:
         free(s);
         s = NULL;
     }
-    source_close(s);
+    source_close(s, 0);
     return -1;
 }
 
@@ -158,8 +159,7 @@ rd_kafka_message_t *source_next(source_t *s)
     return rd_kafka_consumer_poll(s->rk, 0);
 }
 
-void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t *hdrs,
-                  size_t cap)
+void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t *hdrs, size_t cap)
 {
     rd_kafka_headers_t *h = NULL;
     rd_kafka_timestamp_type_t tstype;
@@ -177,8 +177,8 @@ void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t
         const char *name;
         const void *val;
         size_t sz;
-        while (n < cap && rd_kafka_header_get_all(h, n, &name, &val, &sz) ==
-                              RD_KAFKA_RESP_ERR_NO_ERROR) {
+        while (n < cap &&
+               rd_kafka_header_get_all(h, n, &name, &val, &sz) == RD_KAFKA_RESP_ERR_NO_ERROR) {
             hdrs[n].name = name;
             hdrs[n].value = val;
             hdrs[n].value_len = val ? sz : 0;
@@ -189,7 +189,7 @@ void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t
     ev->header_count = n;
 }
 
-void source_close(source_t *s)
+void source_close(source_t *s, int timeout_ms)
 {
     if (!s)
         return;
@@ -198,8 +198,38 @@ void source_close(source_t *s)
             rd_kafka_queue_io_event_enable(s->q, -1, NULL, 0);
             rd_kafka_queue_destroy(s->q);
         }
-        rd_kafka_consumer_close(s->rk); /* leaves the group; revoke callback runs */
-        rd_kafka_destroy(s->rk);
+        /* Asynchronous close so that a lost coordinator cannot hold the
+         * process forever; the revoke callback is served from this queue. */
+        rd_kafka_queue_t *cq = rd_kafka_queue_new(s->rk);
+        rd_kafka_error_t *e = rd_kafka_consumer_close_queue(s->rk, cq);
+        int flags = 0;
+        if (e) {
+            LOG_WARN("SRC-0007", "consumer close failed", "error=%s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        } else {
+            int waited = 0;
+            while (!rd_kafka_consumer_closed(s->rk) && waited < timeout_ms) {
+                /* Events, not callbacks: this queue may also carry records,
+                 * which only the event API can hand back (and drop). */
+                rd_kafka_event_t *ev = rd_kafka_queue_poll(cq, 100);
+                waited += 100;
+                if (!ev)
+                    continue;
+                if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+                    s->rebalance(s->rk, rd_kafka_event_error(ev),
+                                 rd_kafka_event_topic_partition_list(ev), s->opaque);
+                rd_kafka_event_destroy(ev);
+            }
+            if (!rd_kafka_consumer_closed(s->rk)) {
+                LOG_WARN("SRC-0008",
+                         "leaving the consumer group timed out (brokers unreachable?); "
+                         "exiting without it: the broker expires the member",
+                         "timeout_ms=%d", timeout_ms);
+                flags = RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE;
+            }
+        }
+        rd_kafka_queue_destroy(cq);
+        rd_kafka_destroy_flags(s->rk, flags);
     }
     if (s->pipefd[0] >= 0)
         close(s->pipefd[0]);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "streams.h"
@@ -48,8 +49,8 @@ static void describe_diff(const config_stream_t *want, const jsStreamConfig *hav
     if (have->Storage != st)
         DIFF(" storage differs (config says %s);", want->storage);
     if (have->Duplicates != dup_ns)
-        DIFF(" duplicate window is %" PRId64 " s, config says %u s;",
-             have->Duplicates / 1000000000, want->duplicate_window_s);
+        DIFF(" duplicate window is %" PRId64 " s, config says %u s;", have->Duplicates / 1000000000,
+             want->duplicate_window_s);
     if (have->MaxAge != want->max_age_s * 1000000000)
         DIFF(" max_age is %" PRId64 " s, config says %" PRId64 " s;", have->MaxAge / 1000000000,
              want->max_age_s);
@@ -128,8 +129,8 @@ int streams_ensure(jsCtx *js, const config_t *cfg, int dry_run, FILE *report, ch
             return -1;
         }
         jsStreamInfo_Destroy(si);
-        fprintf(report, "stream %s: created (%u replicas, %s, %u s dedup)\n", d->name,
-                d->replicas, d->storage, d->duplicate_window_s);
+        fprintf(report, "stream %s: created (%u replicas, %s, %u s dedup)\n", d->name, d->replicas,
+                d->storage, d->duplicate_window_s);
     }
     return rc;
 }
@@ -157,8 +158,7 @@ int streams_check_routes(jsCtx *js, const config_t *cfg, const rules_t *rules)
                 covered = streams_filter_covers_prefix(cfg->streams[s].subjects[k], prefix);
         for (int s = 0; list && s < list->Count && !covered; s++)
             for (int k = 0; k < list->List[s]->Config->SubjectsLen && !covered; k++)
-                covered =
-                    streams_filter_covers_prefix(list->List[s]->Config->Subjects[k], prefix);
+                covered = streams_filter_covers_prefix(list->List[s]->Config->Subjects[k], prefix);
         if (!covered) {
             uncovered++;
             LOG_WARN("STR-0001",
@@ -169,4 +169,69 @@ int streams_check_routes(jsCtx *js, const config_t *cfg, const rules_t *rules)
     }
     jsStreamInfoList_Destroy(list);
     return uncovered;
+}
+
+int streams_filter_matches(const char *filter, const char *subject)
+{
+    const char *f = filter, *t = subject;
+    for (;;) {
+        size_t fl = strcspn(f, "."), tl = strcspn(t, ".");
+        if (fl == 1 && *f == '>')
+            return tl > 0;
+        if (!(fl == 1 && *f == '*') && (fl != tl || strncmp(f, t, fl)))
+            return 0;
+        if (f[fl] != '.' || t[tl] != '.')
+            return f[fl] == t[tl]; /* both ended */
+        f += fl + 1;
+        t += tl + 1;
+    }
+}
+
+void streams_filters_clear(streams_filters_t *f)
+{
+    for (size_t i = 0; i < f->count; i++)
+        free(f->filters[i]);
+    free(f->filters);
+    f->filters = NULL;
+    f->count = 0;
+    f->known = 0;
+}
+
+void streams_filters_refresh(jsCtx *js, streams_filters_t *f, int64_t timeout_ms)
+{
+    jsStreamInfoList *list = NULL;
+    jsErrCode jerr = 0;
+    jsOptions o;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    f->listed_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    jsOptions_Init(&o);
+    o.Wait = timeout_ms;
+    natsStatus st = js_Streams(&list, js, &o, &jerr);
+    if (st != NATS_OK && st != NATS_NOT_FOUND) {
+        f->known = 0; /* JetStream did not answer: keep nothing we cannot trust */
+        return;
+    }
+    streams_filters_clear(f);
+    size_t n = 0;
+    for (int i = 0; list && i < list->Count; i++)
+        n += (size_t)list->List[i]->Config->SubjectsLen;
+    f->filters = calloc(n ? n : 1, sizeof(char *));
+    for (int i = 0; f->filters && list && i < list->Count; i++)
+        for (int k = 0; k < list->List[i]->Config->SubjectsLen; k++)
+            if ((f->filters[f->count] = strdup(list->List[i]->Config->Subjects[k])))
+                f->count++;
+    f->known = f->filters != NULL;
+    jsStreamInfoList_Destroy(list);
+}
+
+int streams_filters_cover(const streams_filters_t *f, const char *subject)
+{
+    if (!f->known)
+        return -1;
+    for (size_t i = 0; i < f->count; i++)
+        if (streams_filter_matches(f->filters[i], subject))
+            return 1;
+    return 0;
 }

@@ -205,7 +205,7 @@ START_TEST(kafka_rf3_acks_all_roundtrip)
     unique_name(group, sizeof group, "er-it-clusters-group-");
     snprintf(payload, sizeof payload,
              "{\"eventType\":\"RegisterOfficerRequested\",\"topic\":\"%s\"}", topic);
-    const char *key = "officer-42";
+    char key[] = "officer-42";
 
     static const char *const producer_conf[] = {
         "acks", "all", "enable.idempotence", "true", "message.timeout.ms", "30000", NULL};

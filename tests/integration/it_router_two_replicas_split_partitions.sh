@@ -13,6 +13,7 @@ it_config "$ER_TEST_DIR/b.yaml" 19184
 export ER_ROUTER_READY_URL=http://127.0.0.1:19183/readyz
 er_router_start "$ER_TEST_DIR/a.yaml" "$ER_TEST_DIR/a.log"
 pid_a=$ER_ROUTER_PID
+er_on_exit it_kill_config "$ER_TEST_DIR/a.yaml" # if the test fails before its own stop
 
 it_produce --count 40000 --rate 8000 --ids-out "$ER_TEST_DIR/c.raw" --run-id t1 --seed 21 \
     >"$ER_TEST_DIR/produce.json" &

@@ -291,8 +291,9 @@ er_router_kill() {
 er_require_clusters() {
     [[ -n ${ER_KAFKA_BOOTSTRAP:-} ]] || er_fail "ER_KAFKA_BOOTSTRAP not set"
     [[ -n ${ER_NATS_URL:-} ]] || er_fail "ER_NATS_URL not set"
-    timeout 20 "$ER_BUILD_DIR/tools/er_admin" end-offsets --topic __consumer_offsets \
-        --timeout-s 10 >/dev/null 2>&1 ||
+    # Broker metadata, not a topic: a brand-new cluster has no
+    # __consumer_offsets until some group commits.
+    timeout 20 kcat -L -b "$ER_KAFKA_BOOTSTRAP" -m 10 >/dev/null 2>&1 ||
         er_fail "Kafka not reachable at $ER_KAFKA_BOOTSTRAP (deploy/local/cluster up?)"
     local rc=0
     timeout 20 "$ER_BUILD_DIR/tools/er_js" stream-info __er_probe__ --api-timeout-s 5 \

@@ -16,8 +16,9 @@
 if [[ ${ER_CLUSTER_MODE:-cluster} == single ]]; then IT_RF=1; else IT_RF=3; fi
 
 # it_world PARTITIONS - create this test's topics, group, prefix and stream;
-# all removed at exit. Sets IT_OFFICER IT_INCIDENT IT_DLQ IT_GROUP IT_PREFIX
-# IT_STREAM IT_RULES.
+# all removed at exit. IT_TOPIC_CONFIG="k=v ..." adds configs to the two
+# source topics (not the dead-letter topic). Sets IT_OFFICER IT_INCIDENT IT_DLQ IT_GROUP IT_PREFIX
+# IT_STREAM IT_RULES. IT_STREAM_REPLICAS overrides the stream replicas (default: IT_RF).
 it_world() {
     local parts=$1 id
     id=$(er_unique it | tr -d -)
@@ -29,12 +30,15 @@ it_world() {
     IT_PREFIX="$id"
     IT_STREAM="IT_${id^^}"
     local t
+    local extra=() kv
+    for kv in ${IT_TOPIC_CONFIG:-}; do extra+=(--config "$kv"); done
     for t in "$IT_OFFICER" "$IT_INCIDENT" "$IT_DLQ"; do
+        [[ $t == "$IT_DLQ" ]] && extra=()
         er_tool er_admin create-topic "$t" --partitions "$parts" --replication-factor "$IT_RF" \
-            --config min.insync.replicas=$((IT_RF > 1 ? 2 : 1)) >/dev/null
+            --config min.insync.replicas=$((IT_RF > 1 ? 2 : 1)) "${extra[@]}" >/dev/null
         er_on_exit "$ER_BUILD_DIR/tools/er_admin" delete-topic "$t"
     done
-    er_tool er_js stream-add "$IT_STREAM" --subjects "$IT_PREFIX.>" --replicas "$IT_RF" \
+    er_tool er_js stream-add "$IT_STREAM" --subjects "$IT_PREFIX.>" --replicas "${IT_STREAM_REPLICAS:-$IT_RF}" \
         --storage file --dupe-window-s 120 >/dev/null
     er_on_exit "$ER_BUILD_DIR/tools/er_js" stream-rm "$IT_STREAM"
     # The shipped convention, with this test's subject prefix in front.
@@ -47,12 +51,28 @@ it_world() {
 }
 
 # it_config OUT HTTP_PORT [EXTRA_YAML] - a router config for this world.
+# EXTRA_YAML is appended as top-level sections, so it must not repeat one
+# that is already written (kafka, nats, limits, log, ...). Two sections can
+# be adjusted through the environment instead:
+#   IT_KAFKA_PROPS  more librdkafka properties, one key=value per line; they
+#                   come after the defaults below, so they override them
+#                   (librdkafka keeps the last value set)
+#   IT_LOG_LEVEL    log.level (default info; debug for a post-mortem)
+#   IT_KAFKA_EXTRA  lines inserted into the kafka: section (indent 2), right
+#                   after its properties list (so "    - k=v" lines add
+#                   properties), e.g. "  group_instance_id_env: POD_NAME"
+#   IT_NATS_EXTRA   lines inserted into the nats: section (indent 2)
 it_config() {
     local out=$1 port=$2 extra=${3:-}
-    local brokers nats_list="" u
+    local brokers nats_list="" props="" u kv
     brokers=$ER_KAFKA_BOOTSTRAP
     IFS=, read -r -a urls <<<"$ER_NATS_URL"
     for u in "${urls[@]}"; do nats_list+="    - $u"$'\n'; done
+    while IFS= read -r kv; do
+        [[ -n $kv ]] || continue
+        [[ $kv == ?*=* ]] || er_fail "it_config: IT_KAFKA_PROPS: expected key=value, got '$kv'"
+        props+="    - \"$kv\""$'\n'
+    done <<<"${IT_KAFKA_PROPS:-}"
     cat >"$out" <<YAML
 kafka:
   brokers: "$brokers"
@@ -62,9 +82,11 @@ kafka:
     - fetch.wait.max.ms=10
     - session.timeout.ms=10000
     - heartbeat.interval.ms=1000
-nats:
+${props}${IT_KAFKA_EXTRA:+$IT_KAFKA_EXTRA
+}nats:
   servers:
-$nats_list  ack_timeout_ms: 5000
+$nats_list  ack_timeout_ms: ${IT_ACK_TIMEOUT_MS:-5000}
+${IT_NATS_EXTRA:-}
 rules: "$IT_RULES"
 limits:
   max_inflight_per_partition: 2000
@@ -78,9 +100,15 @@ http:
   listen: "127.0.0.1:$port"
   stuck_after_ms: 30000
 log:
-  level: info
+  level: ${IT_LOG_LEVEL:-info}
 $extra
 YAML
+}
+
+# it_kill_config CONFIG - SIGKILL any router still running with CONFIG
+# (cleanup for tests that start more than one replica).
+it_kill_config() {
+    pkill -KILL -f "$1" || true
 }
 
 # it_produce ARGS... - er_produce into this world's topics (JSON summary on stdout).

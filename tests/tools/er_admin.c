@@ -31,7 +31,7 @@
 #include <librdkafka/rdkafka.h>
 
 #define MAX_CONFIGS 32
-#define MAX_TOPICS 16
+#define MAX_TOPICS  16
 
 typedef struct {
     const char *cmd;
@@ -51,23 +51,22 @@ typedef struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: er_admin COMMAND [options]\n"
-            "Kafka admin for the event-router tests.\n\n"
-            "commands:\n"
-            "  create-topic NAME --partitions P --replication-factor R [--config k=v]...\n"
-            "  delete-topic NAME\n"
-            "  describe-topic NAME\n"
-            "  end-offsets --topic T\n"
-            "  offsets --group G --topic T\n"
-            "  wait-offsets --group G --topic T [--timeout-s S] [--interval-s S]\n\n"
-            "options:\n"
-            "  --brokers LIST   bootstrap servers (default $ER_KAFKA_BOOTSTRAP)\n"
-            "  --topic T        topic; repeatable or comma-separated (offset commands)\n"
-            "  --timeout-s S    overall timeout (default 30; wait-offsets: 60)\n"
-            "  --quiet          wait-offsets prints only the final state\n"
-            "  --help\n"
-            "Exit 0 ok, 1 check failed or timed out, 2 usage, 3 broker/API error.\n");
+    fprintf(f, "usage: er_admin COMMAND [options]\n"
+               "Kafka admin for the event-router tests.\n\n"
+               "commands:\n"
+               "  create-topic NAME --partitions P --replication-factor R [--config k=v]...\n"
+               "  delete-topic NAME\n"
+               "  describe-topic NAME\n"
+               "  end-offsets --topic T\n"
+               "  offsets --group G --topic T\n"
+               "  wait-offsets --group G --topic T [--timeout-s S] [--interval-s S]\n\n"
+               "options:\n"
+               "  --brokers LIST   bootstrap servers (default $ER_KAFKA_BOOTSTRAP)\n"
+               "  --topic T        topic; repeatable or comma-separated (offset commands)\n"
+               "  --timeout-s S    overall timeout (default 30; wait-offsets: 60)\n"
+               "  --quiet          wait-offsets prints only the final state\n"
+               "  --help\n"
+               "Exit 0 ok, 1 check failed or timed out, 2 usage, 3 broker/API error.\n");
 }
 
 static void add_topics(options *o, const char *arg)
@@ -83,8 +82,18 @@ static void add_topics(options *o, const char *arg)
 
 static void parse_args(options *o, int argc, char **argv)
 {
-    enum { O_BROKERS = 256, O_TOPIC, O_GROUP, O_PART, O_RF, O_CONFIG, O_TIMEOUT, O_INTERVAL,
-           O_QUIET, O_HELP };
+    enum {
+        O_BROKERS = 256,
+        O_TOPIC,
+        O_GROUP,
+        O_PART,
+        O_RF,
+        O_CONFIG,
+        O_TIMEOUT,
+        O_INTERVAL,
+        O_QUIET,
+        O_HELP
+    };
     static const struct option longopts[] = {
         {"brokers", required_argument, NULL, O_BROKERS},
         {"topic", required_argument, NULL, O_TOPIC},
@@ -111,10 +120,18 @@ static void parse_args(options *o, int argc, char **argv)
     optind = 2;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case O_BROKERS: o->brokers = optarg; break;
-        case O_TOPIC: add_topics(o, optarg); break;
-        case O_GROUP: o->group = optarg; break;
-        case O_PART: o->partitions = (int)tc_parse_ll("--partitions", optarg, 1, 100000); break;
+        case O_BROKERS:
+            o->brokers = optarg;
+            break;
+        case O_TOPIC:
+            add_topics(o, optarg);
+            break;
+        case O_GROUP:
+            o->group = optarg;
+            break;
+        case O_PART:
+            o->partitions = (int)tc_parse_ll("--partitions", optarg, 1, 100000);
+            break;
         case O_RF:
             o->replication = (int)tc_parse_ll("--replication-factor", optarg, 1, 100);
             break;
@@ -123,14 +140,22 @@ static void parse_args(options *o, int argc, char **argv)
                 tc_die(TC_EXIT_USAGE, "--config: expected key=value, got '%s'", optarg);
             o->configs[o->nconfigs++] = optarg;
             break;
-        case O_TIMEOUT: o->timeout_s = tc_parse_double("--timeout-s", optarg, 0.0, 86400); break;
+        case O_TIMEOUT:
+            o->timeout_s = tc_parse_double("--timeout-s", optarg, 0.0, 86400);
+            break;
         case O_INTERVAL:
             o->interval_s = tc_parse_double("--interval-s", optarg, 0.01, 3600);
             break;
-        case O_QUIET: o->quiet = 1; break;
+        case O_QUIET:
+            o->quiet = 1;
+            break;
         case 'h':
-        case O_HELP: usage(stdout); exit(TC_EXIT_OK);
-        default: usage(stderr); exit(TC_EXIT_USAGE);
+        case O_HELP:
+            usage(stdout);
+            exit(TC_EXIT_OK);
+        default:
+            usage(stderr);
+            exit(TC_EXIT_USAGE);
         }
     }
     if (optind < argc)
@@ -187,8 +212,7 @@ static int topic_partitions(rd_kafka_t *rk, const char *topic, int tmo_ms, int *
         for (int i = 0; i < n && leaderless; i++)
             if (md->topics[0].partitions[i].leader < 0 || md->topics[0].partitions[i].err)
                 (*leaderless)++;
-    } else if (md->topic_cnt == 1 &&
-               md->topics[0].err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
+    } else if (md->topic_cnt == 1 && md->topics[0].err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
                md->topics[0].err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE) {
         tc_warn("metadata for '%s': %s", topic, rd_kafka_err2str(md->topics[0].err));
         n = -1;
@@ -249,8 +273,8 @@ static int cmd_create(const options *o)
                 state = "exists";
                 int have = topic_partitions(rk, o->name, timeout_ms(o), NULL);
                 if (have != o->partitions) {
-                    tc_warn("create-topic %s: exists with %d partitions, wanted %d", o->name,
-                            have, o->partitions);
+                    tc_warn("create-topic %s: exists with %d partitions, wanted %d", o->name, have,
+                            o->partitions);
                     rc = TC_EXIT_FAIL;
                 }
             } else if (e) {
@@ -272,7 +296,8 @@ static int cmd_create(const options *o)
                 break;
             if (tc_mono_ns() > deadline) {
                 tc_warn("create-topic %s: partitions not ready after %.0fs (%d seen, %d "
-                        "leaderless)", o->name, o->timeout_s, n, leaderless);
+                        "leaderless)",
+                        o->name, o->timeout_s, n, leaderless);
                 rc = TC_EXIT_FAIL;
                 break;
             }
@@ -497,8 +522,7 @@ static int cmd_offsets(const options *o, int wait)
                 break;
             }
             if (last) {
-                tc_warn("wait-offsets: group %s still lagging after %.1fs", o->group,
-                        o->timeout_s);
+                tc_warn("wait-offsets: group %s still lagging after %.1fs", o->group, o->timeout_s);
                 rc = tc_stop_requested ? TC_EXIT_INTR : TC_EXIT_FAIL;
                 break;
             }

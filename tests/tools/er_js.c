@@ -68,31 +68,49 @@ typedef struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: er_js COMMAND STREAM [options]\n"
-            "JetStream admin and verifier for the event-router tests.\n\n"
-            "commands:\n"
-            "  stream-add STREAM --subjects S[,S] [--replicas R] [--storage file|memory]\n"
-            "             [--dupe-window-s S] [--max-age-s S] [--update]\n"
-            "  stream-rm STREAM\n"
-            "  stream-info STREAM\n"
-            "  dump STREAM [--max N] [--data]\n"
-            "  verify STREAM --ids FILE [--check-subjects] [--check-order]\n"
-            "             [--allow-unexpected] [--id-prefix P]\n"
-            "  wait-count STREAM --count N [--timeout-s S]\n\n"
-            "options:\n"
-            "  --nats URLS        comma-separated server URLs (default $ER_NATS_URL)\n"
-            "  --method M         ordered (default) or get: how dump/verify read the stream\n"
-            "  --api-timeout-s S  JetStream API request timeout (default 10)\n"
-            "  --help\n"
-            "Exit 0 ok, 1 check failed or timed out, 2 usage, 3 server/API error.\n");
+    fprintf(f, "usage: er_js COMMAND STREAM [options]\n"
+               "JetStream admin and verifier for the event-router tests.\n\n"
+               "commands:\n"
+               "  stream-add STREAM --subjects S[,S] [--replicas R] [--storage file|memory]\n"
+               "             [--dupe-window-s S] [--max-age-s S] [--update]\n"
+               "  stream-rm STREAM\n"
+               "  stream-info STREAM\n"
+               "  dump STREAM [--max N] [--data]\n"
+               "  verify STREAM --ids FILE [--check-subjects] [--check-order]\n"
+               "             [--allow-unexpected] [--id-prefix P]\n"
+               "  wait-count STREAM --count N [--timeout-s S]\n\n"
+               "options:\n"
+               "  --nats URLS        comma-separated server URLs (default $ER_NATS_URL)\n"
+               "  --method M         ordered (default) or get: how dump/verify read the stream\n"
+               "  --api-timeout-s S  JetStream API request timeout (default 10)\n"
+               "  --help\n"
+               "Exit 0 ok, 1 check failed or timed out, 2 usage, 3 server/API error.\n");
 }
 
 static void parse_args(options *o, int argc, char **argv)
 {
-    enum { O_NATS = 256, O_SUBJ, O_REPL, O_STORAGE, O_DUPE, O_MAXAGE, O_UPDATE, O_MAX, O_IDS,
-           O_PREFIX, O_CHKSUBJ, O_CHKORDER, O_ALLOWUNEXP, O_DATA, O_METHOD, O_COUNT, O_TIMEOUT,
-           O_APITIMEOUT, O_QUIET, O_HELP };
+    enum {
+        O_NATS = 256,
+        O_SUBJ,
+        O_REPL,
+        O_STORAGE,
+        O_DUPE,
+        O_MAXAGE,
+        O_UPDATE,
+        O_MAX,
+        O_IDS,
+        O_PREFIX,
+        O_CHKSUBJ,
+        O_CHKORDER,
+        O_ALLOWUNEXP,
+        O_DATA,
+        O_METHOD,
+        O_COUNT,
+        O_TIMEOUT,
+        O_APITIMEOUT,
+        O_QUIET,
+        O_HELP
+    };
     static const struct option longopts[] = {
         {"nats", required_argument, NULL, O_NATS},
         {"subjects", required_argument, NULL, O_SUBJ},
@@ -133,7 +151,9 @@ static void parse_args(options *o, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case O_NATS: o->nats = optarg; break;
+        case O_NATS:
+            o->nats = optarg;
+            break;
         case O_SUBJ: {
             free(o->subjects_buf); /* the last --subjects wins */
             o->subjects_buf = strdup(optarg);
@@ -147,7 +167,9 @@ static void parse_args(options *o, int argc, char **argv)
             }
             break;
         }
-        case O_REPL: o->replicas = (int)tc_parse_ll("--replicas", optarg, 1, 5); break;
+        case O_REPL:
+            o->replicas = (int)tc_parse_ll("--replicas", optarg, 1, 5);
+            break;
         case O_STORAGE:
             if (strcmp(optarg, "file") == 0)
                 o->storage = js_FileStorage;
@@ -156,16 +178,36 @@ static void parse_args(options *o, int argc, char **argv)
             else
                 tc_die(TC_EXIT_USAGE, "--storage: expected file or memory, got '%s'", optarg);
             break;
-        case O_DUPE: o->dupe_window_s = tc_parse_double("--dupe-window-s", optarg, 0, 1e7); break;
-        case O_MAXAGE: o->max_age_s = tc_parse_double("--max-age-s", optarg, 0, 1e9); break;
-        case O_UPDATE: o->update = 1; break;
-        case O_MAX: o->max = tc_parse_ll("--max", optarg, 0, INT64_MAX); break;
-        case O_IDS: o->ids = optarg; break;
-        case O_PREFIX: o->id_prefix = optarg; break;
-        case O_CHKSUBJ: o->check_subjects = 1; break;
-        case O_CHKORDER: o->check_order = 1; break;
-        case O_ALLOWUNEXP: o->allow_unexpected = 1; break;
-        case O_DATA: o->show_data = 1; break;
+        case O_DUPE:
+            o->dupe_window_s = tc_parse_double("--dupe-window-s", optarg, 0, 1e7);
+            break;
+        case O_MAXAGE:
+            o->max_age_s = tc_parse_double("--max-age-s", optarg, 0, 1e9);
+            break;
+        case O_UPDATE:
+            o->update = 1;
+            break;
+        case O_MAX:
+            o->max = tc_parse_ll("--max", optarg, 0, INT64_MAX);
+            break;
+        case O_IDS:
+            o->ids = optarg;
+            break;
+        case O_PREFIX:
+            o->id_prefix = optarg;
+            break;
+        case O_CHKSUBJ:
+            o->check_subjects = 1;
+            break;
+        case O_CHKORDER:
+            o->check_order = 1;
+            break;
+        case O_ALLOWUNEXP:
+            o->allow_unexpected = 1;
+            break;
+        case O_DATA:
+            o->show_data = 1;
+            break;
         case O_METHOD:
             if (strcmp(optarg, "get") == 0)
                 o->use_get = 1;
@@ -174,15 +216,25 @@ static void parse_args(options *o, int argc, char **argv)
             else
                 tc_die(TC_EXIT_USAGE, "--method: expected ordered or get, got '%s'", optarg);
             break;
-        case O_COUNT: o->count = tc_parse_ll("--count", optarg, 0, INT64_MAX); break;
-        case O_TIMEOUT: o->timeout_s = tc_parse_double("--timeout-s", optarg, 0, 86400); break;
+        case O_COUNT:
+            o->count = tc_parse_ll("--count", optarg, 0, INT64_MAX);
+            break;
+        case O_TIMEOUT:
+            o->timeout_s = tc_parse_double("--timeout-s", optarg, 0, 86400);
+            break;
         case O_APITIMEOUT:
             o->api_timeout_s = tc_parse_double("--api-timeout-s", optarg, 0.1, 3600);
             break;
-        case O_QUIET: o->quiet = 1; break;
+        case O_QUIET:
+            o->quiet = 1;
+            break;
         case 'h':
-        case O_HELP: usage(stdout); exit(TC_EXIT_OK);
-        default: usage(stderr); exit(TC_EXIT_USAGE);
+        case O_HELP:
+            usage(stdout);
+            exit(TC_EXIT_OK);
+        default:
+            usage(stderr);
+            exit(TC_EXIT_USAGE);
         }
     }
     if (optind < argc)
@@ -240,10 +292,9 @@ static void print_info(FILE *f, const jsStreamInfo *si)
             const jsPeerInfo *p = si->Cluster->Replicas[i];
             fprintf(f, "%s{\"name\":", i ? "," : "");
             tc_json_str(f, p->Name);
-            fprintf(f, ",\"current\":%s,\"offline\":%s,\"lag\":%" PRIu64 ",\"active_ns\":%" PRId64
-                       "}",
-                    p->Current ? "true" : "false", p->Offline ? "true" : "false", p->Lag,
-                    p->Active);
+            fprintf(
+                f, ",\"current\":%s,\"offline\":%s,\"lag\":%" PRIu64 ",\"active_ns\":%" PRId64 "}",
+                p->Current ? "true" : "false", p->Offline ? "true" : "false", p->Lag, p->Active);
             all_current &= p->Current && !p->Offline;
         }
         fprintf(f, "]}");
@@ -490,8 +541,9 @@ static int scan_stream(jsCtx *js, const options *o, int headers_only, long long 
     int64_t t0 = tc_mono_ns();
     int rc = TC_EXIT_OK;
     if (msgs > 0) {
-        rc = o->use_get ? scan_get(js, o, st->first, st->last, max, fn, ctx, st)
-                        : scan_ordered(js, o, filter, headers_only, st->last, msgs, max, fn, ctx, st);
+        rc = o->use_get
+                 ? scan_get(js, o, st->first, st->last, max, fn, ctx, st)
+                 : scan_ordered(js, o, filter, headers_only, st->last, msgs, max, fn, ctx, st);
     }
     st->elapsed_s = (double)(tc_mono_ns() - t0) / 1e9;
     return rc;
@@ -545,8 +597,8 @@ static int cmd_dump(jsCtx *js, const options *o)
     int rc = scan_stream(js, o, 0, o->max, dump_one, (void *)(uintptr_t)o, &st);
     fflush(stdout);
     if (!o->quiet)
-        fprintf(stderr, "er_js: dumped %" PRIu64 " messages (seq %" PRIu64 "..%" PRIu64
-                        ") in %.3fs\n",
+        fprintf(stderr,
+                "er_js: dumped %" PRIu64 " messages (seq %" PRIu64 "..%" PRIu64 ") in %.3fs\n",
                 st.read, st.first, st.last, st.elapsed_s);
     return rc;
 }
@@ -588,8 +640,7 @@ static void verify_one(void *ctx, natsMsg *m, uint64_t seq, int64_t time_ns, int
         } else {
             v->unexpected++;
             if (v->printed_unexp++ < 5)
-                tc_warn("unexpected id %s at seq %" PRIu64 " (%s)", id, seq,
-                        natsMsg_GetSubject(m));
+                tc_warn("unexpected id %s at seq %" PRIu64 " (%s)", id, seq, natsMsg_GetSubject(m));
         }
         u->seen++;
     } else {
@@ -640,7 +691,7 @@ static void load_ids(verify_ctx *v, const char *path)
     uint64_t file_dupes = 0;
     while (getline(&line, &cap, f) > 0) {
         lineno++;
-        char *cols[3];
+        char *cols[3] = {NULL, NULL, NULL};
         int n = tc_split_tabs(line, cols, 3);
         if (!cols[0][0] || cols[0][0] == '#')
             continue;
@@ -736,7 +787,8 @@ static int cmd_wait_count(jsCtx *js, const options *o)
             return TC_EXIT_ENV; /* transient errors (leader election) are retried */
         }
         if (tc_mono_ns() > deadline || tc_stop_requested) {
-            printf("{\"stream\":\"%s\",\"messages\":%" PRIu64 ",\"wanted\":%lld,\"reached\":false}\n",
+            printf("{\"stream\":\"%s\",\"messages\":%" PRIu64
+                   ",\"wanted\":%lld,\"reached\":false}\n",
                    o->stream, msgs, o->count);
             tc_warn("wait-count: %s has %" PRIu64 " of %lld messages after %.1fs", o->stream, msgs,
                     o->count, o->timeout_s);
@@ -754,8 +806,8 @@ int main(int argc, char **argv)
     tc_prog = "er_js";
     options o;
     parse_args(&o, argc, argv);
-    static const char *const cmds[] = {"stream-add", "stream-rm", "stream-info", "dump",
-                                       "verify", "wait-count"};
+    static const char *const cmds[] = {"stream-add", "stream-rm", "stream-info",
+                                       "dump",       "verify",    "wait-count"};
     int known = 0;
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         known |= strcmp(o.cmd, cmds[i]) == 0;

@@ -75,8 +75,22 @@ static void usage(FILE *f)
 
 static void parse_args(options *o, int argc, char **argv)
 {
-    enum { O_NATS = 256, O_IDS, O_IDSOUT, O_SUBJ, O_PREFIX, O_COUNT, O_SKIP, O_LIMIT, O_SIZE,
-           O_PENDING, O_RATE, O_ACKWAIT, O_STAMP, O_HELP };
+    enum {
+        O_NATS = 256,
+        O_IDS,
+        O_IDSOUT,
+        O_SUBJ,
+        O_PREFIX,
+        O_COUNT,
+        O_SKIP,
+        O_LIMIT,
+        O_SIZE,
+        O_PENDING,
+        O_RATE,
+        O_ACKWAIT,
+        O_STAMP,
+        O_HELP
+    };
     static const struct option longopts[] = {
         {"nats", required_argument, NULL, O_NATS},
         {"ids", required_argument, NULL, O_IDS},
@@ -103,24 +117,52 @@ static void parse_args(options *o, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case O_NATS: o->nats = optarg; break;
-        case O_IDS: o->ids = optarg; break;
-        case O_IDSOUT: o->ids_out = optarg; break;
-        case O_SUBJ: o->subject = optarg; break;
-        case O_PREFIX: o->prefix = optarg; break;
-        case O_COUNT: o->count = tc_parse_ll("--count", optarg, 0, INT64_MAX / 2); break;
-        case O_SKIP: o->skip = tc_parse_ll("--skip", optarg, 0, INT64_MAX); break;
-        case O_LIMIT: o->limit = tc_parse_ll("--limit", optarg, 0, INT64_MAX); break;
-        case O_SIZE: o->size = (long)tc_parse_ll("--size", optarg, 0, 8 << 20); break;
+        case O_NATS:
+            o->nats = optarg;
+            break;
+        case O_IDS:
+            o->ids = optarg;
+            break;
+        case O_IDSOUT:
+            o->ids_out = optarg;
+            break;
+        case O_SUBJ:
+            o->subject = optarg;
+            break;
+        case O_PREFIX:
+            o->prefix = optarg;
+            break;
+        case O_COUNT:
+            o->count = tc_parse_ll("--count", optarg, 0, INT64_MAX / 2);
+            break;
+        case O_SKIP:
+            o->skip = tc_parse_ll("--skip", optarg, 0, INT64_MAX);
+            break;
+        case O_LIMIT:
+            o->limit = tc_parse_ll("--limit", optarg, 0, INT64_MAX);
+            break;
+        case O_SIZE:
+            o->size = (long)tc_parse_ll("--size", optarg, 0, 8 << 20);
+            break;
         case O_PENDING:
             o->max_pending = (long)tc_parse_ll("--max-pending", optarg, 1, 10000000);
             break;
-        case O_RATE: o->rate = tc_parse_double("--rate", optarg, 0, 1e8); break;
-        case O_ACKWAIT: o->ack_wait_s = tc_parse_double("--ack-wait-s", optarg, 0.1, 3600); break;
-        case O_STAMP: o->stamp_header = optarg; break;
+        case O_RATE:
+            o->rate = tc_parse_double("--rate", optarg, 0, 1e8);
+            break;
+        case O_ACKWAIT:
+            o->ack_wait_s = tc_parse_double("--ack-wait-s", optarg, 0.1, 3600);
+            break;
+        case O_STAMP:
+            o->stamp_header = optarg;
+            break;
         case 'h':
-        case O_HELP: usage(stdout); exit(TC_EXIT_OK);
-        default: usage(stderr); exit(TC_EXIT_USAGE);
+        case O_HELP:
+            usage(stdout);
+            exit(TC_EXIT_OK);
+        default:
+            usage(stderr);
+            exit(TC_EXIT_USAGE);
         }
     }
     if (optind < argc)

@@ -92,8 +92,8 @@ typedef struct {
     const char *brokers;
     topic_spec topics[MAX_TOPICS];
     int ntopics;
-    long long count;     /* -1: use duration */
-    double duration_s;   /* 0: use count */
+    long long count;   /* -1: use duration */
+    double duration_s; /* 0: use count */
     double critical_ratio;
     long size;
     double rate;
@@ -127,30 +127,29 @@ typedef struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: er_produce [options]\n"
-            "Produce realistic seed-domain events (JSON envelopes) to Kafka.\n\n"
-            "  --brokers LIST        bootstrap servers (default $ER_KAFKA_BOOTSTRAP)\n"
-            "  --topics T[:W],...    topics, optional weights (default "
-            "officer-events,incident-events)\n"
-            "  --count N             events to produce (default 1000)\n"
-            "  --duration-s S        produce for S seconds instead of --count\n"
-            "  --critical-ratio R    fraction of critical (...Requested) events (default 0.5)\n"
-            "  --size BYTES          approximate value size, e.g. 200 or 1024 (default 200);\n"
-            "                        the complete envelope has a floor of ~330 B\n"
-            "  --rate EPS            paced rate, events/s (default 0 = as fast as possible)\n"
-            "  --ids-out FILE        write delivered CRITICAL events, one per line\n"
-            "  --all-ids-out FILE    write every delivered event\n"
-            "                        columns: eventId subject topic partition offset eventType\n"
-            "  --header-type         also put eventType and eventId into Kafka headers\n"
-            "  --seed S              deterministic content (default: time-based)\n"
-            "  --run-id ID           event-ID prefix (default: random 8 hex chars)\n"
-            "  --no-key              do not key messages by aggregateId (default: keyed)\n"
-            "  -X key=value          extra librdkafka producer property (repeatable)\n"
-            "  --quiet               no progress on stderr\n"
-            "  --help\n"
-            "Prints a JSON summary line. Exit 0 ok, 1 delivery failures, 2 usage, 3 setup,\n"
-            "130 interrupted.\n");
+    fprintf(f, "usage: er_produce [options]\n"
+               "Produce realistic seed-domain events (JSON envelopes) to Kafka.\n\n"
+               "  --brokers LIST        bootstrap servers (default $ER_KAFKA_BOOTSTRAP)\n"
+               "  --topics T[:W],...    topics, optional weights (default "
+               "officer-events,incident-events)\n"
+               "  --count N             events to produce (default 1000)\n"
+               "  --duration-s S        produce for S seconds instead of --count\n"
+               "  --critical-ratio R    fraction of critical (...Requested) events (default 0.5)\n"
+               "  --size BYTES          approximate value size, e.g. 200 or 1024 (default 200);\n"
+               "                        the complete envelope has a floor of ~330 B\n"
+               "  --rate EPS            paced rate, events/s (default 0 = as fast as possible)\n"
+               "  --ids-out FILE        write delivered CRITICAL events, one per line\n"
+               "  --all-ids-out FILE    write every delivered event\n"
+               "                        columns: eventId subject topic partition offset eventType\n"
+               "  --header-type         also put eventType and eventId into Kafka headers\n"
+               "  --seed S              deterministic content (default: time-based)\n"
+               "  --run-id ID           event-ID prefix (default: random 8 hex chars)\n"
+               "  --no-key              do not key messages by aggregateId (default: keyed)\n"
+               "  -X key=value          extra librdkafka producer property (repeatable)\n"
+               "  --quiet               no progress on stderr\n"
+               "  --help\n"
+               "Prints a JSON summary line. Exit 0 ok, 1 delivery failures, 2 usage, 3 setup,\n"
+               "130 interrupted.\n");
 }
 
 static void parse_topics(options *o, const char *arg)
@@ -190,8 +189,22 @@ static void parse_topics(options *o, const char *arg)
 static void parse_args(options *o, int argc, char **argv)
 {
     enum {
-        O_BROKERS = 256, O_TOPICS, O_COUNT, O_DURATION, O_RATIO, O_SIZE, O_RATE, O_IDS,
-        O_ALLIDS, O_HDR, O_SEED, O_RUNID, O_KEY, O_NOKEY, O_QUIET, O_HELP
+        O_BROKERS = 256,
+        O_TOPICS,
+        O_COUNT,
+        O_DURATION,
+        O_RATIO,
+        O_SIZE,
+        O_RATE,
+        O_IDS,
+        O_ALLIDS,
+        O_HDR,
+        O_SEED,
+        O_RUNID,
+        O_KEY,
+        O_NOKEY,
+        O_QUIET,
+        O_HELP
     };
     static const struct option longopts[] = {
         {"brokers", required_argument, NULL, O_BROKERS},
@@ -221,21 +234,37 @@ static void parse_args(options *o, int argc, char **argv)
     int c, count_set = 0;
     while ((c = getopt_long(argc, argv, "X:h", longopts, NULL)) != -1) {
         switch (c) {
-        case O_BROKERS: o->brokers = optarg; break;
-        case O_TOPICS: parse_topics(o, optarg); break;
+        case O_BROKERS:
+            o->brokers = optarg;
+            break;
+        case O_TOPICS:
+            parse_topics(o, optarg);
+            break;
         case O_COUNT:
             o->count = tc_parse_ll("--count", optarg, 0, INT64_MAX / 2);
             count_set = 1;
             break;
-        case O_DURATION: o->duration_s = tc_parse_double("--duration-s", optarg, 0.001, 1e7); break;
+        case O_DURATION:
+            o->duration_s = tc_parse_double("--duration-s", optarg, 0.001, 1e7);
+            break;
         case O_RATIO:
             o->critical_ratio = tc_parse_double("--critical-ratio", optarg, 0.0, 1.0);
             break;
-        case O_SIZE: o->size = (long)tc_parse_ll("--size", optarg, 0, 1 << 20); break;
-        case O_RATE: o->rate = tc_parse_double("--rate", optarg, 0.0, 1e8); break;
-        case O_IDS: o->ids_out = optarg; break;
-        case O_ALLIDS: o->all_ids_out = optarg; break;
-        case O_HDR: o->header_type = 1; break;
+        case O_SIZE:
+            o->size = (long)tc_parse_ll("--size", optarg, 0, 1 << 20);
+            break;
+        case O_RATE:
+            o->rate = tc_parse_double("--rate", optarg, 0.0, 1e8);
+            break;
+        case O_IDS:
+            o->ids_out = optarg;
+            break;
+        case O_ALLIDS:
+            o->all_ids_out = optarg;
+            break;
+        case O_HDR:
+            o->header_type = 1;
+            break;
         case O_SEED:
             o->seed = (uint64_t)tc_parse_ll("--seed", optarg, 0, INT64_MAX);
             o->seed_set = 1;
@@ -246,17 +275,27 @@ static void parse_args(options *o, int argc, char **argv)
                        "--run-id: 1..39 characters, no whitespace, quotes or backslashes");
             snprintf(o->run_id, sizeof(o->run_id), "%s", optarg);
             break;
-        case O_KEY: o->use_key = 1; break;
-        case O_NOKEY: o->use_key = 0; break;
-        case O_QUIET: o->quiet = 1; break;
+        case O_KEY:
+            o->use_key = 1;
+            break;
+        case O_NOKEY:
+            o->use_key = 0;
+            break;
+        case O_QUIET:
+            o->quiet = 1;
+            break;
         case 'X':
             if (!strchr(optarg, '=') || o->nextra == 64)
                 tc_die(TC_EXIT_USAGE, "-X: expected key=value, got '%s'", optarg);
             o->extra_conf[o->nextra++] = optarg;
             break;
         case 'h':
-        case O_HELP: usage(stdout); exit(TC_EXIT_OK);
-        default: usage(stderr); exit(TC_EXIT_USAGE);
+        case O_HELP:
+            usage(stdout);
+            exit(TC_EXIT_OK);
+        default:
+            usage(stderr);
+            exit(TC_EXIT_USAGE);
         }
     }
     if (optind < argc)
@@ -280,21 +319,23 @@ static void parse_args(options *o, int argc, char **argv)
 
 /* ---- envelope generation ---- */
 
-static const char *const first_names[] = {"Alex", "Maria", "John", "Aisha", "Chen", "Olga",
+static const char *const first_names[] = {"Alex",  "Maria",  "John", "Aisha", "Chen",  "Olga",
                                           "Pedro", "Fatima", "Liam", "Sofia", "Kenji", "Nora"};
-static const char *const last_names[] = {"Smith", "Garcia", "Okafor", "Nguyen", "Kowalski",
-                                         "Haddad", "Jensen", "Rossi", "Tanaka", "Murphy"};
+static const char *const last_names[] = {"Smith",  "Garcia", "Okafor", "Nguyen", "Kowalski",
+                                         "Haddad", "Jensen", "Rossi",  "Tanaka", "Murphy"};
 static const char *const ranks[] = {"Officer", "Corporal", "Sergeant", "Lieutenant", "Captain"};
 static const char *const statuses[] = {"Active", "OnDuty", "OffDuty", "Suspended", "OnLeave"};
-static const char *const incident_types[] = {"Burglary", "TrafficAccident", "Assault",
-                                             "Disturbance", "Theft", "Vandalism", "MissingPerson"};
+static const char *const incident_types[] = {
+    "Burglary", "TrafficAccident", "Assault", "Disturbance", "Theft", "Vandalism", "MissingPerson"};
 static const char *const priorities[] = {"Low", "Medium", "High", "Critical"};
-static const char *const streets[] = {"Main St", "Oak Ave", "Harbor Rd", "5th Ave", "Elm St",
-                                      "Station Sq", "Ridge Blvd", "Mill Ln"};
+static const char *const streets[] = {"Main St", "Oak Ave",    "Harbor Rd",  "5th Ave",
+                                      "Elm St",  "Station Sq", "Ridge Blvd", "Mill Ln"};
 static const char *const words[] = {
-    "suspect", "vehicle", "observed", "near", "intersection", "witness", "reported", "loud",
-    "noise", "at", "approximately", "units", "requested", "backup", "scene", "secured", "no",
-    "injuries", "license", "plate", "partial", "northbound", "caller", "advised", "the"};
+    "suspect",       "vehicle",    "observed",  "near",    "intersection",
+    "witness",       "reported",   "loud",      "noise",   "at",
+    "approximately", "units",      "requested", "backup",  "scene",
+    "secured",       "no",         "injuries",  "license", "plate",
+    "partial",       "northbound", "caller",    "advised", "the"};
 
 #define PICK(r, arr) (arr[tc_rng_below((r), sizeof(arr) / sizeof(arr[0]))])
 
@@ -350,8 +391,8 @@ static void domain_data(sbuf *b, tc_rng *r, enum domain d, uint64_t agg, int min
                   "\"priority\":\"%s\",\"location\":{\"address\":\"%u %s\","
                   "\"latitude\":%.5f,\"longitude\":%.5f},\"reportedBy\":\"B%05u\"",
                   agg, PICK(r, incident_types), PICK(r, priorities),
-                  (unsigned)tc_rng_below(r, 9000) + 1, PICK(r, streets),
-                  40.0 + tc_rng_unit(r), -74.0 + tc_rng_unit(r), (unsigned)tc_rng_below(r, 997));
+                  (unsigned)tc_rng_below(r, 9000) + 1, PICK(r, streets), 40.0 + tc_rng_unit(r),
+                  -74.0 + tc_rng_unit(r), (unsigned)tc_rng_below(r, 997));
     }
 }
 
@@ -416,8 +457,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
                 if (fs[i])
                     fprintf(fs[i], "%s\t%s\t%s\t%d\t%" PRId64 "\t%s\n", rec->event_id,
                             rec->kind->subject ? rec->kind->subject : "-",
-                            rd_kafka_topic_name(m->rkt), m->partition, m->offset,
-                            rec->kind->type);
+                            rd_kafka_topic_name(m->rkt), m->partition, m->offset, rec->kind->type);
             }
         }
     }
@@ -427,7 +467,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 /* Without ids files we still count critical deliveries: the opaque is then a
  * tagged non-pointer (1 = critical, 2 = plain) rather than a msg_rec. */
 #define TAG_CRITICAL ((void *)(uintptr_t)1)
-#define TAG_PLAIN ((void *)(uintptr_t)2)
+#define TAG_PLAIN    ((void *)(uintptr_t)2)
 
 static void on_delivery_tagged(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -580,8 +620,8 @@ int main(int argc, char **argv)
         }
 
         int ti = pick_topic(&o, &rng, i, total_weight);
-        int dom = o.topics[ti].domain >= 0 ? o.topics[ti].domain
-                                           : (int)tc_rng_below(&rng, DOM__COUNT);
+        int dom =
+            o.topics[ti].domain >= 0 ? o.topics[ti].domain : (int)tc_rng_below(&rng, DOM__COUNT);
         int critical = tc_rng_unit(&rng) < o.critical_ratio;
         const event_kind *k = critical ? &critical_kinds[dom][tc_rng_below(&rng, 3)]
                                        : &plain_kinds[dom][tc_rng_below(&rng, 3)];
@@ -593,8 +633,7 @@ int main(int argc, char **argv)
          * construction within a run, and readable when debugging a gap. */
         snprintf(event_id, sizeof(event_id), "%s-%.24s%012llx", o.run_id, uuid,
                  (unsigned long long)i);
-        snprintf(key, sizeof(key), "%s-%06" PRIu64, k->domain == DOM_OFFICER ? "off" : "inc",
-                 agg);
+        snprintf(key, sizeof(key), "%s-%06" PRIu64, k->domain == DOM_OFFICER ? "off" : "inc", agg);
 
         b.len = 0;
         build_envelope(&b, &rng, &o, k, event_id, agg);
@@ -617,11 +656,13 @@ int main(int argc, char **argv)
             rd_kafka_header_add(hdrs, "eventType", -1, k->type, -1);
             rd_kafka_header_add(hdrs, "eventId", -1, event_id, -1);
         }
+        static int unknown_topic_waits; /* 300 x 100 ms over the whole run */
+        char *kptr = o.use_key ? key : NULL;
+        size_t klen = o.use_key ? strlen(key) : 0;
         for (;;) {
             rd_kafka_resp_err_t err = rd_kafka_producev(
                 rk, RD_KAFKA_V_RKT(rkts[ti]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_VALUE(b.buf, b.len),
-                RD_KAFKA_V_KEY(o.use_key ? key : NULL, o.use_key ? strlen(key) : 0),
+                RD_KAFKA_V_VALUE(b.buf, b.len), RD_KAFKA_V_KEY(kptr, klen),
                 RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
             if (!err) {
                 hdrs = NULL; /* now owned by librdkafka */
@@ -630,6 +671,13 @@ int main(int argc, char **argv)
             }
             if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !tc_stop_requested) {
                 rd_kafka_poll(rk, 50);
+                continue;
+            }
+            /* A topic created a moment ago may not be in every broker's
+             * metadata yet: wait for it (bounded) instead of failing. */
+            if (err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC && unknown_topic_waits++ < 300 &&
+                !tc_stop_requested) {
+                rd_kafka_poll(rk, 100);
                 continue;
             }
             produce_errors++;
@@ -661,8 +709,8 @@ int main(int argc, char **argv)
            "\"seed\":%" PRIu64 "}\n",
            st.delivered, st.delivered_critical, st.failed + produce_errors, attempted, elapsed,
            elapsed > 0 ? (double)st.delivered / elapsed : 0.0, send_s,
-           send_s > 0 ? (double)attempted / send_s : 0.0, o.rate, (double)max_late_ns / 1e6,
-           o.size, attempted ? (double)value_bytes / (double)attempted : 0.0, o.run_id, o.seed);
+           send_s > 0 ? (double)attempted / send_s : 0.0, o.rate, (double)max_late_ns / 1e6, o.size,
+           attempted ? (double)value_bytes / (double)attempted : 0.0, o.run_id, o.seed);
     fflush(stdout);
 
     int rc = TC_EXIT_OK;

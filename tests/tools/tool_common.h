@@ -63,8 +63,8 @@ static inline void tc_install_signals(void)
 static const char *tc_prog = "tool";
 
 /** Print "prog: message" to stderr and exit with `code`. */
-__attribute__((format(printf, 2, 3), noreturn)) static inline void tc_die(int code,
-                                                                          const char *fmt, ...)
+__attribute__((format(printf, 2, 3), noreturn)) static inline void tc_die(int code, const char *fmt,
+                                                                          ...)
 {
     va_list ap;
     fprintf(stderr, "%s: ", tc_prog);
@@ -224,11 +224,21 @@ static inline void tc_json_str_n(FILE *f, const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
         default:
             if (c < 0x20)
                 fprintf(f, "\\u%04x", c);

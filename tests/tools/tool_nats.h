@@ -6,6 +6,12 @@
  * Connects to a comma-separated URL list (the --nats option, default
  * $ER_NATS_URL) with bounded reconnects, so a tool never hangs forever on a
  * dead cluster, and returns a JetStream context.
+ *
+ * Secured servers (the security tests): TLS and credentials come from the
+ * environment, so every tool and script gets them the same way:
+ * ER_NATS_TLS_CA (CA file; turns TLS on), ER_NATS_TLS_CERT + ER_NATS_TLS_KEY
+ * (client certificate), and one of ER_NATS_USER + ER_NATS_PASSWORD,
+ * ER_NATS_TOKEN or ER_NATS_CREDS (a creds file).
  */
 #ifndef ER_TOOL_NATS_H
 #define ER_TOOL_NATS_H
@@ -17,8 +23,8 @@ static inline const char *tn_err(natsStatus s)
 {
     const char *detail = nats_GetLastError(NULL);
     static __thread char buf[512];
-    snprintf(buf, sizeof(buf), "%s%s%s", natsStatus_GetText(s),
-             detail && *detail ? ": " : "", detail && *detail ? detail : "");
+    snprintf(buf, sizeof(buf), "%s%s%s", natsStatus_GetText(s), detail && *detail ? ": " : "",
+             detail && *detail ? detail : "");
     return buf;
 }
 
@@ -51,6 +57,22 @@ static inline void tn_connect(const char *urls, const char *name, int64_t api_wa
         s = natsOptions_SetReconnectWait(opts, 500);
     if (s == NATS_OK)
         s = natsOptions_SetMaxPendingMsgs(opts, 1000000);
+    const char *ca = getenv("ER_NATS_TLS_CA"), *cert = getenv("ER_NATS_TLS_CERT"),
+               *key = getenv("ER_NATS_TLS_KEY"), *user = getenv("ER_NATS_USER"),
+               *token = getenv("ER_NATS_TOKEN"), *creds = getenv("ER_NATS_CREDS");
+    if (s == NATS_OK && ca && *ca) {
+        s = natsOptions_SetSecure(opts, true);
+        if (s == NATS_OK)
+            s = natsOptions_LoadCATrustedCertificates(opts, ca);
+        if (s == NATS_OK && cert && *cert)
+            s = natsOptions_LoadCertificatesChain(opts, cert, key);
+    }
+    if (s == NATS_OK && user && *user)
+        s = natsOptions_SetUserInfo(opts, user, getenv("ER_NATS_PASSWORD"));
+    if (s == NATS_OK && token && *token)
+        s = natsOptions_SetToken(opts, token);
+    if (s == NATS_OK && creds && *creds)
+        s = natsOptions_SetUserCredentialsFromFiles(opts, creds, NULL);
     if (s != NATS_OK)
         tc_die(TC_EXIT_USAGE, "nats options (%s): %s", urls, tn_err(s));
     s = natsConnection_Connect(nc_out, opts);

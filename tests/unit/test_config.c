@@ -74,7 +74,6 @@ static const char full_yaml[] = "kafka:\n"
                                 "  name: er-1\n"
                                 "  user: router\n"
                                 "  password_env: NATS_PW\n"
-                                "  creds_file: /etc/er/creds\n"
                                 "  tls_ca_file: /etc/er/ca.pem\n"
                                 "  tls_cert_file: /etc/er/cert.pem\n"
                                 "  tls_key_file: /etc/er/key.pem\n"
@@ -135,7 +134,7 @@ START_TEST(complete_file_loads_every_field)
     ck_assert_str_eq(c->nats.password_env, "NATS_PW");
     ck_assert_ptr_null(c->nats.password_file);
     ck_assert_ptr_null(c->nats.token_env);
-    ck_assert_str_eq(c->nats.creds_file, "/etc/er/creds");
+    ck_assert_ptr_null(c->nats.creds_file);
     ck_assert_str_eq(c->nats.tls_key_file, "/etc/er/key.pem");
     ck_assert_str_eq(c->rules, "/etc/er/rules.yaml"); /* absolute: unchanged */
     ck_assert_uint_eq(c->limits.max_inflight_per_partition, 5);
@@ -266,6 +265,10 @@ static const struct {
      "kafka:\n  brokers: b\n  topics: [t]\nnats:\n  servers: [nats://n:4222]\nrules: r\n"
      "limits:\n  max_inflight_totl: 5\n",
      "8:3: unknown key 'max_inflight_totl' in 'limits' (did you mean 'max_inflight_total'?)"},
+    {"two ways to authenticate to NATS",
+     MIN_KAFKA "nats:\n  servers: [nats://n:4222]\n  token_env: T\n  creds_file: /c\n" MIN_RULES,
+     "8:15: set only one way to authenticate to NATS: 'nats.user' (with a password), "
+     "'nats.token_env', 'nats.creds_file' or 'nats.nkey_seed_file'"},
     {"unknown key in kafka", "kafka:\n  brokerz: b\n  topics: [t]\n",
      "2:3: unknown key 'brokerz' in 'kafka' (did you mean 'brokers'?)"},
     {"unknown top-level key, transposed", "kafak:\n  brokers: b\n",
