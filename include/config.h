@@ -48,6 +48,7 @@ typedef struct config {
         unsigned properties_count;
         char *group_instance_id;     /**< static membership; may be NULL */
         char *group_instance_id_env; /**< env var holding it, e.g. POD_NAME */
+        uint32_t refetch_idle_ms;    /**< restart a stalled prefetch; 0 = off, default 20 */
     } kafka;
 
     struct {

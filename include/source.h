@@ -45,6 +45,32 @@ int source_fd(const source_t *s);
 rd_kafka_message_t *source_next(source_t *s);
 
 /**
+ * \brief When the consumer queue ran empty after librdkafka had probably
+ *        stopped fetching, or 0.
+ *
+ * librdkafka before 2.2 stops fetching once the prefetched records reach
+ * queued.max.messages.kbytes (or queued.min.messages) and looks again only
+ * after up to one second (a fixed timer; 2.2 made it fetch.queue.backoff.ms):
+ * reading the queue empty does not wake it. A catch-up then reads about the
+ * bound per second whatever JetStream could take. "Probably": the records
+ * read since the queue was last empty add up to half a bound or more, or a
+ * paused partition was resumed (source_resumed()) since. source_refetch()
+ * wakes the fetcher.
+ */
+int64_t source_starved_since(const source_t *s);
+
+/** \brief Partitions were resumed: librdkafka 2.0.2 does not wake its fetcher. */
+void source_resumed(source_t *s);
+
+/**
+ * \brief Restart fetching: an asynchronous seek of each partition in \p at to
+ *        its .offset, which must be the offset after the last record read
+ *        from it (so nothing is skipped). Clears source_starved_since().
+ * \return 0, or -1 if librdkafka refused (logged at debug).
+ */
+int source_refetch(source_t *s, const rd_kafka_topic_partition_list_t *at);
+
+/**
  * \brief View a record as a route_event_t (borrowing its memory).
  * \param[in]  m       The record.
  * \param[out] ev      Filled.

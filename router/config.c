@@ -81,6 +81,7 @@ static const cyaml_schema_field_t kafka_fields[] = {
                            CYAML_UNLIMITED),
     CYAML_FIELD_STRING_PTR("group_instance_id_env", STR_OPT, cfg_kafka_t, group_instance_id_env, 0,
                            CYAML_UNLIMITED),
+    CYAML_FIELD_UINT("refetch_idle_ms", OPT, cfg_kafka_t, refetch_idle_ms),
     CYAML_FIELD_END,
 };
 
@@ -473,14 +474,15 @@ static int apply_defaults(config_t *c, const yamlwalk_index_t *idx)
 
     if (set_default_str(&c->kafka.group_id, "event-router"))
         return -1;
+    DEF_NUM("kafka.refetch_idle_ms", c->kafka.refetch_idle_ms, 20);
     DEF_NUM("nats.ack_timeout_ms", c->nats.ack_timeout_ms, 5000);
     DEF_NUM("nats.max_reconnects", c->nats.max_reconnects, -1);
     DEF_NUM("nats.reconnect_wait_ms", c->nats.reconnect_wait_ms, 500);
     DEF_NUM("nats.reconnect_buffer_bytes", c->nats.reconnect_buffer_bytes, 8u * 1024 * 1024);
     if (set_default_str(&c->nats.name, "event-router"))
         return -1;
-    DEF_NUM("limits.max_inflight_per_partition", c->limits.max_inflight_per_partition, 10000);
-    DEF_NUM("limits.max_inflight_total", c->limits.max_inflight_total, 50000);
+    DEF_NUM("limits.max_inflight_per_partition", c->limits.max_inflight_per_partition, 1024);
+    DEF_NUM("limits.max_inflight_total", c->limits.max_inflight_total, 4096);
     DEF_NUM("limits.drain_timeout_ms", c->limits.drain_timeout_ms, 15000);
     DEF_NUM("limits.commit_interval_ms", c->limits.commit_interval_ms, 1000);
     DEF_NUM("limits.revoke_timeout_ms", c->limits.revoke_timeout_ms, 10000);
@@ -1130,6 +1132,7 @@ void config_dump(const config_t *c, FILE *fp)
     y_list(fp, 2, "properties", c->kafka.properties, c->kafka.properties_count, 1, 0);
     y_kv(fp, 2, "group_instance_id", c->kafka.group_instance_id);
     y_kv(fp, 2, "group_instance_id_env", c->kafka.group_instance_id_env);
+    fprintf(fp, "  refetch_idle_ms: %u\n", c->kafka.refetch_idle_ms);
 
     fputs("nats:\n", fp);
     y_list(fp, 2, "servers", c->nats.servers, c->nats.servers_count, 0, 1);

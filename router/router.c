@@ -98,7 +98,8 @@ typedef struct part {
     int assigned, paused, revoking;
     offsets_t *win;
     slot_t *slots;
-    int64_t stored; /* last offset handed to rd_kafka_offsets_store */
+    int64_t stored;      /* last offset handed to rd_kafka_offsets_store */
+    int64_t next_offset; /* after the last record read; -1 before the first */
     int64_t last_progress_ns;
     uint32_t waiting; /* slots in S_RETRY or S_DLQ_RETRY */
     metrics_series_t *m_consumed, *m_committed, *m_lag;
@@ -167,7 +168,7 @@ struct router {
 
     metrics_series_t *m_inflight, *m_assigned, *m_nats_up, *m_nats_reconnects, *m_ack_lat,
         *m_e2e_lat, *m_retries, *m_err_sync, *m_err_transient, *m_err_permanent, *m_hdr_dropped,
-        *m_paused;
+        *m_paused, *m_refetch;
     uint64_t reconnects_seen;
 };
 
@@ -268,6 +269,7 @@ static part_t *part_get(router_t *r, const char *topic, int32_t partition)
     }
     p->partition = partition;
     p->stored = -1;
+    p->next_offset = -1;
     snprintf(labels, sizeof(labels), "topic=\"%s\"", topic);
     p->m_consumed =
         metrics_counter("er_events_consumed_total", "Records consumed from Kafka.", labels);
@@ -854,6 +856,7 @@ static void handle_record(router_t *r, rd_kafka_message_t *m)
         rd_kafka_topic_partition_list_add(l, topic, m->partition)->offset = m->offset;
         rd_kafka_pause_partitions(r->rk, l);
         p->paused = 1;
+        p->next_offset = m->offset;
         rd_kafka_error_t *e = rd_kafka_seek_partitions(r->rk, l, 2000);
         if (e) {
             LOG_ERROR("RTR-0103", "seek back after a full window failed", "error=%s",
@@ -864,6 +867,7 @@ static void handle_record(router_t *r, rd_kafka_message_t *m)
         rd_kafka_message_destroy(m);
         return;
     }
+    p->next_offset = m->offset + 1;
     if (offsets_inflight(p->win) == 1)
         p->last_progress_ns = now_ns();
     r->total_inflight++;
@@ -969,10 +973,41 @@ static void flow_control(router_t *r)
     }
     if (resume) {
         rd_kafka_resume_partitions(r->rk, resume);
+        source_resumed(r->src);
         LOG_DEBUG("RTR-0402", "resumed partitions", "count=%d", resume->cnt);
         rd_kafka_topic_partition_list_destroy(resume);
     }
     metrics_set(r->m_paused, npaused);
+}
+
+/* Wake librdkafka's fetcher once its prefetch queue has been empty for
+ * kafka.refetch_idle_ms after it probably stopped fetching (see
+ * source_starved_since()): without this a catch-up idles up to a second per
+ * prefetch bound's worth of records. Only partitions with records on the
+ * broker past the last one read (cached high watermark), not paused and
+ * not being revoked, each at exactly that next offset. */
+static void refetch_stalled(router_t *r, int64_t now)
+{
+    int64_t since = source_starved_since(r->src);
+    uint32_t ms = r->cfg->kafka.refetch_idle_ms;
+    if (!ms || !since || now - since < (int64_t)ms * 1000000)
+        return;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (part_t *p = r->parts; p; p = p->next) {
+        int64_t lo, hi;
+        if (!p->assigned || p->paused || p->revoking || p->next_offset < 0 ||
+            rd_kafka_get_watermark_offsets(r->rk, p->topic, p->partition, &lo, &hi) ||
+            hi <= p->next_offset)
+            continue;
+        rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = p->next_offset;
+    }
+    if (l->cnt > 0) {
+        LOG_DEBUG("SRC-0103", "prefetch queue ran dry with records on the broker; refetching",
+                  "partitions=%d idle_ms=%" PRId64, l->cnt, (now - since) / 1000000);
+        metrics_add(r->m_refetch, 1);
+    }
+    source_refetch(r->src, l);
+    rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* Hand each partition's watermark to librdkafka; auto-commit commits it.
@@ -1123,6 +1158,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             p->paused = p->revoking = 0;
             p->waiting = 0;
             p->stored = -1;
+            p->next_offset = -1;
             p->last_progress_ns = now_ns();
             char labels[300];
             snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%" PRId32 "\"", p->topic,
@@ -1357,6 +1393,11 @@ int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr
         metrics_gauge("er_paused_partitions", "Assigned partitions paused by backpressure.", NULL);
     r->m_nats_up = metrics_gauge("er_nats_connected", "1 when connected to NATS.", NULL);
     r->m_nats_reconnects = metrics_counter("er_nats_reconnects_total", "NATS reconnects.", NULL);
+    r->m_refetch = metrics_counter(
+        "er_kafka_refetches_total",
+        "Times the Kafka prefetch queue ran dry while librdkafka waited to fetch more, "
+        "and the router restarted the fetch (kafka.refetch_idle_ms).",
+        NULL);
     r->m_ack_lat =
         metrics_histogram("er_publish_ack_seconds", "Time from JetStream publish to PubAck.", NULL,
                           metrics_latency_buckets, metrics_latency_bucket_count);
@@ -1425,6 +1466,11 @@ int router_run(router_t *r, router_signals_t *sig)
             timeout = 10;
         if (r->reload_due_ns && timeout > 50)
             timeout = 50;
+        int64_t starved = source_starved_since(r->src);
+        if (reading && starved && r->cfg->kafka.refetch_idle_ms) {
+            int64_t d = (starved - now) / 1000000 + r->cfg->kafka.refetch_idle_ms;
+            timeout = d < 0 ? 0 : d < timeout ? (int)d : timeout;
+        }
         if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
             LOG_ERROR("RTR-0903", "poll failed", "errno=%d", errno);
         check_reload(r, r->ino >= 0 && (pfd[2].revents & POLLIN));
@@ -1453,6 +1499,7 @@ int router_run(router_t *r, router_signals_t *sig)
             dlq_poll(r->dlq, 0);
         run_retries(r);
         flow_control(r);
+        refetch_stalled(r, now_ns());
         check_sink_failed(r);
 
         now = now_ns();

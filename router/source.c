@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kconf.h"
@@ -22,7 +23,29 @@ struct source {
     void *opaque;
     rd_kafka_queue_t *q;
     int pipefd[2];
+
+    /* Prefetch starvation (source_starved_since()). */
+    uint64_t bound_bytes, bound_msgs; /* queued.max.messages.kbytes, queued.min.messages */
+    uint64_t burst_bytes, burst_msgs; /* read since the queue was last empty */
+    int64_t starved_since_ns;
+    int hinted;
 };
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t conf_u64(rd_kafka_t *rk, const char *name, uint64_t dflt)
+{
+    char v[32];
+    size_t sz = sizeof(v);
+    if (rd_kafka_conf_get(rd_kafka_conf(rk), name, v, &sz) != RD_KAFKA_CONF_OK)
+        return dflt;
+    return strtoull(v, NULL, 10);
+}
 
 /* Settings the router's guarantees rest on: the watermark is the only
  * thing ever stored. A user property may not turn them off. */
@@ -82,7 +105,7 @@ int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque
         kconf_set(conf, "auto.commit.interval.ms", num, "limits.commit_interval_ms", errstr,
                   errstr_size) ||
         /* Bound prefetch memory; raise it with kafka.properties for throughput. */
-        kconf_set(conf, "queued.max.messages.kbytes", "16384", "defaults", errstr, errstr_size) ||
+        kconf_set(conf, "queued.max.messages.kbytes", "8192", "defaults", errstr, errstr_size) ||
         kconf_apply(conf, cfg->kafka.properties, cfg->kafka.properties_count, "kafka.properties",
                     errstr, errstr_size))
         goto err;
@@ -102,6 +125,8 @@ int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque
     }
     conf = NULL; /* now owned by s->rk */
     rd_kafka_poll_set_consumer(s->rk);
+    s->bound_bytes = conf_u64(s->rk, "queued.max.messages.kbytes", 65536) * 1024;
+    s->bound_msgs = conf_u64(s->rk, "queued.min.messages", 100000);
 
     if (pipe2(s->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
         snprintf(errstr, errstr_size, "pipe: %s", strerror(errno));
@@ -144,19 +169,71 @@ int source_fd(const source_t *s)
     return s->pipefd[0];
 }
 
+static rd_kafka_message_t *counted(source_t *s, rd_kafka_message_t *m)
+{
+    s->burst_bytes += m->len + m->key_len;
+    s->burst_msgs++;
+    s->starved_since_ns = 0;
+    return m;
+}
+
 rd_kafka_message_t *source_next(source_t *s)
 {
     char buf[64];
     rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, 0);
     if (m)
-        return m;
+        return counted(s, m);
     /* Empty: drain the wake-up pipe, then look once more. A record queued
      * after that last look writes the pipe again, so the router never sleeps
      * on a non-empty queue; and the pipe costs a read() per empty poll, not
      * one per record. */
     while (read(s->pipefd[0], buf, sizeof(buf)) > 0)
         ;
-    return rd_kafka_consumer_poll(s->rk, 0);
+    if ((m = rd_kafka_consumer_poll(s->rk, 0)))
+        return counted(s, m);
+    /* A burst of half the prefetch bound means the queue reached the bound
+     * (librdkafka fetches in bursts of up to fetch.max.bytes), so librdkafka
+     * stopped fetching; see source_starved_since(). */
+    if ((s->burst_bytes && s->burst_bytes >= s->bound_bytes / 2) ||
+        (s->burst_msgs && s->burst_msgs >= s->bound_msgs / 2) || s->hinted) {
+        if (!s->starved_since_ns)
+            s->starved_since_ns = mono_ns();
+    }
+    s->burst_bytes = s->burst_msgs = 0;
+    s->hinted = 0;
+    return NULL;
+}
+
+int64_t source_starved_since(const source_t *s)
+{
+    return s->starved_since_ns;
+}
+
+void source_resumed(source_t *s)
+{
+    s->hinted = 1;
+}
+
+int source_refetch(source_t *s, const rd_kafka_topic_partition_list_t *at)
+{
+    s->starved_since_ns = 0;
+    if (!at || at->cnt == 0)
+        return 0;
+    /* Asynchronous (timeout 0). The seek bumps the partition's fetch version
+     * and wakes its broker thread, which then finds the queue empty and
+     * fetches for every partition it leads. Records of the old version still
+     * in flight are dropped by librdkafka; the router ignores any it already
+     * read (offsets at or below its last are skipped). */
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_copy(at);
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, l, 0);
+    int rc = 0;
+    if (e) {
+        LOG_DEBUG("SRC-0104", "restarting the fetch failed", "error=%s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        rc = -1;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
 }
 
 void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t *hdrs, size_t cap)

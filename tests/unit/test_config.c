@@ -179,8 +179,8 @@ START_TEST(absent_keys_take_the_documented_defaults)
     ck_assert_uint_eq(c->nats.reconnect_wait_ms, 500);
     ck_assert_uint_eq(c->nats.reconnect_buffer_bytes, 8u * 1024 * 1024);
     ck_assert_str_eq(c->nats.name, "event-router");
-    ck_assert_uint_eq(c->limits.max_inflight_per_partition, 10000);
-    ck_assert_uint_eq(c->limits.max_inflight_total, 50000);
+    ck_assert_uint_eq(c->limits.max_inflight_per_partition, 1024);
+    ck_assert_uint_eq(c->limits.max_inflight_total, 4096);
     ck_assert_uint_eq(c->limits.drain_timeout_ms, 15000);
     ck_assert_uint_eq(c->limits.commit_interval_ms, 1000);
     ck_assert_uint_eq(c->limits.revoke_timeout_ms, 10000);
