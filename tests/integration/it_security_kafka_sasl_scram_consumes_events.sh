@@ -10,7 +10,7 @@
 #
 # The broker is Kafka 3.9: librdkafka before 2.6.1 (Debian 12 ships 2.0.2)
 # cannot SCRAM-authenticate to Kafka 4.0+ (librdkafka#4895; see
-# it_security_kafka_scram_refused_by_kafka4_not_ready_with_hint.sh), so the
+# it_security_kafka4_refuses_scram_with_hint_and_plain_consumes.sh), so the
 # router also warns once at start-up (KFK-0004), for both clients together.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/router_lib.sh"
