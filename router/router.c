@@ -61,6 +61,7 @@
 #define MAX_HDR_VALUE     4096 /* longer Kafka header values are not copied */
 #define ROUTE_CACHE       8    /* per-partition cache of per-route series */
 #define READ_STALL_MS     500  /* a full window this long pauses partitions */
+#define READY_WHY_MAX     1024 /* the readiness reasons; http.c answers up to 1 KiB */
 
 enum slot_state {
     S_FREE,
@@ -164,7 +165,7 @@ struct router {
     atomic_int_fast64_t last_tick_ns;
     atomic_int ready;
     pthread_mutex_t why_lock;
-    char why[512];
+    char why[READY_WHY_MAX];
 
     metrics_series_t *m_inflight, *m_assigned, *m_nats_up, *m_nats_reconnects, *m_ack_lat,
         *m_e2e_lat, *m_retries, *m_err_sync, *m_err_transient, *m_err_permanent, *m_hdr_dropped,
@@ -1118,7 +1119,7 @@ static void update_gauges(router_t *r)
     }
 
     /* Readiness, for the HTTP thread. */
-    char why[512] = "";
+    char why[READY_WHY_MAX] = "";
     size_t w = 0;
     int64_t now = now_ns(), stuck = (int64_t)r->cfg->http.stuck_after_ms * 1000000;
     if (!sink_connected(r->sink))
@@ -1126,7 +1127,7 @@ static void update_gauges(router_t *r)
     if (!r->joined && w < sizeof(why))
         w += (size_t)snprintf(why + w, sizeof(why) - w,
                               "no partition assignment yet (joining the consumer group)\n");
-    char kauth[256];
+    char kauth[KCONF_AUTH_WHY_MAX];
     if (!r->joined && w < sizeof(why) && kconf_auth_failure(60000, kauth, sizeof(kauth)))
         w += (size_t)snprintf(why + w, sizeof(why) - w, "Kafka authentication failed: %s\n", kauth);
     for (part_t *p = r->parts; p && w < sizeof(why); p = p->next)

@@ -117,6 +117,7 @@ int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque
         goto err;
     if (check_forbidden(conf, errstr, errstr_size))
         goto err;
+    kconf_check_scram(conf);
 
     s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rderr, sizeof(rderr));
     if (!s->rk) {

@@ -8,6 +8,10 @@ ER_STATE_DIR="${ER_STATE_DIR:-$ER_LOCAL_DIR/.state}"
 ER_TOOLS_DIR="${ER_TOOLS_DIR:-$ER_LOCAL_DIR/.tools}"
 ER_TOOLS_BIN="$ER_TOOLS_DIR/bin"
 ER_KAFKA_LIBS="$ER_TOOLS_DIR/kafka/libs"
+# Kafka 3.9 broker jars (conf/kafka-3.9/pom.xml), only for
+# `secure-services kafka-up --version 3.9`: the broker Debian's librdkafka
+# 2.0.2 can SCRAM-authenticate to (librdkafka#4895).
+ER_KAFKA39_LIBS="$ER_TOOLS_DIR/kafka-3.9/libs"
 
 # Pinned versions: the one place to change them. JetStream needs
 # nats-server >= 2.10.23; the Kafka version lives in conf/kafka/pom.xml.
