@@ -16,7 +16,8 @@ What it measures, against the clusters in ER_KAFKA_BOOTSTRAP / ER_NATS_URL:
   latency     Router running on an empty topic; er_produce at 25/50/75 % of
               the router's measured maximum (all events, half critical);
               latency = JetStream stored time - Kafka record timestamp
-              (CreateTime, ms) per stored message.
+              (ms) per stored message; the latency topics use LogAppendTime
+              (the broker's append) unless --timestamp-type CreateTime.
   resources   /proc/PID of the router sampled every 20 ms: utime+stime over
               the window first..last stored message, VmRSS and VmHWM.
   window      Throughput against the in-flight window (router
@@ -97,10 +98,11 @@ class Cluster:
         self.seq += 1
         return f"bench-{self.run_id}-{kind}-{self.seq}"
 
-    def create_topic(self, partitions):
+    def create_topic(self, partitions, timestamp_type=None):
         t = self.name("events")
+        extra = ["--config", f"message.timestamp.type={timestamp_type}"] if timestamp_type else []
         tool("er_admin", "create-topic", t, "--partitions", partitions, "--replication-factor",
-             self.rf, "--config", f"min.insync.replicas={2 if self.rf > 1 else 1}")
+             self.rf, "--config", f"min.insync.replicas={2 if self.rf > 1 else 1}", *extra)
         self.topics.add(t)
         return t
 
@@ -426,6 +428,12 @@ def run_router(opts, cluster, pre, replicas, tag, window=None, routers=1, perf_o
     except BenchError:
         for r in rs:  # for the post-mortem
             r.scrape_metrics()
+        # Kafka's end offsets against what the group committed, per partition.
+        off = run([os.path.join(TOOLS, "er_admin"), "offsets", "--group", group, "--topic",
+                   pre.topic], check=False).stdout
+        with open(os.path.join(rs[0].dir, "offsets.json"), "w") as f:
+            f.write(off)
+        log(f"post-mortem: {rs[0].dir} (metrics.txt, offsets.json)")
         raise
     finally:
         rcs = [r.stop() for r in rs]
@@ -463,7 +471,7 @@ def run_floor(opts, cluster, pre, replicas, rate, pct, window, tag):
     Kafka and JetStream thus share the machine as they do under the router.
     A zero-cost router would add nothing between the two, so the sum of a
     Kafka and a JetStream sample (random pairs) estimates its latency."""
-    topic = cluster.create_topic(opts.partitions)
+    topic = cluster.create_topic(opts.partitions, opts.timestamp_type)
     name, prefix, url, leader = cluster.create_stream(replicas)
     klat = []
     kc = subprocess.Popen(["kcat", "-C", "-b", cluster.brokers, "-G",
@@ -570,7 +578,7 @@ def run_live_max(opts, cluster, pre, replicas, tag):
 
 
 def run_latency(opts, cluster, size, replicas, rate, pct, tag):
-    topic = cluster.create_topic(opts.partitions)
+    topic = cluster.create_topic(opts.partitions, opts.timestamp_type)
     name, prefix, url, leader = cluster.create_stream(replicas)
     r = Router(opts, cluster, [topic], prefix, url, f"bench-{cluster.run_id}-{tag}",
                opts.http_port, None, tag)
@@ -753,8 +761,8 @@ def write_reports(opts, results):
     if results["floor"]:
         md.append("### The same load without the router\n")
         md.append("At the same time: er_produce at the offered rate into a fresh topic read by "
-                  "kcat (librdkafka high-level consumer, fetch.wait.max.ms=10), CreateTime to "
-                  "arrival; and er_js_publish at the critical share into a fresh stream of the "
+"kcat (librdkafka high-level consumer, fetch.wait.max.ms=10), record "
+                  f"timestamp ({opts.timestamp_type}) to arrival; and er_js_publish at the critical share into a fresh stream of the "
                   "same config, publish call to stored time. \"sum\" adds random pairs of "
                   "samples: the latency of a router that costs nothing.\n")
         md.append("| stream | size | offered | Kafka p50 / p99 ms | JetStream p50 / p99 ms | "
@@ -945,6 +953,11 @@ def parse_args(argv):
     p.add_argument("--reps", type=int)
     p.add_argument("--mode", choices=["preload", "live", "both"], default="both")
     p.add_argument("--rates", type=int_list, default=[25, 50, 75])
+    p.add_argument("--timestamp-type", choices=["LogAppendTime", "CreateTime"],
+                   default="LogAppendTime",
+                   help="message.timestamp.type of the latency topics: LogAppendTime (default) "
+                        "measures from the broker's append, CreateTime from the producer's send "
+                        "(adds the producer's batching and acks=all wait)")
     p.add_argument("--latency-configs", default=None,
                    help="R/SIZE pairs for the latency runs, e.g. 3/200,1/1024 (default all)")
     p.add_argument("--live-duration-s", type=float)
