@@ -26,9 +26,7 @@
  * Not for: producing or consuming events (see er_produce).
  */
 #include "tool_common.h"
-
-#include <getopt.h>
-#include <librdkafka/rdkafka.h>
+#include "tool_kafka.h"
 
 #define MAX_CONFIGS 32
 #define MAX_TOPICS  16
@@ -69,8 +67,9 @@ static void usage(FILE *f)
                "Exit 0 ok, 1 check failed or timed out, 2 usage, 3 broker/API error.\n");
 }
 
-static void add_topics(options *o, const char *arg)
+static void add_topics(void *ctx, const char *arg)
 {
+    options *o = ctx;
     char *dup = strdup(arg), *save = NULL;
     for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (o->ntopics == MAX_TOPICS)
@@ -80,110 +79,47 @@ static void add_topics(options *o, const char *arg)
     free(dup);
 }
 
+static void add_config(void *ctx, const char *arg)
+{
+    options *o = ctx;
+    tc_append_kv("--config", arg, o->configs, &o->nconfigs, MAX_CONFIGS);
+}
+
 static void parse_args(options *o, int argc, char **argv)
 {
-    enum {
-        O_BROKERS = 256,
-        O_TOPIC,
-        O_GROUP,
-        O_PART,
-        O_RF,
-        O_CONFIG,
-        O_TIMEOUT,
-        O_INTERVAL,
-        O_QUIET,
-        O_HELP
-    };
-    static const struct option longopts[] = {
-        {"brokers", required_argument, NULL, O_BROKERS},
-        {"topic", required_argument, NULL, O_TOPIC},
-        {"group", required_argument, NULL, O_GROUP},
-        {"partitions", required_argument, NULL, O_PART},
-        {"replication-factor", required_argument, NULL, O_RF},
-        {"config", required_argument, NULL, O_CONFIG},
-        {"timeout-s", required_argument, NULL, O_TIMEOUT},
-        {"interval-s", required_argument, NULL, O_INTERVAL},
-        {"quiet", no_argument, NULL, O_QUIET},
-        {"help", no_argument, NULL, O_HELP},
-        {NULL, 0, NULL, 0},
-    };
     memset(o, 0, sizeof(*o));
     o->partitions = -1;
     o->replication = -1;
     o->interval_s = 0.5;
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        exit(argc < 2 ? TC_EXIT_USAGE : TC_EXIT_OK);
-    }
-    o->cmd = argv[1];
-    int c;
-    optind = 2;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_BROKERS:
-            o->brokers = optarg;
-            break;
-        case O_TOPIC:
-            add_topics(o, optarg);
-            break;
-        case O_GROUP:
-            o->group = optarg;
-            break;
-        case O_PART:
-            o->partitions = (int)tc_parse_ll("--partitions", optarg, 1, 100000);
-            break;
-        case O_RF:
-            o->replication = (int)tc_parse_ll("--replication-factor", optarg, 1, 100);
-            break;
-        case O_CONFIG:
-            if (!strchr(optarg, '=') || o->nconfigs == MAX_CONFIGS)
-                tc_die(TC_EXIT_USAGE, "--config: expected key=value, got '%s'", optarg);
-            o->configs[o->nconfigs++] = optarg;
-            break;
-        case O_TIMEOUT:
-            o->timeout_s = tc_parse_double("--timeout-s", optarg, 0.0, 86400);
-            break;
-        case O_INTERVAL:
-            o->interval_s = tc_parse_double("--interval-s", optarg, 0.01, 3600);
-            break;
-        case O_QUIET:
-            o->quiet = 1;
-            break;
-        case 'h':
-        case O_HELP:
-            usage(stdout);
-            exit(TC_EXIT_OK);
-        default:
-            usage(stderr);
-            exit(TC_EXIT_USAGE);
-        }
-    }
-    if (optind < argc)
-        o->name = argv[optind++];
-    if (optind < argc)
-        tc_die(TC_EXIT_USAGE, "unexpected argument '%s' (see --help)", argv[optind]);
-    o->brokers = tc_opt_or_env(o->brokers, "ER_KAFKA_BOOTSTRAP");
-    if (!o->brokers)
-        tc_die(TC_EXIT_USAGE, "no brokers: pass --brokers or set ER_KAFKA_BOOTSTRAP");
+    const tc_option opts[] = {
+        TC_OPT_STR("brokers", &o->brokers),
+        TC_OPT_CALL("topic", add_topics, o),
+        TC_OPT_STR("group", &o->group),
+        TC_OPT_INT("partitions", &o->partitions, 1, 100000),
+        TC_OPT_INT("replication-factor", &o->replication, 1, 100),
+        TC_OPT_CALL("config", add_config, o),
+        TC_OPT_DOUBLE("timeout-s", &o->timeout_s, 0.0, 86400),
+        TC_OPT_DOUBLE("interval-s", &o->interval_s, 0.01, 3600),
+        TC_OPT_TRUE("quiet", &o->quiet),
+    };
+    o->cmd = tc_take_command(argc, argv, usage);
+    tc_parse_options(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]), usage, &o->name);
+    o->brokers = tc_opt_or_env_required(o->brokers, "ER_KAFKA_BOOTSTRAP", "brokers", "--brokers");
     if (o->timeout_s == 0)
         o->timeout_s = strcmp(o->cmd, "wait-offsets") == 0 ? 60 : 30;
 }
 
 static rd_kafka_t *make_client(const options *o, rd_kafka_type_t type, const char *group)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char err[512];
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->brokers, err, sizeof(err)) ||
-        rd_kafka_conf_set(conf, "client.id", "er_admin", err, sizeof(err)) ||
-        (group && (rd_kafka_conf_set(conf, "group.id", group, err, sizeof(err)) ||
-                   rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err)))))
-        tc_die(TC_EXIT_USAGE, "kafka config: %s", err);
+    rd_kafka_conf_t *conf = tk_conf_new(o->brokers, "er_admin");
+    if (group) {
+        tk_conf_set(conf, "group.id", group);
+        tk_conf_set(conf, "enable.auto.commit", "false");
+    }
     /* Quiet the "connection refused" chatter; we report failures ourselves. */
+    char err[512];
     rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
-    rd_kafka_t *rk = rd_kafka_new(type, conf, err, sizeof(err));
-    if (!rk)
-        tc_die(TC_EXIT_ENV, "cannot create client: %s", err);
-    return rk; /* conf now owned by rk */
+    return tk_new(type, conf, "client"); /* conf is now owned by rk */
 }
 
 static int timeout_ms(const options *o)
@@ -233,6 +169,56 @@ static rd_kafka_event_t *wait_result(rd_kafka_queue_t *q, int tmo_ms)
     return ev;
 }
 
+/*
+ * Send a CreateTopics (nt) or DeleteTopics (dt) request for o->name, with
+ * --timeout-s as its operation and request timeouts, and wait for the
+ * result. \param harmless the topic error that means the topic is already
+ * as asked (exists, absent). \param[out] was_harmless set to 1 if the result
+ * had it. \return TC_EXIT_OK, or TC_EXIT_ENV after printing
+ * "<command> <topic>: <reason>".
+ */
+static int topic_request(rd_kafka_t *rk, const options *o, rd_kafka_NewTopic_t *nt,
+                         rd_kafka_DeleteTopic_t *dt, rd_kafka_resp_err_t harmless,
+                         int *was_harmless)
+{
+    char err[512];
+    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(
+        rk, nt ? RD_KAFKA_ADMIN_OP_CREATETOPICS : RD_KAFKA_ADMIN_OP_DELETETOPICS);
+    rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_ms(o), err, sizeof(err));
+    rd_kafka_AdminOptions_set_request_timeout(ao, timeout_ms(o), err, sizeof(err));
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    if (nt)
+        rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
+    else
+        rd_kafka_DeleteTopics(rk, &dt, 1, ao, q);
+    rd_kafka_event_t *ev = wait_result(q, timeout_ms(o));
+    int rc = TC_EXIT_OK;
+    *was_harmless = 0;
+    if (rd_kafka_event_error(ev)) {
+        tc_warn("%s %s: %s", o->cmd, o->name, rd_kafka_event_error_string(ev));
+        rc = TC_EXIT_ENV;
+    } else {
+        size_t n = 0;
+        const rd_kafka_topic_result_t **res =
+            nt ? rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n)
+               : rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
+        for (size_t i = 0; i < n; i++) {
+            rd_kafka_resp_err_t e = rd_kafka_topic_result_error(res[i]);
+            if (e == harmless) {
+                *was_harmless = 1;
+            } else if (e) {
+                tc_warn("%s %s: %s: %s", o->cmd, o->name, rd_kafka_err2name(e),
+                        rd_kafka_topic_result_error_string(res[i]));
+                rc = TC_EXIT_ENV;
+            }
+        }
+    }
+    rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_AdminOptions_destroy(ao);
+    return rc;
+}
+
 static int cmd_create(const options *o)
 {
     if (!o->name)
@@ -246,45 +232,23 @@ static int cmd_create(const options *o)
     if (!nt)
         tc_die(TC_EXIT_USAGE, "create-topic: %s", err);
     for (int i = 0; i < o->nconfigs; i++) {
-        char *kv = strdup(o->configs[i]), *eq = strchr(kv, '=');
-        *eq = '\0';
-        if (rd_kafka_NewTopic_set_config(nt, kv, eq + 1))
+        const char *value = NULL;
+        char *key = tc_kv_key(o->configs[i], &value);
+        if (rd_kafka_NewTopic_set_config(nt, key, value))
             tc_die(TC_EXIT_USAGE, "create-topic: bad --config %s", o->configs[i]);
-        free(kv);
+        free(key);
     }
-    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_ms(o), err, sizeof(err));
-    rd_kafka_AdminOptions_set_request_timeout(ao, timeout_ms(o), err, sizeof(err));
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
-    rd_kafka_event_t *ev = wait_result(q, timeout_ms(o));
-    int rc = TC_EXIT_OK;
-    const char *state = "created";
-    if (rd_kafka_event_error(ev)) {
-        tc_warn("create-topic %s: %s", o->name, rd_kafka_event_error_string(ev));
-        rc = TC_EXIT_ENV;
-    } else {
-        size_t n = 0;
-        const rd_kafka_topic_result_t **res =
-            rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-        for (size_t i = 0; i < n; i++) {
-            rd_kafka_resp_err_t e = rd_kafka_topic_result_error(res[i]);
-            if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-                state = "exists";
-                int have = topic_partitions(rk, o->name, timeout_ms(o), NULL);
-                if (have != o->partitions) {
-                    tc_warn("create-topic %s: exists with %d partitions, wanted %d", o->name, have,
-                            o->partitions);
-                    rc = TC_EXIT_FAIL;
-                }
-            } else if (e) {
-                tc_warn("create-topic %s: %s: %s", o->name, rd_kafka_err2name(e),
-                        rd_kafka_topic_result_error_string(res[i]));
-                rc = TC_EXIT_ENV;
-            }
+    int exists = 0;
+    int rc = topic_request(rk, o, nt, NULL, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, &exists);
+    rd_kafka_NewTopic_destroy(nt);
+    if (exists) {
+        int have = topic_partitions(rk, o->name, timeout_ms(o), NULL);
+        if (have != o->partitions) {
+            tc_warn("create-topic %s: exists with %d partitions, wanted %d", o->name, have,
+                    o->partitions);
+            rc = TC_EXIT_FAIL;
         }
     }
-    rd_kafka_event_destroy(ev);
     /* Creation returns before every partition has a leader on every broker;
      * wait so the next producer or router does not see UNKNOWN_TOPIC. */
     if (rc == TC_EXIT_OK) {
@@ -305,11 +269,8 @@ static int cmd_create(const options *o)
         }
     }
     if (rc == TC_EXIT_OK)
-        printf("{\"topic\":\"%s\",\"state\":\"%s\",\"partitions\":%d}\n", o->name, state,
-               o->partitions);
-    rd_kafka_queue_destroy(q);
-    rd_kafka_AdminOptions_destroy(ao);
-    rd_kafka_NewTopic_destroy(nt);
+        printf("{\"topic\":\"%s\",\"state\":\"%s\",\"partitions\":%d}\n", o->name,
+               exists ? "exists" : "created", o->partitions);
     rd_kafka_destroy(rk);
     return rc;
 }
@@ -319,40 +280,12 @@ static int cmd_delete(const options *o)
     if (!o->name)
         tc_die(TC_EXIT_USAGE, "delete-topic: missing topic NAME");
     rd_kafka_t *rk = make_client(o, RD_KAFKA_PRODUCER, NULL);
-    char err[512];
     rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(o->name);
-    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS);
-    rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_ms(o), err, sizeof(err));
-    rd_kafka_AdminOptions_set_request_timeout(ao, timeout_ms(o), err, sizeof(err));
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_DeleteTopics(rk, &dt, 1, ao, q);
-    rd_kafka_event_t *ev = wait_result(q, timeout_ms(o));
-    int rc = TC_EXIT_OK;
-    const char *state = "deleted";
-    if (rd_kafka_event_error(ev)) {
-        tc_warn("delete-topic %s: %s", o->name, rd_kafka_event_error_string(ev));
-        rc = TC_EXIT_ENV;
-    } else {
-        size_t n = 0;
-        const rd_kafka_topic_result_t **res =
-            rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
-        for (size_t i = 0; i < n; i++) {
-            rd_kafka_resp_err_t e = rd_kafka_topic_result_error(res[i]);
-            if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-                state = "absent";
-            } else if (e) {
-                tc_warn("delete-topic %s: %s: %s", o->name, rd_kafka_err2name(e),
-                        rd_kafka_topic_result_error_string(res[i]));
-                rc = TC_EXIT_ENV;
-            }
-        }
-    }
-    if (rc == TC_EXIT_OK)
-        printf("{\"topic\":\"%s\",\"state\":\"%s\"}\n", o->name, state);
-    rd_kafka_event_destroy(ev);
-    rd_kafka_queue_destroy(q);
-    rd_kafka_AdminOptions_destroy(ao);
+    int absent = 0;
+    int rc = topic_request(rk, o, NULL, dt, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, &absent);
     rd_kafka_DeleteTopic_destroy(dt);
+    if (rc == TC_EXIT_OK)
+        printf("{\"topic\":\"%s\",\"state\":\"%s\"}\n", o->name, absent ? "absent" : "deleted");
     rd_kafka_destroy(rk);
     return rc;
 }

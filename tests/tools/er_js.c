@@ -36,8 +36,6 @@
 #include "tool_common.h"
 #include "tool_nats.h"
 
-#include <getopt.h>
-
 #define MAX_SUBJECTS 16
 
 typedef struct {
@@ -87,53 +85,36 @@ static void usage(FILE *f)
                "Exit 0 ok, 1 check failed or timed out, 2 usage, 3 server/API error.\n");
 }
 
+static void set_subjects(void *ctx, const char *arg)
+{
+    options *o = ctx;
+    free(o->subjects_buf); /* the last --subjects wins */
+    o->subjects_buf = strdup(arg);
+    o->nsubjects = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(o->subjects_buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (o->nsubjects == MAX_SUBJECTS)
+            tc_die(TC_EXIT_USAGE, "--subjects: at most %d", MAX_SUBJECTS);
+        o->subjects[o->nsubjects++] = t;
+    }
+}
+
+static void set_storage(void *ctx, const char *arg)
+{
+    static const char *const words[] = {"file", "memory", NULL};
+    options *o = ctx;
+    o->storage = tc_parse_choice("--storage", arg, words) == 0 ? js_FileStorage : js_MemoryStorage;
+}
+
+static void set_method(void *ctx, const char *arg)
+{
+    static const char *const words[] = {"ordered", "get", NULL};
+    options *o = ctx;
+    o->use_get = tc_parse_choice("--method", arg, words) == 1;
+}
+
 static void parse_args(options *o, int argc, char **argv)
 {
-    enum {
-        O_NATS = 256,
-        O_SUBJ,
-        O_REPL,
-        O_STORAGE,
-        O_DUPE,
-        O_MAXAGE,
-        O_UPDATE,
-        O_MAX,
-        O_IDS,
-        O_PREFIX,
-        O_CHKSUBJ,
-        O_CHKORDER,
-        O_ALLOWUNEXP,
-        O_DATA,
-        O_METHOD,
-        O_COUNT,
-        O_TIMEOUT,
-        O_APITIMEOUT,
-        O_QUIET,
-        O_HELP
-    };
-    static const struct option longopts[] = {
-        {"nats", required_argument, NULL, O_NATS},
-        {"subjects", required_argument, NULL, O_SUBJ},
-        {"replicas", required_argument, NULL, O_REPL},
-        {"storage", required_argument, NULL, O_STORAGE},
-        {"dupe-window-s", required_argument, NULL, O_DUPE},
-        {"max-age-s", required_argument, NULL, O_MAXAGE},
-        {"update", no_argument, NULL, O_UPDATE},
-        {"max", required_argument, NULL, O_MAX},
-        {"ids", required_argument, NULL, O_IDS},
-        {"id-prefix", required_argument, NULL, O_PREFIX},
-        {"check-subjects", no_argument, NULL, O_CHKSUBJ},
-        {"check-order", no_argument, NULL, O_CHKORDER},
-        {"allow-unexpected", no_argument, NULL, O_ALLOWUNEXP},
-        {"data", no_argument, NULL, O_DATA},
-        {"method", required_argument, NULL, O_METHOD},
-        {"count", required_argument, NULL, O_COUNT},
-        {"timeout-s", required_argument, NULL, O_TIMEOUT},
-        {"api-timeout-s", required_argument, NULL, O_APITIMEOUT},
-        {"quiet", no_argument, NULL, O_QUIET},
-        {"help", no_argument, NULL, O_HELP},
-        {NULL, 0, NULL, 0},
-    };
     memset(o, 0, sizeof(*o));
     o->replicas = 1;
     o->storage = js_FileStorage;
@@ -142,110 +123,32 @@ static void parse_args(options *o, int argc, char **argv)
     o->count = -1;
     o->timeout_s = 60;
     o->api_timeout_s = 10;
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        exit(argc < 2 ? TC_EXIT_USAGE : TC_EXIT_OK);
-    }
-    o->cmd = argv[1];
-    optind = 2;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_NATS:
-            o->nats = optarg;
-            break;
-        case O_SUBJ: {
-            free(o->subjects_buf); /* the last --subjects wins */
-            o->subjects_buf = strdup(optarg);
-            o->nsubjects = 0;
-            char *save = NULL;
-            for (char *t = strtok_r(o->subjects_buf, ",", &save); t;
-                 t = strtok_r(NULL, ",", &save)) {
-                if (o->nsubjects == MAX_SUBJECTS)
-                    tc_die(TC_EXIT_USAGE, "--subjects: at most %d", MAX_SUBJECTS);
-                o->subjects[o->nsubjects++] = t;
-            }
-            break;
-        }
-        case O_REPL:
-            o->replicas = (int)tc_parse_ll("--replicas", optarg, 1, 5);
-            break;
-        case O_STORAGE:
-            if (strcmp(optarg, "file") == 0)
-                o->storage = js_FileStorage;
-            else if (strcmp(optarg, "memory") == 0)
-                o->storage = js_MemoryStorage;
-            else
-                tc_die(TC_EXIT_USAGE, "--storage: expected file or memory, got '%s'", optarg);
-            break;
-        case O_DUPE:
-            o->dupe_window_s = tc_parse_double("--dupe-window-s", optarg, 0, 1e7);
-            break;
-        case O_MAXAGE:
-            o->max_age_s = tc_parse_double("--max-age-s", optarg, 0, 1e9);
-            break;
-        case O_UPDATE:
-            o->update = 1;
-            break;
-        case O_MAX:
-            o->max = tc_parse_ll("--max", optarg, 0, INT64_MAX);
-            break;
-        case O_IDS:
-            o->ids = optarg;
-            break;
-        case O_PREFIX:
-            o->id_prefix = optarg;
-            break;
-        case O_CHKSUBJ:
-            o->check_subjects = 1;
-            break;
-        case O_CHKORDER:
-            o->check_order = 1;
-            break;
-        case O_ALLOWUNEXP:
-            o->allow_unexpected = 1;
-            break;
-        case O_DATA:
-            o->show_data = 1;
-            break;
-        case O_METHOD:
-            if (strcmp(optarg, "get") == 0)
-                o->use_get = 1;
-            else if (strcmp(optarg, "ordered") == 0)
-                o->use_get = 0;
-            else
-                tc_die(TC_EXIT_USAGE, "--method: expected ordered or get, got '%s'", optarg);
-            break;
-        case O_COUNT:
-            o->count = tc_parse_ll("--count", optarg, 0, INT64_MAX);
-            break;
-        case O_TIMEOUT:
-            o->timeout_s = tc_parse_double("--timeout-s", optarg, 0, 86400);
-            break;
-        case O_APITIMEOUT:
-            o->api_timeout_s = tc_parse_double("--api-timeout-s", optarg, 0.1, 3600);
-            break;
-        case O_QUIET:
-            o->quiet = 1;
-            break;
-        case 'h':
-        case O_HELP:
-            usage(stdout);
-            exit(TC_EXIT_OK);
-        default:
-            usage(stderr);
-            exit(TC_EXIT_USAGE);
-        }
-    }
-    if (optind < argc)
-        o->stream = argv[optind++];
-    if (optind < argc)
-        tc_die(TC_EXIT_USAGE, "unexpected argument '%s' (see --help)", argv[optind]);
+    const tc_option opts[] = {
+        TC_OPT_STR("nats", &o->nats),
+        TC_OPT_CALL("subjects", set_subjects, o),
+        TC_OPT_INT("replicas", &o->replicas, 1, 5),
+        TC_OPT_CALL("storage", set_storage, o),
+        TC_OPT_DOUBLE("dupe-window-s", &o->dupe_window_s, 0, 1e7),
+        TC_OPT_DOUBLE("max-age-s", &o->max_age_s, 0, 1e9),
+        TC_OPT_TRUE("update", &o->update),
+        TC_OPT_LLONG("max", &o->max, 0, INT64_MAX),
+        TC_OPT_STR("ids", &o->ids),
+        TC_OPT_STR("id-prefix", &o->id_prefix),
+        TC_OPT_TRUE("check-subjects", &o->check_subjects),
+        TC_OPT_TRUE("check-order", &o->check_order),
+        TC_OPT_TRUE("allow-unexpected", &o->allow_unexpected),
+        TC_OPT_TRUE("data", &o->show_data),
+        TC_OPT_CALL("method", set_method, o),
+        TC_OPT_LLONG("count", &o->count, 0, INT64_MAX),
+        TC_OPT_DOUBLE("timeout-s", &o->timeout_s, 0, 86400),
+        TC_OPT_DOUBLE("api-timeout-s", &o->api_timeout_s, 0.1, 3600),
+        TC_OPT_TRUE("quiet", &o->quiet),
+    };
+    o->cmd = tc_take_command(argc, argv, usage);
+    tc_parse_options(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]), usage, &o->stream);
     if (!o->stream)
         tc_die(TC_EXIT_USAGE, "%s: missing STREAM name", o->cmd);
-    o->nats = tc_opt_or_env(o->nats, "ER_NATS_URL");
-    if (!o->nats)
-        tc_die(TC_EXIT_USAGE, "no NATS servers: pass --nats or set ER_NATS_URL");
+    o->nats = tc_opt_or_env_required(o->nats, "ER_NATS_URL", "NATS servers", "--nats");
 }
 
 /* ---- stream info ---- */
@@ -260,6 +163,20 @@ static natsStatus get_info(jsCtx *js, const char *stream, jsStreamInfo **si)
     if (s != NATS_OK)
         tc_warn("stream info %s: %s (js err %d)", stream, tn_err(s), (int)jerr);
     return s;
+}
+
+/**
+ * Get the info of a stream that must exist. \return TC_EXIT_OK, TC_EXIT_FAIL
+ * if it does not exist, TC_EXIT_ENV on an API error (either printed).
+ */
+static int require_info(jsCtx *js, const char *stream, jsStreamInfo **si)
+{
+    natsStatus s = get_info(js, stream, si);
+    if (s == NATS_NOT_FOUND) {
+        tc_warn("stream '%s' not found", stream);
+        return TC_EXIT_FAIL;
+    }
+    return s == NATS_OK ? TC_EXIT_OK : TC_EXIT_ENV;
 }
 
 static void print_info(FILE *f, const jsStreamInfo *si)
@@ -307,13 +224,9 @@ static void print_info(FILE *f, const jsStreamInfo *si)
 static int cmd_stream_info(jsCtx *js, const options *o)
 {
     jsStreamInfo *si = NULL;
-    natsStatus s = get_info(js, o->stream, &si);
-    if (s == NATS_NOT_FOUND) {
-        tc_warn("stream '%s' not found", o->stream);
-        return TC_EXIT_FAIL;
-    }
-    if (s != NATS_OK)
-        return TC_EXIT_ENV;
+    int rc = require_info(js, o->stream, &si);
+    if (rc != TC_EXIT_OK)
+        return rc;
     print_info(stdout, si);
     fputc('\n', stdout);
     jsStreamInfo_Destroy(si);
@@ -334,6 +247,14 @@ static int same_subjects(const jsStreamConfig *c, const options *o)
             return 0;
     }
     return 1;
+}
+
+/* The start of stream-add's and stream-rm's answer, left open for more. */
+static void print_stream_state(const char *stream, const char *state)
+{
+    printf("{\"stream\":");
+    tc_json_str(stdout, stream);
+    printf(",\"state\":\"%s\"", state);
 }
 
 static int cmd_stream_add(jsCtx *js, const options *o)
@@ -389,9 +310,8 @@ static int cmd_stream_add(jsCtx *js, const options *o)
     /* An identical add succeeds without telling us it was a no-op. */
     if (strcmp(state, "created") == 0 && tc_wall_ns() - si->Created > 5000000000LL)
         state = "exists";
-    printf("{\"stream\":");
-    tc_json_str(stdout, o->stream);
-    printf(",\"state\":\"%s\",\"info\":", state);
+    print_stream_state(o->stream, state);
+    printf(",\"info\":");
     print_info(stdout, si);
     printf("}\n");
     jsStreamInfo_Destroy(si);
@@ -409,9 +329,8 @@ static int cmd_stream_rm(jsCtx *js, const options *o)
         tc_warn("stream-rm %s: %s (js err %d)", o->stream, tn_err(s), (int)jerr);
         return TC_EXIT_ENV;
     }
-    printf("{\"stream\":");
-    tc_json_str(stdout, o->stream);
-    printf(",\"state\":\"%s\"}\n", state);
+    print_stream_state(o->stream, state);
+    printf("}\n");
     return TC_EXIT_OK;
 }
 
@@ -521,13 +440,9 @@ static int scan_stream(jsCtx *js, const options *o, int headers_only, long long 
                        void *ctx, scan_stats *st)
 {
     jsStreamInfo *si = NULL;
-    natsStatus s = get_info(js, o->stream, &si);
-    if (s == NATS_NOT_FOUND) {
-        tc_warn("stream '%s' not found", o->stream);
-        return TC_EXIT_FAIL;
-    }
-    if (s != NATS_OK)
-        return TC_EXIT_ENV;
+    int rc = require_info(js, o->stream, &si);
+    if (rc != TC_EXIT_OK)
+        return rc;
     memset(st, 0, sizeof(*st));
     st->first = si->State.FirstSeq;
     st->last = si->State.LastSeq;
@@ -539,7 +454,6 @@ static int scan_stream(jsCtx *js, const options *o, int headers_only, long long 
              si->Config->SubjectsLen == 1 ? si->Config->Subjects[0] : ">");
     jsStreamInfo_Destroy(si);
     int64_t t0 = tc_mono_ns();
-    int rc = TC_EXIT_OK;
     if (msgs > 0) {
         rc = o->use_get
                  ? scan_get(js, o, st->first, st->last, max, fn, ctx, st)
@@ -682,32 +596,25 @@ static void verify_one(void *ctx, natsMsg *m, uint64_t seq, int64_t time_ns, int
 
 static void load_ids(verify_ctx *v, const char *path)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f)
-        tc_die(TC_EXIT_ENV, "%s: %s", path, strerror(errno));
-    char *line = NULL;
+    FILE *f = tc_open_input(path);
+    char *line = NULL, *cols[3] = {NULL, NULL, NULL};
     size_t cap = 0;
-    long lineno = 0;
+    long long lineno = 0;
     uint64_t file_dupes = 0;
-    while (getline(&line, &cap, f) > 0) {
-        lineno++;
-        char *cols[3] = {NULL, NULL, NULL};
-        int n = tc_split_tabs(line, cols, 3);
-        if (!cols[0][0] || cols[0][0] == '#')
-            continue;
+    int n;
+    while ((n = tc_next_ids_line(f, &line, &cap, &lineno, cols, 3)) > 0) {
         int existed = 0;
         tc_entry *e = tc_map_put(&v->expected, cols[0], &existed);
         if (existed) {
             if (file_dupes++ < 5)
-                tc_warn("%s:%ld: id %s listed twice", path, lineno, cols[0]);
+                tc_warn("%s:%lld: id %s listed twice", path, lineno, cols[0]);
             continue;
         }
         if (n >= 2 && cols[1][0] && strcmp(cols[1], "-") != 0)
             e->aux = strdup(cols[1]);
     }
     free(line);
-    if (f != stdin)
-        fclose(f);
+    tc_close_input(f);
     if (file_dupes)
         tc_warn("%s: %" PRIu64 " ids listed more than once (counted once)", path, file_dupes);
 }

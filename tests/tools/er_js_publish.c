@@ -30,7 +30,6 @@
 #include "tool_common.h"
 #include "tool_nats.h"
 
-#include <getopt.h>
 #include <stdatomic.h>
 
 typedef struct {
@@ -75,101 +74,29 @@ static void usage(FILE *f)
 
 static void parse_args(options *o, int argc, char **argv)
 {
-    enum {
-        O_NATS = 256,
-        O_IDS,
-        O_IDSOUT,
-        O_SUBJ,
-        O_PREFIX,
-        O_COUNT,
-        O_SKIP,
-        O_LIMIT,
-        O_SIZE,
-        O_PENDING,
-        O_RATE,
-        O_ACKWAIT,
-        O_STAMP,
-        O_HELP
-    };
-    static const struct option longopts[] = {
-        {"nats", required_argument, NULL, O_NATS},
-        {"ids", required_argument, NULL, O_IDS},
-        {"ids-out", required_argument, NULL, O_IDSOUT},
-        {"stream-subject", required_argument, NULL, O_SUBJ},
-        {"msg-id-prefix", required_argument, NULL, O_PREFIX},
-        {"count", required_argument, NULL, O_COUNT},
-        {"skip", required_argument, NULL, O_SKIP},
-        {"limit", required_argument, NULL, O_LIMIT},
-        {"size", required_argument, NULL, O_SIZE},
-        {"max-pending", required_argument, NULL, O_PENDING},
-        {"rate", required_argument, NULL, O_RATE},
-        {"ack-wait-s", required_argument, NULL, O_ACKWAIT},
-        {"stamp-header", required_argument, NULL, O_STAMP},
-        {"help", no_argument, NULL, O_HELP},
-        {NULL, 0, NULL, 0},
-    };
     memset(o, 0, sizeof(*o));
     o->count = 10000;
     o->limit = -1;
     o->size = 200;
     o->max_pending = 4096;
     o->ack_wait_s = 30;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_NATS:
-            o->nats = optarg;
-            break;
-        case O_IDS:
-            o->ids = optarg;
-            break;
-        case O_IDSOUT:
-            o->ids_out = optarg;
-            break;
-        case O_SUBJ:
-            o->subject = optarg;
-            break;
-        case O_PREFIX:
-            o->prefix = optarg;
-            break;
-        case O_COUNT:
-            o->count = tc_parse_ll("--count", optarg, 0, INT64_MAX / 2);
-            break;
-        case O_SKIP:
-            o->skip = tc_parse_ll("--skip", optarg, 0, INT64_MAX);
-            break;
-        case O_LIMIT:
-            o->limit = tc_parse_ll("--limit", optarg, 0, INT64_MAX);
-            break;
-        case O_SIZE:
-            o->size = (long)tc_parse_ll("--size", optarg, 0, 8 << 20);
-            break;
-        case O_PENDING:
-            o->max_pending = (long)tc_parse_ll("--max-pending", optarg, 1, 10000000);
-            break;
-        case O_RATE:
-            o->rate = tc_parse_double("--rate", optarg, 0, 1e8);
-            break;
-        case O_ACKWAIT:
-            o->ack_wait_s = tc_parse_double("--ack-wait-s", optarg, 0.1, 3600);
-            break;
-        case O_STAMP:
-            o->stamp_header = optarg;
-            break;
-        case 'h':
-        case O_HELP:
-            usage(stdout);
-            exit(TC_EXIT_OK);
-        default:
-            usage(stderr);
-            exit(TC_EXIT_USAGE);
-        }
-    }
-    if (optind < argc)
-        tc_die(TC_EXIT_USAGE, "unexpected argument '%s' (see --help)", argv[optind]);
-    o->nats = tc_opt_or_env(o->nats, "ER_NATS_URL");
-    if (!o->nats)
-        tc_die(TC_EXIT_USAGE, "no NATS servers: pass --nats or set ER_NATS_URL");
+    const tc_option opts[] = {
+        TC_OPT_STR("nats", &o->nats),
+        TC_OPT_STR("ids", &o->ids),
+        TC_OPT_STR("ids-out", &o->ids_out),
+        TC_OPT_STR("stream-subject", &o->subject),
+        TC_OPT_STR("msg-id-prefix", &o->prefix),
+        TC_OPT_LLONG("count", &o->count, 0, INT64_MAX / 2),
+        TC_OPT_LLONG("skip", &o->skip, 0, INT64_MAX),
+        TC_OPT_LLONG("limit", &o->limit, 0, INT64_MAX),
+        TC_OPT_LONG("size", &o->size, 0, 8 << 20),
+        TC_OPT_LONG("max-pending", &o->max_pending, 1, 10000000),
+        TC_OPT_DOUBLE("rate", &o->rate, 0, 1e8),
+        TC_OPT_DOUBLE("ack-wait-s", &o->ack_wait_s, 0.1, 3600),
+        TC_OPT_STR("stamp-header", &o->stamp_header),
+    };
+    tc_parse_options(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), usage, NULL);
+    o->nats = tc_opt_or_env_required(o->nats, "ER_NATS_URL", "NATS servers", "--nats");
     if (!o->ids && !o->subject)
         tc_die(TC_EXIT_USAGE, "--stream-subject is required without --ids");
 }
@@ -203,18 +130,13 @@ int main(int argc, char **argv)
     parse_args(&o, argc, argv);
     tc_install_signals();
 
-    FILE *in = NULL, *out = NULL;
-    if (o.ids && !(in = strcmp(o.ids, "-") == 0 ? stdin : fopen(o.ids, "r")))
-        tc_die(TC_EXIT_ENV, "%s: %s", o.ids, strerror(errno));
-    if (o.ids_out && !(out = fopen(o.ids_out, "w")))
-        tc_die(TC_EXIT_ENV, "%s: %s", o.ids_out, strerror(errno));
+    FILE *in = o.ids ? tc_open_input(o.ids) : NULL;
+    FILE *out = tc_open_output(o.ids_out);
     char prefix[64];
-    if (o.prefix) {
+    if (o.prefix)
         snprintf(prefix, sizeof(prefix), "%s", o.prefix);
-    } else {
-        uint64_t x = (uint64_t)tc_wall_ns();
-        snprintf(prefix, sizeof(prefix), "pub%08" PRIx64, tc_splitmix64(&x) & 0xffffffffu);
-    }
+    else
+        tc_random_tag(prefix, sizeof(prefix), "pub", (uint64_t)tc_wall_ns());
 
     char *payload = malloc((size_t)o.size + 1);
     for (long i = 0; i < o.size; i++)
@@ -242,12 +164,9 @@ int main(int argc, char **argv)
         char *cols[5] = {NULL, NULL, NULL, NULL, NULL};
         int ncols = 0;
         if (in) {
-            if (getline(&line, &cap, in) <= 0)
+            ncols = tc_next_ids_line(in, &line, &cap, &lineno, cols, 5);
+            if (ncols == 0)
                 break;
-            lineno++;
-            ncols = tc_split_tabs(line, cols, 5);
-            if (!cols[0][0] || cols[0][0] == '#')
-                continue;
             if (lineno <= o.skip)
                 continue;
             if (o.limit >= 0 && published >= o.limit)
@@ -327,8 +246,8 @@ int main(int argc, char **argv)
         tc_warn("%s: %s", o.ids_out, strerror(errno));
         rc = TC_EXIT_ENV;
     }
-    if (in && in != stdin)
-        fclose(in);
+    if (in)
+        tc_close_input(in);
     free(line);
     free(payload);
     tn_close(nc, js);

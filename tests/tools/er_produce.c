@@ -30,9 +30,8 @@
  * Not for: consuming, or anything the router links against.
  */
 #include "tool_common.h"
+#include "tool_kafka.h"
 
-#include <getopt.h>
-#include <librdkafka/rdkafka.h>
 #include <unistd.h>
 
 /* ---- the event catalogue ---- */
@@ -92,7 +91,8 @@ typedef struct {
     const char *brokers;
     topic_spec topics[MAX_TOPICS];
     int ntopics;
-    long long count;   /* -1: use duration */
+    long long count; /* -1: use duration */
+    int count_set;
     double duration_s; /* 0: use count */
     double critical_ratio;
     long size;
@@ -152,8 +152,9 @@ static void usage(FILE *f)
                "130 interrupted.\n");
 }
 
-static void parse_topics(options *o, const char *arg)
+static void set_topics(void *ctx, const char *arg)
 {
+    options *o = ctx;
     char *dup = strdup(arg);
     char *save = NULL;
     for (int t = 0; t < o->ntopics; t++) /* replacing the defaults */
@@ -186,134 +187,73 @@ static void parse_topics(options *o, const char *arg)
         tc_die(TC_EXIT_USAGE, "--topics: no topics in '%s'", arg);
 }
 
+static void set_count(void *ctx, const char *arg)
+{
+    options *o = ctx;
+    o->count = tc_parse_ll("--count", arg, 0, INT64_MAX / 2);
+    o->count_set = 1;
+}
+
+static void set_seed(void *ctx, const char *arg)
+{
+    options *o = ctx;
+    o->seed = (uint64_t)tc_parse_ll("--seed", arg, 0, INT64_MAX);
+    o->seed_set = 1;
+}
+
+static void set_run_id(void *ctx, const char *arg)
+{
+    options *o = ctx;
+    if (!*arg || strlen(arg) >= 40 || strpbrk(arg, " \t\r\n\"\\"))
+        tc_die(TC_EXIT_USAGE, "--run-id: 1..39 characters, no whitespace, quotes or backslashes");
+    snprintf(o->run_id, sizeof(o->run_id), "%s", arg);
+}
+
+static void add_extra_conf(void *ctx, const char *arg)
+{
+    options *o = ctx;
+    tc_append_kv("-X", arg, o->extra_conf, &o->nextra, 64);
+}
+
 static void parse_args(options *o, int argc, char **argv)
 {
-    enum {
-        O_BROKERS = 256,
-        O_TOPICS,
-        O_COUNT,
-        O_DURATION,
-        O_RATIO,
-        O_SIZE,
-        O_RATE,
-        O_IDS,
-        O_ALLIDS,
-        O_HDR,
-        O_SEED,
-        O_RUNID,
-        O_KEY,
-        O_NOKEY,
-        O_QUIET,
-        O_HELP
-    };
-    static const struct option longopts[] = {
-        {"brokers", required_argument, NULL, O_BROKERS},
-        {"topics", required_argument, NULL, O_TOPICS},
-        {"count", required_argument, NULL, O_COUNT},
-        {"duration-s", required_argument, NULL, O_DURATION},
-        {"critical-ratio", required_argument, NULL, O_RATIO},
-        {"size", required_argument, NULL, O_SIZE},
-        {"rate", required_argument, NULL, O_RATE},
-        {"ids-out", required_argument, NULL, O_IDS},
-        {"all-ids-out", required_argument, NULL, O_ALLIDS},
-        {"header-type", no_argument, NULL, O_HDR},
-        {"seed", required_argument, NULL, O_SEED},
-        {"run-id", required_argument, NULL, O_RUNID},
-        {"key", no_argument, NULL, O_KEY},
-        {"no-key", no_argument, NULL, O_NOKEY},
-        {"quiet", no_argument, NULL, O_QUIET},
-        {"help", no_argument, NULL, O_HELP},
-        {NULL, 0, NULL, 0},
-    };
     memset(o, 0, sizeof(*o));
     o->count = 1000;
     o->critical_ratio = 0.5;
     o->size = 200;
     o->use_key = 1;
-    parse_topics(o, "officer-events,incident-events");
-    int c, count_set = 0;
-    while ((c = getopt_long(argc, argv, "X:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_BROKERS:
-            o->brokers = optarg;
-            break;
-        case O_TOPICS:
-            parse_topics(o, optarg);
-            break;
-        case O_COUNT:
-            o->count = tc_parse_ll("--count", optarg, 0, INT64_MAX / 2);
-            count_set = 1;
-            break;
-        case O_DURATION:
-            o->duration_s = tc_parse_double("--duration-s", optarg, 0.001, 1e7);
-            break;
-        case O_RATIO:
-            o->critical_ratio = tc_parse_double("--critical-ratio", optarg, 0.0, 1.0);
-            break;
-        case O_SIZE:
-            o->size = (long)tc_parse_ll("--size", optarg, 0, 1 << 20);
-            break;
-        case O_RATE:
-            o->rate = tc_parse_double("--rate", optarg, 0.0, 1e8);
-            break;
-        case O_IDS:
-            o->ids_out = optarg;
-            break;
-        case O_ALLIDS:
-            o->all_ids_out = optarg;
-            break;
-        case O_HDR:
-            o->header_type = 1;
-            break;
-        case O_SEED:
-            o->seed = (uint64_t)tc_parse_ll("--seed", optarg, 0, INT64_MAX);
-            o->seed_set = 1;
-            break;
-        case O_RUNID:
-            if (!*optarg || strlen(optarg) >= 40 || strpbrk(optarg, " \t\r\n\"\\"))
-                tc_die(TC_EXIT_USAGE,
-                       "--run-id: 1..39 characters, no whitespace, quotes or backslashes");
-            snprintf(o->run_id, sizeof(o->run_id), "%s", optarg);
-            break;
-        case O_KEY:
-            o->use_key = 1;
-            break;
-        case O_NOKEY:
-            o->use_key = 0;
-            break;
-        case O_QUIET:
-            o->quiet = 1;
-            break;
-        case 'X':
-            if (!strchr(optarg, '=') || o->nextra == 64)
-                tc_die(TC_EXIT_USAGE, "-X: expected key=value, got '%s'", optarg);
-            o->extra_conf[o->nextra++] = optarg;
-            break;
-        case 'h':
-        case O_HELP:
-            usage(stdout);
-            exit(TC_EXIT_OK);
-        default:
-            usage(stderr);
-            exit(TC_EXIT_USAGE);
-        }
-    }
-    if (optind < argc)
-        tc_die(TC_EXIT_USAGE, "unexpected argument '%s' (see --help)", argv[optind]);
-    if (o->duration_s > 0 && count_set)
+    set_topics(o, "officer-events,incident-events");
+    const tc_option opts[] = {
+        TC_OPT_STR("brokers", &o->brokers),
+        TC_OPT_CALL("topics", set_topics, o),
+        TC_OPT_CALL("count", set_count, o),
+        TC_OPT_DOUBLE("duration-s", &o->duration_s, 0.001, 1e7),
+        TC_OPT_DOUBLE("critical-ratio", &o->critical_ratio, 0.0, 1.0),
+        TC_OPT_LONG("size", &o->size, 0, 1 << 20),
+        TC_OPT_DOUBLE("rate", &o->rate, 0.0, 1e8),
+        TC_OPT_STR("ids-out", &o->ids_out),
+        TC_OPT_STR("all-ids-out", &o->all_ids_out),
+        TC_OPT_TRUE("header-type", &o->header_type),
+        TC_OPT_CALL("seed", set_seed, o),
+        TC_OPT_CALL("run-id", set_run_id, o),
+        TC_OPT_TRUE("key", &o->use_key),
+        TC_OPT_FALSE("no-key", &o->use_key),
+        TC_OPT_TRUE("quiet", &o->quiet),
+        TC_OPT_SHORT_CALL('X', add_extra_conf, o),
+    };
+    tc_parse_options(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]), usage, NULL);
+    if (o->duration_s > 0 && o->count_set)
         tc_die(TC_EXIT_USAGE, "--count and --duration-s are mutually exclusive");
     if (o->duration_s > 0)
         o->count = -1;
-    o->brokers = tc_opt_or_env(o->brokers, "ER_KAFKA_BOOTSTRAP");
-    if (!o->brokers)
-        tc_die(TC_EXIT_USAGE, "no brokers: pass --brokers or set ER_KAFKA_BOOTSTRAP");
+    o->brokers = tc_opt_or_env_required(o->brokers, "ER_KAFKA_BOOTSTRAP", "brokers", "--brokers");
     if (!o->seed_set)
         o->seed = (uint64_t)tc_wall_ns() ^ ((uint64_t)getpid() << 32);
     if (!o->run_id[0]) {
         /* Random even with --seed, so two seeded runs stay distinguishable
          * unless the caller pins --run-id too. */
-        uint64_t x = (uint64_t)tc_wall_ns() ^ ((uint64_t)getpid() << 20);
-        snprintf(o->run_id, sizeof(o->run_id), "%08" PRIx64, tc_splitmix64(&x) & 0xffffffffu);
+        tc_random_tag(o->run_id, sizeof(o->run_id), "",
+                      (uint64_t)tc_wall_ns() ^ ((uint64_t)getpid() << 20));
     }
 }
 
@@ -437,28 +377,35 @@ static void build_envelope(sbuf *b, tc_rng *r, const options *o, const event_kin
 
 /* ---- Kafka ---- */
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+/* Count one delivery report, printing the first failures. \return 1 if the
+ * message was delivered. */
+static int count_delivery(dr_state *st, const rd_kafka_message_t *m)
 {
-    (void)rk;
-    dr_state *st = opaque;
-    msg_rec *rec = m->_private;
     if (m->err) {
         st->failed++;
         if (st->errors_printed++ < 10)
             tc_warn("delivery failed (%s [%d]): %s", rd_kafka_topic_name(m->rkt), m->partition,
                     rd_kafka_err2str(m->err));
-    } else {
-        st->delivered++;
-        if (rec) {
-            if (rec->kind->subject)
-                st->delivered_critical++;
-            FILE *fs[2] = {rec->kind->subject ? st->ids : NULL, st->all_ids};
-            for (int i = 0; i < 2; i++) {
-                if (fs[i])
-                    fprintf(fs[i], "%s\t%s\t%s\t%d\t%" PRId64 "\t%s\n", rec->event_id,
-                            rec->kind->subject ? rec->kind->subject : "-",
-                            rd_kafka_topic_name(m->rkt), m->partition, m->offset, rec->kind->type);
-            }
+        return 0;
+    }
+    st->delivered++;
+    return 1;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    dr_state *st = opaque;
+    msg_rec *rec = m->_private;
+    if (count_delivery(st, m) && rec) {
+        if (rec->kind->subject)
+            st->delivered_critical++;
+        FILE *fs[2] = {rec->kind->subject ? st->ids : NULL, st->all_ids};
+        for (int i = 0; i < 2; i++) {
+            if (fs[i])
+                fprintf(fs[i], "%s\t%s\t%s\t%d\t%" PRId64 "\t%s\n", rec->event_id,
+                        rec->kind->subject ? rec->kind->subject : "-", rd_kafka_topic_name(m->rkt),
+                        m->partition, m->offset, rec->kind->type);
         }
     }
     free(rec);
@@ -473,16 +420,8 @@ static void on_delivery_tagged(rd_kafka_t *rk, const rd_kafka_message_t *m, void
 {
     (void)rk;
     dr_state *st = opaque;
-    if (m->err) {
-        st->failed++;
-        if (st->errors_printed++ < 10)
-            tc_warn("delivery failed (%s [%d]): %s", rd_kafka_topic_name(m->rkt), m->partition,
-                    rd_kafka_err2str(m->err));
-    } else {
-        st->delivered++;
-        if (m->_private == TAG_CRITICAL)
-            st->delivered_critical++;
-    }
+    if (count_delivery(st, m) && m->_private == TAG_CRITICAL)
+        st->delivered_critical++;
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -501,39 +440,19 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     }
 }
 
-static void conf_set(rd_kafka_conf_t *conf, const char *k, const char *v)
-{
-    char err[512];
-    if (rd_kafka_conf_set(conf, k, v, err, sizeof(err)) != RD_KAFKA_CONF_OK)
-        tc_die(TC_EXIT_USAGE, "kafka property %s=%s: %s", k, v, err);
-}
-
 static rd_kafka_t *make_producer(const options *o, dr_state *st, int with_recs)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    conf_set(conf, "bootstrap.servers", o->brokers);
-    conf_set(conf, "acks", "all");
-    conf_set(conf, "enable.idempotence", "true");
-    conf_set(conf, "linger.ms", "5");
-    conf_set(conf, "queue.buffering.max.messages", "500000");
-    conf_set(conf, "message.timeout.ms", "120000");
-    conf_set(conf, "client.id", "er_produce");
-    for (int i = 0; i < o->nextra; i++) {
-        char *kv = strdup(o->extra_conf[i]);
-        char *eq = strchr(kv, '=');
-        *eq = '\0';
-        conf_set(conf, kv, eq + 1);
-        free(kv);
-    }
+    rd_kafka_conf_t *conf = tk_conf_new(o->brokers, "er_produce");
+    tk_conf_set(conf, "acks", "all");
+    tk_conf_set(conf, "enable.idempotence", "true");
+    tk_conf_set(conf, "linger.ms", "5");
+    tk_conf_set(conf, "queue.buffering.max.messages", "500000");
+    tk_conf_set(conf, "message.timeout.ms", "120000");
+    tk_conf_set_kvs(conf, o->extra_conf, o->nextra);
     rd_kafka_conf_set_dr_msg_cb(conf, with_recs ? on_delivery : on_delivery_tagged);
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_opaque(conf, st);
-    char err[512];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    if (!rk)
-        tc_die(TC_EXIT_ENV, "cannot create producer: %s", err);
-    /* conf is now owned by rk */
-    return rk;
+    return tk_new(RD_KAFKA_PRODUCER, conf, "producer"); /* conf is now owned by rk */
 }
 
 /* Pick the topic for event i: round-robin, or weighted if any weight != 1. */
@@ -558,10 +477,8 @@ int main(int argc, char **argv)
     tc_install_signals();
 
     dr_state st = {0};
-    if (o.ids_out && !(st.ids = fopen(o.ids_out, "w")))
-        tc_die(TC_EXIT_ENV, "%s: %s", o.ids_out, strerror(errno));
-    if (o.all_ids_out && !(st.all_ids = fopen(o.all_ids_out, "w")))
-        tc_die(TC_EXIT_ENV, "%s: %s", o.all_ids_out, strerror(errno));
+    st.ids = tc_open_output(o.ids_out);
+    st.all_ids = tc_open_output(o.all_ids_out);
     int with_recs = st.ids || st.all_ids;
     rd_kafka_t *rk = make_producer(&o, &st, with_recs);
 

@@ -6,7 +6,8 @@
  * Header-only on purpose: the tests/CMakeLists.txt glob turns every
  * tests/tools/<name>.c into its own executable, so shared code cannot live in a
  * .c file here. Everything is `static inline` so a tool that does not use a
- * helper pays nothing and gets no unused-function warning.
+ * helper pays nothing and gets no unused-function warning. tool_nats.h and
+ * tool_kafka.h build on it with the NATS and Kafka client setup.
  *
  * Not for: anything the router itself needs. These are test drivers; they
  * may exit() (the router's modules may not).
@@ -22,6 +23,7 @@
 #define ER_TOOL_COMMON_H
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -62,16 +64,22 @@ static inline void tc_install_signals(void)
 /** Program name for messages; set once from argv[0] by each tool. */
 static const char *tc_prog = "tool";
 
+/** Print "prog: message" to stderr (tc_warn and tc_die). */
+__attribute__((format(printf, 1, 0))) static inline void tc_vwarn(const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", tc_prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 /** Print "prog: message" to stderr and exit with `code`. */
 __attribute__((format(printf, 2, 3), noreturn)) static inline void tc_die(int code, const char *fmt,
                                                                           ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", tc_prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    tc_vwarn(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     exit(code);
 }
 
@@ -79,11 +87,9 @@ __attribute__((format(printf, 2, 3), noreturn)) static inline void tc_die(int co
 __attribute__((format(printf, 1, 2))) static inline void tc_warn(const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", tc_prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    tc_vwarn(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 /** Monotonic clock in nanoseconds (for intervals and pacing). */
@@ -164,6 +170,222 @@ static inline const char *tc_opt_or_env(const char *value, const char *env)
     return (e && *e) ? e : NULL;
 }
 
+/**
+ * `value` if set, else $env; exits with TC_EXIT_USAGE when neither is
+ * ("no brokers: pass --brokers or set ER_KAFKA_BOOTSTRAP").
+ * \param what what is missing ("brokers"). \param opt the option naming it.
+ */
+static inline const char *tc_opt_or_env_required(const char *value, const char *env,
+                                                 const char *what, const char *opt)
+{
+    const char *v = tc_opt_or_env(value, env);
+    if (!v)
+        tc_die(TC_EXIT_USAGE, "no %s: pass %s or set %s", what, opt, env);
+    return v;
+}
+
+/* ---- command-line options ----
+ * Each tool lists its options in one table (TC_OPT_* entries pointing at the
+ * fields they fill) and hands it to tc_parse_options, which runs getopt_long
+ * over it. Every tool thus treats --help/-h, rejected options and stray
+ * arguments the same way, and spells each option once. */
+
+typedef enum {
+    TC_ARG_TRUE,   /* no argument: *flag = 1 */
+    TC_ARG_FALSE,  /* no argument: *flag = 0 */
+    TC_ARG_STR,    /* *str = the argument (it points into argv) */
+    TC_ARG_INT,    /* *i = integer in [min, max] */
+    TC_ARG_LONG,   /* *l = integer in [min, max] */
+    TC_ARG_LLONG,  /* *ll = integer in [min, max] */
+    TC_ARG_DOUBLE, /* *d = number in [dmin, dmax] */
+    TC_ARG_CALL,   /* call(ctx, argument) parses and stores it */
+} tc_arg_kind;
+
+typedef struct {
+    const char *long_name; /* without "--"; NULL for a short-only option */
+    char short_name;       /* 0 for a long-only option */
+    tc_arg_kind kind;
+    union {
+        int *flag;
+        const char **str;
+        int *i;
+        long *l;
+        long long *ll;
+        double *d;
+        void *ctx;
+    } to;
+    long long min, max;
+    double dmin, dmax;
+    void (*call)(void *ctx, const char *arg);
+} tc_option;
+
+/* Table entries; each checks that `p` has the type its kind stores. */
+#define TC_OPT_(kind_, name, ...)   ((tc_option){.long_name = (name), .kind = (kind_), __VA_ARGS__})
+#define TC_OPT_TRUE(name, p)        TC_OPT_(TC_ARG_TRUE, name, .to.flag = (p))
+#define TC_OPT_FALSE(name, p)       TC_OPT_(TC_ARG_FALSE, name, .to.flag = (p))
+#define TC_OPT_STR(name, p)         TC_OPT_(TC_ARG_STR, name, .to.str = (p))
+#define TC_OPT_INT(name, p, lo, hi) TC_OPT_(TC_ARG_INT, name, .to.i = (p), .min = (lo), .max = (hi))
+#define TC_OPT_LONG(name, p, lo, hi)                                                               \
+    TC_OPT_(TC_ARG_LONG, name, .to.l = (p), .min = (lo), .max = (hi))
+#define TC_OPT_LLONG(name, p, lo, hi)                                                              \
+    TC_OPT_(TC_ARG_LLONG, name, .to.ll = (p), .min = (lo), .max = (hi))
+#define TC_OPT_DOUBLE(name, p, lo, hi)                                                             \
+    TC_OPT_(TC_ARG_DOUBLE, name, .to.d = (p), .dmin = (lo), .dmax = (hi))
+#define TC_OPT_CALL(name, fn, c) TC_OPT_(TC_ARG_CALL, name, .to.ctx = (c), .call = (fn))
+/* A short-only option (-X) parsed by fn. */
+#define TC_OPT_SHORT_CALL(letter, fn, c)                                                           \
+    TC_OPT_(TC_ARG_CALL, NULL, .short_name = (letter), .to.ctx = (c), .call = (fn))
+
+/** Store one option's argument where its table entry points. */
+static inline void tc_apply_option(const tc_option *opt, const char *arg)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "--%s", opt->long_name ? opt->long_name : "");
+    switch (opt->kind) {
+    case TC_ARG_TRUE:
+        *opt->to.flag = 1;
+        break;
+    case TC_ARG_FALSE:
+        *opt->to.flag = 0;
+        break;
+    case TC_ARG_STR:
+        *opt->to.str = arg;
+        break;
+    case TC_ARG_INT:
+        *opt->to.i = (int)tc_parse_ll(name, arg, opt->min, opt->max);
+        break;
+    case TC_ARG_LONG:
+        *opt->to.l = (long)tc_parse_ll(name, arg, opt->min, opt->max);
+        break;
+    case TC_ARG_LLONG:
+        *opt->to.ll = tc_parse_ll(name, arg, opt->min, opt->max);
+        break;
+    case TC_ARG_DOUBLE:
+        *opt->to.d = tc_parse_double(name, arg, opt->dmin, opt->dmax);
+        break;
+    case TC_ARG_CALL:
+        opt->call(opt->to.ctx, arg);
+        break;
+    }
+}
+
+/**
+ * Parse argv[first..] against the `n` options in `opts`, plus --help and -h
+ * (usage on stdout, exit 0). An option getopt_long rejects prints its
+ * message and the usage on stderr and exits TC_EXIT_USAGE, as does an
+ * argument left over.
+ * \param[out] operand receives the one non-option argument a command takes
+ * (unchanged if there is none); NULL if the tool takes none.
+ */
+static inline void tc_parse_options(int argc, char **argv, int first, const tc_option *opts,
+                                    size_t n, void (*usage)(FILE *), const char **operand)
+{
+    struct option *longopts = calloc(n + 2, sizeof(*longopts)); /* + help + end */
+    char shortopts[32] = "";
+    size_t nlong = 0, nshort = 0;
+    if (!longopts)
+        tc_die(TC_EXIT_ENV, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        int has_arg = opts[i].kind == TC_ARG_TRUE || opts[i].kind == TC_ARG_FALSE
+                          ? no_argument
+                          : required_argument;
+        if (opts[i].long_name)
+            longopts[nlong++] = (struct option){opts[i].long_name, has_arg, NULL, 256 + (int)i};
+        if (opts[i].short_name && nshort + 3 < sizeof(shortopts)) {
+            shortopts[nshort++] = opts[i].short_name;
+            if (has_arg == required_argument)
+                shortopts[nshort++] = ':';
+        }
+    }
+    longopts[nlong] = (struct option){"help", no_argument, NULL, 'h'};
+    shortopts[nshort] = 'h';
+    optind = first;
+    int c;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        const tc_option *opt = c >= 256 ? &opts[c - 256] : NULL;
+        for (size_t i = 0; i < n && !opt && c != 'h' && c != '?'; i++)
+            if (opts[i].short_name == c)
+                opt = &opts[i];
+        if (c == 'h') {
+            usage(stdout);
+            exit(TC_EXIT_OK);
+        }
+        if (!opt) {
+            usage(stderr);
+            exit(TC_EXIT_USAGE);
+        }
+        tc_apply_option(opt, optarg);
+    }
+    free(longopts);
+    if (operand && optind < argc)
+        *operand = argv[optind++];
+    if (optind < argc)
+        tc_die(TC_EXIT_USAGE, "unexpected argument '%s' (see --help)", argv[optind]);
+}
+
+/**
+ * The COMMAND of a `tool COMMAND ...` command line (argv[1]). Without one the
+ * usage goes to stderr (exit TC_EXIT_USAGE); `tool --help` or `tool -h`
+ * prints it on stdout (exit 0).
+ */
+static inline const char *tc_take_command(int argc, char **argv, void (*usage)(FILE *))
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        exit(argc < 2 ? TC_EXIT_USAGE : TC_EXIT_OK);
+    }
+    return argv[1];
+}
+
+/**
+ * The index of `s` in the NULL-terminated `words`; exits TC_EXIT_USAGE with
+ * "--opt: expected a, b or c, got 's'" if it is not one of them.
+ */
+static inline int tc_parse_choice(const char *opt, const char *s, const char *const *words)
+{
+    char expected[256] = "";
+    size_t len = 0;
+    for (int i = 0; words[i]; i++) {
+        if (strcmp(s, words[i]) == 0)
+            return i;
+        len += (size_t)snprintf(expected + len, sizeof(expected) - len, "%s%s",
+                                i == 0         ? ""
+                                : words[i + 1] ? ", "
+                                               : " or ",
+                                words[i]);
+        if (len >= sizeof(expected))
+            len = sizeof(expected) - 1;
+    }
+    tc_die(TC_EXIT_USAGE, "%s: expected %s, got '%s'", opt, expected, s);
+}
+
+/**
+ * Append a `key=value` option argument (-X, --config) to `list` of at most
+ * `max`; exits TC_EXIT_USAGE "opt: expected key=value" if it has no '=' or
+ * the list is full.
+ */
+static inline void tc_append_kv(const char *opt, const char *arg, const char **list, int *n,
+                                int max)
+{
+    if (!strchr(arg, '=') || *n == max)
+        tc_die(TC_EXIT_USAGE, "%s: expected key=value, got '%s'", opt, arg);
+    list[(*n)++] = arg;
+}
+
+/**
+ * Split a `key=value` that tc_append_kv accepted. \return the key, which the
+ * caller frees. \param[out] value points into `kv`, after the first '='.
+ */
+static inline char *tc_kv_key(const char *kv, const char **value)
+{
+    const char *eq = strchr(kv, '=');
+    char *key = strndup(kv, (size_t)(eq - kv));
+    if (!key)
+        tc_die(TC_EXIT_ENV, "out of memory");
+    *value = eq + 1;
+    return key;
+}
+
 /* ---- deterministic PRNG (splitmix64 seeding xoshiro256**) ---- */
 
 typedef struct {
@@ -217,33 +439,25 @@ static inline double tc_rng_unit(tc_rng *r)
 
 /* ---- JSON output ---- */
 
-/** Write `s` (length `len`) as a JSON string literal, quotes included. */
+/**
+ * Write `s` (length `len`) as a JSON string literal, quotes included.
+ * Quote, backslash, newline, CR and tab get their two-character escape, the
+ * other control characters a six-character unicode escape.
+ */
 static inline void tc_json_str_n(FILE *f, const char *s, size_t len)
 {
+    static const char plain[] = "\"\\\n\r\t", escaped[] = "\"\\nrt";
     fputc('"', f);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"':
-            fputs("\\\"", f);
-            break;
-        case '\\':
-            fputs("\\\\", f);
-            break;
-        case '\n':
-            fputs("\\n", f);
-            break;
-        case '\r':
-            fputs("\\r", f);
-            break;
-        case '\t':
-            fputs("\\t", f);
-            break;
-        default:
-            if (c < 0x20)
-                fprintf(f, "\\u%04x", c);
-            else
-                fputc(c, f);
+        const char *hit = c ? strchr(plain, c) : NULL;
+        if (hit) {
+            fputc('\\', f);
+            fputc(escaped[hit - plain], f);
+        } else if (c < 0x20) {
+            fprintf(f, "\\u%04x", c);
+        } else {
+            fputc(c, f);
         }
     }
     fputc('"', f);
@@ -374,6 +588,65 @@ static inline int tc_split_tabs(char *line, char **cols, int max)
         p = t + 1;
     }
     return c;
+}
+
+/* ---- ids files (er_produce --ids-out writes them, er_js verify and
+ * er_js_publish --ids read them) ---- */
+
+/** Open `path` for reading, "-" meaning stdin; exits TC_EXIT_ENV on error. */
+static inline FILE *tc_open_input(const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f)
+        tc_die(TC_EXIT_ENV, "%s: %s", path, strerror(errno));
+    return f;
+}
+
+/** Close what tc_open_input opened (stdin stays open). */
+static inline void tc_close_input(FILE *f)
+{
+    if (f != stdin)
+        fclose(f);
+}
+
+/**
+ * Create or truncate `path` for writing; exits TC_EXIT_ENV on error.
+ * \return NULL if `path` is NULL (the file was not asked for).
+ */
+static inline FILE *tc_open_output(const char *path)
+{
+    FILE *f = path ? fopen(path, "w") : NULL;
+    if (path && !f)
+        tc_die(TC_EXIT_ENV, "%s: %s", path, strerror(errno));
+    return f;
+}
+
+/**
+ * Read the next line of an ids file that is neither blank nor a comment
+ * ('#') and split it at tabs (tc_split_tabs).
+ * \param[in,out] line, cap the getline buffer. \param[in,out] lineno counts
+ * every line read, skipped ones included. \param[out] cols at most `max`.
+ * \return the number of columns, 0 at the end of the file.
+ */
+static inline int tc_next_ids_line(FILE *f, char **line, size_t *cap, long long *lineno,
+                                   char **cols, int max)
+{
+    while (getline(line, cap, f) > 0) {
+        ++*lineno;
+        int n = tc_split_tabs(*line, cols, max);
+        if (cols[0][0] && cols[0][0] != '#')
+            return n;
+    }
+    return 0;
+}
+
+/**
+ * `prefix` followed by 8 hex digits drawn from `seed` (an ID prefix that
+ * differs from run to run when seeded from the clock).
+ */
+static inline void tc_random_tag(char *buf, size_t size, const char *prefix, uint64_t seed)
+{
+    snprintf(buf, size, "%s%08" PRIx64, prefix, tc_splitmix64(&seed) & 0xffffffffu);
 }
 
 #endif /* ER_TOOL_COMMON_H */
