@@ -798,8 +798,8 @@ def write_reports(opts, results):
                   f"{q0['size']} B)\n")
         md.append("Router with `kafka.properties: queued.max.messages.kbytes=K` (the "
                   "consumer's prefetch bound). librdkafka 2.0.2 stops fetching for up to 1 s "
-                  "once the prefetch queue passes this bound, so in catch-up the router reads "
-                  "about 1.5-2.5 K per second at most.\n")
+                  "once the prefetch queue passes this bound; the router restarts the fetch "
+                  "when the queue runs dry meanwhile (kafka.refetch_idle_ms).\n")
         md.append("| K (KiB) | router publish/s | router consumed/s | ceiling publish/s | ratio | "
                   "router peak RSS MB |")
         md.append("|---:|---:|---:|---:|---:|---:|")
