@@ -377,6 +377,11 @@ class Preload:
         if r.get("failed"):
             raise BenchError(f"preload {self.topic}: {r['failed']} events not delivered")
         self.produced, self.critical = r["produced"], r["critical"]
+        # Every delivery report confirmed an offset; check Kafka holds as many.
+        end = tool("er_admin", "end-offsets", "--topic", self.topic)
+        if end["end_total"] != self.produced:
+            raise BenchError(f"preload {self.topic}: er_produce confirmed {self.produced} events, "
+                             f"Kafka holds {end['end_total']}")
         self.producer_eps = r["eps"]
         self.value_bytes = int(r["avg_value_bytes"])
         log(f"preloaded {self.topic}: {self.produced} events ({self.critical} critical), "

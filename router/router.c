@@ -169,7 +169,7 @@ struct router {
 
     metrics_series_t *m_inflight, *m_assigned, *m_nats_up, *m_nats_reconnects, *m_ack_lat,
         *m_e2e_lat, *m_retries, *m_err_sync, *m_err_transient, *m_err_permanent, *m_hdr_dropped,
-        *m_paused, *m_refetch;
+        *m_paused, *m_refetch, *m_gaps;
     uint64_t reconnects_seen;
 };
 
@@ -868,6 +868,8 @@ static void handle_record(router_t *r, rd_kafka_message_t *m)
         rd_kafka_message_destroy(m);
         return;
     }
+    if (p->next_offset >= 0 && m->offset > p->next_offset)
+        metrics_add(r->m_gaps, (uint64_t)(m->offset - p->next_offset));
     p->next_offset = m->offset + 1;
     if (offsets_inflight(p->win) == 1)
         p->last_progress_ns = now_ns();
@@ -996,9 +998,11 @@ static void refetch_stalled(router_t *r, int64_t now)
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
     for (part_t *p = r->parts; p; p = p->next) {
         int64_t lo, hi;
+        /* An unknown watermark (-1 after a fetch error) does not hold the
+         * restart back: a seek to the next offset can only rewind. */
         if (!p->assigned || p->paused || p->revoking || p->next_offset < 0 ||
             rd_kafka_get_watermark_offsets(r->rk, p->topic, p->partition, &lo, &hi) ||
-            hi <= p->next_offset)
+            (hi >= 0 && hi <= p->next_offset))
             continue;
         rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = p->next_offset;
     }
@@ -1398,6 +1402,11 @@ int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr
         "er_kafka_refetches_total",
         "Times the Kafka prefetch queue ran dry while librdkafka waited to fetch more, "
         "and the router restarted the fetch (kafka.refetch_idle_ms).",
+        NULL);
+    r->m_gaps = metrics_counter(
+        "er_kafka_offset_gaps_total",
+        "Offsets skipped between two consecutive records of a partition: expected with "
+        "compacted topics and transaction markers, otherwise a sign of a consumer problem.",
         NULL);
     r->m_ack_lat =
         metrics_histogram("er_publish_ack_seconds", "Time from JetStream publish to PubAck.", NULL,

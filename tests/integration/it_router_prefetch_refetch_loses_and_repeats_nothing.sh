@@ -37,6 +37,7 @@ er_assert_eq "$(er_json order_violations "$v")" 0 "JetStream order equals Kafka 
 er_assert_eq "$(er_json stored "$v")" "$critical" "stream holds exactly the critical events"
 er_assert_eq "$(it_metric 19194 er_events_consumed_total)" "$produced" \
     "every record handled once (er_events_consumed_total)"
+er_assert_eq "$(it_metric 19194 er_kafka_offset_gaps_total)" 0 "no offset skipped"
 er_router_stop
 er_assert_eq "$ER_ROUTER_STATUS" 0 "router exits 0 after SIGTERM"
 er_pass
