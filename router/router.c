@@ -1194,6 +1194,14 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             LOG_WARN("SRC-0004",
                      "assignment lost (session timed out?); releasing without committing",
                      "partitions=%d", parts->cnt);
+            /* Another member may own them by now. librdkafka's auto-commit
+             * would still try to commit what was stored (the broker refuses
+             * it); an invalid stored offset is never committed. */
+            rd_kafka_topic_partition_list_t *none = rd_kafka_topic_partition_list_copy(parts);
+            for (int i = 0; i < none->cnt; i++)
+                none->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+            rd_kafka_offsets_store(rk, none);
+            rd_kafka_topic_partition_list_destroy(none);
         } else {
             uint32_t left = wait_pending(r, 1, r->cfg->limits.revoke_timeout_ms);
             if (left)
