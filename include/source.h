@@ -66,9 +66,10 @@ void source_resumed(source_t *s);
  * \brief Restart fetching: an asynchronous seek of each partition in \p at to
  *        its .offset, which must be the offset after the last record read
  *        from it (so nothing is skipped). Clears source_starved_since().
+ * \param[in,out] at librdkafka sets each element's .err.
  * \return 0, or -1 if librdkafka refused (logged at debug).
  */
-int source_refetch(source_t *s, const rd_kafka_topic_partition_list_t *at);
+int source_refetch(source_t *s, rd_kafka_topic_partition_list_t *at);
 
 /**
  * \brief View a record as a route_event_t (borrowing its memory).

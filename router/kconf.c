@@ -19,6 +19,7 @@
 #include "config.h"
 #include "kconf.h"
 #include "log.h"
+#include "monotime.h"
 
 int kconf_set(rd_kafka_conf_t *conf, const char *key, const char *value, const char *where,
               char *errstr, size_t errstr_size)
@@ -273,17 +274,10 @@ static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
 static char auth_why[KCONF_AUTH_WHY_MAX];
 static atomic_int_fast64_t auth_at_ns;
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int kconf_auth_failure(int64_t within_ms, char *why, size_t why_size)
 {
     int64_t at = atomic_load(&auth_at_ns);
-    if (!at || mono_ns() - at > within_ms * 1000000)
+    if (!at || monotime_ns() - at > within_ms * 1000000)
         return 0;
     pthread_mutex_lock(&auth_lock);
     snprintf(why, why_size, "%s", auth_why);
@@ -308,7 +302,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         pthread_mutex_lock(&auth_lock);
         snprintf(auth_why, sizeof(auth_why), "%s%s%s", reason, hint[0] ? "; " : "", hint);
         pthread_mutex_unlock(&auth_lock);
-        atomic_store(&auth_at_ns, mono_ns());
+        atomic_store(&auth_at_ns, monotime_ns());
     }
     /* Transport errors while a broker restarts are expected; librdkafka
      * retries on its own. Fatal errors are picked up by the router. */

@@ -49,6 +49,7 @@
 #include "kconf.h"
 #include "log.h"
 #include "metrics.h"
+#include "monotime.h"
 #include "offsets.h"
 #include "route.h"
 #include "router.h"
@@ -172,13 +173,6 @@ struct router {
         *m_paused, *m_refetch, *m_gaps;
     uint64_t reconnects_seen;
 };
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int64_t wall_ms(void)
 {
@@ -314,7 +308,7 @@ static void slot_finish(router_t *r, part_t *p, uint64_t seq)
     slot_clear(s);
     offsets_done(p->win, seq);
     r->total_inflight--;
-    p->last_progress_ns = now_ns();
+    p->last_progress_ns = monotime_ns();
 }
 
 static int64_t backoff_ns(const router_t *r, unsigned attempts)
@@ -351,7 +345,7 @@ static void schedule(router_t *r, part_t *p, uint64_t seq, uint8_t state)
         p->waiting++;
     s->state = state;
     unsigned tries = (unsigned)s->attempts + s->outage_tries;
-    s->retry_at_ns = now_ns() + backoff_ns(r, tries ? tries : 1);
+    s->retry_at_ns = monotime_ns() + backoff_ns(r, tries ? tries : 1);
     push_retry(r, &(ref_t){p, p->epoch, seq}, s->retry_at_ns);
 }
 
@@ -649,7 +643,7 @@ static void publish_slot(router_t *r, part_t *p, uint64_t seq)
         if (pm_put(r, nm, (ref_t){p, p->epoch, seq}) != 0) {
             st = NATS_INSUFFICIENT_BUFFER;
         } else {
-            s->sent_ns = now_ns();
+            s->sent_ns = monotime_ns();
             st = sink_publish(r->sink, &nm, NULL);
             if (st == NATS_OK) {
                 s->state = S_PUBLISHING;
@@ -699,7 +693,7 @@ static int failure_counts(router_t *r, const slot_t *s, const sink_completion_t 
      * misrouted event must dead-letter it, not stall). The listing is
      * refreshed at most every 10 s, with a short timeout. */
     if (c->status == NATS_NO_RESPONDERS) {
-        if (now_ns() - r->filters.listed_ns > 10000000000LL)
+        if (monotime_ns() - r->filters.listed_ns > 10000000000LL)
             streams_filters_refresh(sink_js(r->sink), &r->filters, 1000);
         const char *subject = natsMsg_GetSubject(c->msg);
         return subject && streams_filters_cover(&r->filters, subject) == 0;
@@ -782,7 +776,7 @@ static void drain_completions(router_t *r)
 
 static void run_retries(router_t *r)
 {
-    int64_t now = now_ns();
+    int64_t now = monotime_ns();
 
     if (!r->next_retry_ns || now < r->next_retry_ns)
         return;
@@ -872,7 +866,7 @@ static void handle_record(router_t *r, rd_kafka_message_t *m)
         metrics_add(r->m_gaps, (uint64_t)(m->offset - p->next_offset));
     p->next_offset = m->offset + 1;
     if (offsets_inflight(p->win) == 1)
-        p->last_progress_ns = now_ns();
+        p->last_progress_ns = monotime_ns();
     r->total_inflight++;
     if (r->total_inflight >= r->cfg->limits.max_inflight_total ||
         offsets_inflight(p->win) >= r->cfg->limits.max_inflight_per_partition)
@@ -1059,16 +1053,17 @@ static uint32_t pending_events(router_t *r, int only_revoking)
  * deadline passes (used on revoke and at shutdown). No new records are read. */
 static uint32_t wait_pending(router_t *r, int only_revoking, uint32_t timeout_ms)
 {
-    int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
+    int64_t deadline = monotime_ns() + (int64_t)timeout_ms * 1000000;
     uint32_t n;
-    while ((n = pending_events(r, only_revoking)) > 0 && now_ns() < deadline && r->sig->stop < 2) {
+    while ((n = pending_events(r, only_revoking)) > 0 && monotime_ns() < deadline &&
+           r->sig->stop < 2) {
         struct pollfd pfd = {.fd = sink_fd(r->sink), .events = POLLIN};
         poll(&pfd, 1, 20);
         drain_completions(r);
         if (r->dlq)
             dlq_poll(r->dlq, 0);
         run_retries(r);
-        atomic_store(&r->last_tick_ns, now_ns());
+        atomic_store(&r->last_tick_ns, monotime_ns());
     }
     return n;
 }
@@ -1125,7 +1120,7 @@ static void update_gauges(router_t *r)
     /* Readiness, for the HTTP thread. */
     char why[READY_WHY_MAX] = "";
     size_t w = 0;
-    int64_t now = now_ns(), stuck = (int64_t)r->cfg->http.stuck_after_ms * 1000000;
+    int64_t now = monotime_ns(), stuck = (int64_t)r->cfg->http.stuck_after_ms * 1000000;
     if (!sink_connected(r->sink))
         w += (size_t)snprintf(why + w, sizeof(why) - w, "NATS is not connected\n");
     if (!r->joined && w < sizeof(why))
@@ -1164,7 +1159,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             p->waiting = 0;
             p->stored = -1;
             p->next_offset = -1;
-            p->last_progress_ns = now_ns();
+            p->last_progress_ns = monotime_ns();
             char labels[300];
             snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%" PRId32 "\"", p->topic,
                      p->partition);
@@ -1313,13 +1308,13 @@ static void check_reload(router_t *r, int ino_ready)
         while (read(r->ino, buf, sizeof(buf)) > 0)
             ;
         /* Let the writer finish (several events per save): reload 200 ms later. */
-        r->reload_due_ns = now_ns() + 200000000;
+        r->reload_due_ns = monotime_ns() + 200000000;
     }
     if (r->sig->reload) {
         r->sig->reload = 0;
         reload_rules(r, "sighup");
     }
-    if (r->reload_due_ns && now_ns() >= r->reload_due_ns) {
+    if (r->reload_due_ns && monotime_ns() >= r->reload_due_ns) {
         r->reload_due_ns = 0;
         reload_rules(r, "file_change");
     }
@@ -1436,7 +1431,7 @@ int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr
     set_rules_info(r);
     r->ino = -1;
     watch_rules(r);
-    atomic_store(&r->last_tick_ns, now_ns());
+    atomic_store(&r->last_tick_ns, monotime_ns());
 
     if (!r->pm)
         goto err;
@@ -1455,13 +1450,20 @@ err:
     return -1;
 }
 
+/* Shorten the poll timeout to at most ms (0 when already due). */
+static void wake_by(int *timeout, int64_t ms)
+{
+    if (ms < *timeout)
+        *timeout = ms < 0 ? 0 : (int)ms;
+}
+
 int router_run(router_t *r, router_signals_t *sig)
 {
     int more = 0;
     r->sig = sig;
 
     while (!sig->stop && !r->fatal) {
-        int64_t now = now_ns();
+        int64_t now = monotime_ns();
         update_blocked(r, now);
         int reading = !r->blocked || r->stalled;
         /* While waiting for PubAcks the consumer's fd is left out, or a
@@ -1472,29 +1474,23 @@ int router_run(router_t *r, router_signals_t *sig)
         int timeout = 100;
         if (more && reading)
             timeout = 0;
-        else if (r->next_retry_ns) {
-            int64_t d = (r->next_retry_ns - now) / 1000000;
-            timeout = d < 0 ? 0 : d < timeout ? (int)d : timeout;
-        }
-        if (!reading) {
-            int64_t d = (r->blocked_since_ns - now) / 1000000 + READ_STALL_MS + 1;
-            timeout = d < 0 ? 0 : d < timeout ? (int)d : timeout;
-        }
-        if (r->dlq && dlq_outq_len(r->dlq) > 0 && timeout > 10)
-            timeout = 10;
-        if (r->reload_due_ns && timeout > 50)
-            timeout = 50;
+        else if (r->next_retry_ns)
+            wake_by(&timeout, (r->next_retry_ns - now) / 1000000);
+        if (!reading)
+            wake_by(&timeout, (r->blocked_since_ns - now) / 1000000 + READ_STALL_MS + 1);
+        if (r->dlq && dlq_outq_len(r->dlq) > 0)
+            wake_by(&timeout, 10);
+        if (r->reload_due_ns)
+            wake_by(&timeout, 50);
         int64_t starved = source_starved_since(r->src);
-        if (reading && starved && r->cfg->kafka.refetch_idle_ms) {
-            int64_t d = (starved - now) / 1000000 + r->cfg->kafka.refetch_idle_ms;
-            timeout = d < 0 ? 0 : d < timeout ? (int)d : timeout;
-        }
+        if (reading && starved && r->cfg->kafka.refetch_idle_ms)
+            wake_by(&timeout, (starved - now) / 1000000 + r->cfg->kafka.refetch_idle_ms);
         if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
             LOG_ERROR("RTR-0903", "poll failed", "errno=%d", errno);
         check_reload(r, r->ino >= 0 && (pfd[2].revents & POLLIN));
 
         drain_completions(r);
-        update_blocked(r, now_ns()); /* the acks may have made room */
+        update_blocked(r, monotime_ns()); /* the acks may have made room */
         more = 0;
         for (int i = 0; !sig->stop; i++) {
             if (i == CONSUME_BATCH || (r->blocked && !r->stalled)) {
@@ -1517,10 +1513,10 @@ int router_run(router_t *r, router_signals_t *sig)
             dlq_poll(r->dlq, 0);
         run_retries(r);
         flow_control(r);
-        refetch_stalled(r, now_ns());
+        refetch_stalled(r, monotime_ns());
         check_sink_failed(r);
 
-        now = now_ns();
+        now = monotime_ns();
         if (now - r->last_store_ns > 50000000) {
             store_offsets(r, 0, 0);
             r->last_store_ns = now;
@@ -1594,7 +1590,7 @@ void router_destroy(router_t *r)
 int router_live(void *opaque, char *why, size_t why_size)
 {
     router_t *r = opaque;
-    int64_t age = (now_ns() - atomic_load(&r->last_tick_ns)) / 1000000;
+    int64_t age = (monotime_ns() - atomic_load(&r->last_tick_ns)) / 1000000;
     if (age > 30000) {
         snprintf(why, why_size, "main loop has not turned for %" PRId64 " ms\n", age);
         return 0;

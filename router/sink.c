@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "nkey.h"
 #include "sink.h"
 
@@ -65,13 +66,6 @@ const char *sink_outcome_name(sink_outcome_t o)
     return o < SINK__COUNT ? outcome_names[o] : "unknown";
 }
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* JetStream API errors that no retry can fix. Everything else (timeouts,
  * no responders during a leader election, storage pressure) is retried with
  * backoff, and only dead-lettered after the configured attempts. */
@@ -112,13 +106,13 @@ static void remember_denied(sink_t *s, const char *text)
     unsigned i = s->denied_next++ % DENIED_RING;
     memcpy(s->denied[i].subject, p, (size_t)(end - p));
     s->denied[i].subject[end - p] = '\0';
-    s->denied[i].at_ns = mono_ns();
+    s->denied[i].at_ns = monotime_ns();
     pthread_mutex_unlock(&s->denied_lock);
 }
 
 static int denied_recently(sink_t *s, const char *subject)
 {
-    int64_t since = mono_ns() - (s->ack_timeout_ms + 1000) * 1000000;
+    int64_t since = monotime_ns() - (s->ack_timeout_ms + 1000) * 1000000;
     int hit = 0;
     if (!subject)
         return 0;
@@ -134,7 +128,7 @@ static int denied_recently(sink_t *s, const char *subject)
 static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
     sink_t *s = closure;
-    sink_completion_t c = {.msg = msg, .acked_at_ns = mono_ns()};
+    sink_completion_t c = {.msg = msg, .acked_at_ns = monotime_ns()};
     (void)js;
 
     if (pa) {

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kconf.h"
 #include "log.h"
+#include "monotime.h"
 #include "source.h"
 
 struct source {
@@ -30,13 +30,6 @@ struct source {
     int64_t starved_since_ns;
     int hinted;
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static uint64_t conf_u64(rd_kafka_t *rk, const char *name, uint64_t dflt)
 {
@@ -198,7 +191,7 @@ rd_kafka_message_t *source_next(source_t *s)
     if ((s->burst_bytes && s->burst_bytes >= s->bound_bytes / 2) ||
         (s->burst_msgs && s->burst_msgs >= s->bound_msgs / 2) || s->hinted) {
         if (!s->starved_since_ns)
-            s->starved_since_ns = mono_ns();
+            s->starved_since_ns = monotime_ns();
     }
     s->burst_bytes = s->burst_msgs = 0;
     s->hinted = 0;
@@ -215,7 +208,7 @@ void source_resumed(source_t *s)
     s->hinted = 1;
 }
 
-int source_refetch(source_t *s, const rd_kafka_topic_partition_list_t *at)
+int source_refetch(source_t *s, rd_kafka_topic_partition_list_t *at)
 {
     s->starved_since_ns = 0;
     if (!at || at->cnt == 0)
@@ -225,15 +218,13 @@ int source_refetch(source_t *s, const rd_kafka_topic_partition_list_t *at)
      * fetches for every partition it leads. Records of the old version still
      * in flight are dropped by librdkafka; the router ignores any it already
      * read (offsets at or below its last are skipped). */
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_copy(at);
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, l, 0);
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, at, 0);
     int rc = 0;
     if (e) {
         LOG_DEBUG("SRC-0104", "restarting the fetch failed", "error=%s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
         rc = -1;
     }
-    rd_kafka_topic_partition_list_destroy(l);
     return rc;
 }
 

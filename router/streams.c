@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "streams.h"
 
 int streams_filter_covers_prefix(const char *filter, const char *prefix)
@@ -202,10 +203,8 @@ void streams_filters_refresh(jsCtx *js, streams_filters_t *f, int64_t timeout_ms
     jsStreamInfoList *list = NULL;
     jsErrCode jerr = 0;
     jsOptions o;
-    struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    f->listed_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    f->listed_ns = monotime_ns();
     jsOptions_Init(&o);
     o.Wait = timeout_ms;
     natsStatus st = js_Streams(&list, js, &o, &jerr);
