@@ -75,6 +75,13 @@ void log_write(log_level_t level, const char *id, const char *msg, const char *k
  */
 const char *log_quote(char *buf, size_t size, const void *data, size_t len);
 
+/**
+ * \brief Whether \p s (\p n bytes) is exactly one JSON number, by RFC 8259's
+ *        grammar. The JSON log format writes such values unquoted; the
+ *        envelope parser checks numbers with it. Pure; any thread.
+ */
+int log_json_number(const char *s, size_t n);
+
 #define LOG_ENABLED(lvl) ((lvl) >= log_threshold)
 #define LOG_DEBUG(id, msg, ...)                                                                    \
     do {                                                                                           \

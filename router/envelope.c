@@ -13,6 +13,7 @@
 #include <jsmn.h>
 
 #include "envelope.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -101,35 +102,10 @@ static int gap_ok(const char *js, int a, int b, char sep)
 /* A JSON literal or number (RFC 8259 grammar). */
 static int primitive_ok(const char *s, int n)
 {
-    int i = 0;
-
     if ((n == 4 && !memcmp(s, "true", 4)) || (n == 5 && !memcmp(s, "false", 5)) ||
         (n == 4 && !memcmp(s, "null", 4)))
         return 1;
-    if (i < n && s[i] == '-')
-        i++;
-    if (i < n && s[i] == '0')
-        i++;
-    else if (i < n && s[i] >= '1' && s[i] <= '9')
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    else
-        return 0;
-    if (i < n && s[i] == '.') {
-        if (++i >= n || s[i] < '0' || s[i] > '9')
-            return 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        if (++i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (i >= n || s[i] < '0' || s[i] > '9')
-            return 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    }
-    return i == n;
+    return log_json_number(s, (size_t)n);
 }
 
 static int outer_start(const jsmntok_t *t)

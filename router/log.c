@@ -462,7 +462,7 @@ static size_t kv_parse(const char *s, size_t n, kv_pair_t *pairs, size_t max)
 }
 
 /* Strict JSON number grammar, so bare numeric values stay numbers. */
-static int is_json_number(const char *s, size_t n)
+int log_json_number(const char *s, size_t n)
 {
     size_t i = 0;
 
@@ -520,7 +520,7 @@ static void emit_json_pair(sbuf_t *b, const kv_pair_t *kv)
         sb_putn(b, "\"", 1);
         sb_put_json_from_quoted(b, kv->val, kv->val_len);
         sb_putn(b, "\"", 1);
-    } else if (is_json_number(kv->val, kv->val_len) ||
+    } else if (log_json_number(kv->val, kv->val_len) ||
                (kv->val_len == 4 && !memcmp(kv->val, "true", 4)) ||
                (kv->val_len == 5 && !memcmp(kv->val, "false", 5))) {
         sb_putn(b, kv->val, kv->val_len);
