@@ -13,38 +13,27 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "unit_tmp.h"
 
 static char tmpdir[64];
 static char cfgpath[128];
 
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/er-config-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    unit_tmpdir_make(tmpdir, sizeof(tmpdir), "config");
     snprintf(cfgpath, sizeof(cfgpath), "%s/router.yaml", tmpdir);
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *fp = fopen(path, "w");
-    ck_assert_ptr_nonnull(fp);
-    fputs(text, fp);
-    fclose(fp);
+    unit_tmpdir_remove(tmpdir);
 }
 
 /* Load text; return the config (or NULL) and leave the error in err. */
 static config_t *load(const char *text, char *err, size_t size)
 {
     config_t *c = NULL;
-    write_file(cfgpath, text);
+    unit_write_file(cfgpath, text);
     int rc = config_load_file(cfgpath, &c, err, size);
     ck_assert_int_eq(rc == 0, c != NULL);
     return c;
@@ -431,7 +420,7 @@ START_TEST(dump_output_loads_back_to_the_same_config)
     ck_assert_msg(c != NULL, "%s", err);
     char *first = dump_to_string(c);
     snprintf(path2, sizeof(path2), "%s/dumped.yaml", tmpdir);
-    write_file(path2, first);
+    unit_write_file(path2, first);
     ck_assert_msg(config_load_file(path2, &c2, err, sizeof(err)) == 0, "%s\n%s", err, first);
     free(c2->path);
     c2->path = strdup(c->path); /* only the header line may differ */
@@ -450,7 +439,7 @@ START_TEST(secret_from_env_wins_over_file)
 {
     char err[128], path[192];
     snprintf(path, sizeof(path), "%s/pw", tmpdir);
-    write_file(path, "from-file\n");
+    unit_write_file(path, "from-file\n");
     setenv("ER_TEST_SECRET", "from-env", 1);
     char *s = config_secret("ER_TEST_SECRET", path, err, sizeof(err));
     ck_assert_str_eq(s, "from-env");
@@ -466,7 +455,7 @@ START_TEST(secret_file_trailing_crlf_is_trimmed)
 {
     char err[128], path[192];
     snprintf(path, sizeof(path), "%s/pw", tmpdir);
-    write_file(path, "p w\r\n");
+    unit_write_file(path, "p w\r\n");
     char *s = config_secret(NULL, path, err, sizeof(err));
     ck_assert_str_eq(s, "p w");
     free(s);

@@ -15,29 +15,18 @@
 
 #include "config.h"
 #include "kconf.h"
+#include "unit_tmp.h"
 
 static char tmpdir[64];
 
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/er-kconf-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    unit_tmpdir_make(tmpdir, sizeof(tmpdir), "kconf");
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *fp = fopen(path, "w");
-    ck_assert_ptr_nonnull(fp);
-    fputs(text, fp);
-    fclose(fp);
+    unit_tmpdir_remove(tmpdir);
 }
 
 /* ---- resolution ------------------------------------------------------------ */
@@ -77,7 +66,7 @@ START_TEST(file_reference_reads_the_file_without_its_trailing_newline)
     char path[128], value[160], *out = NULL, err[256];
     unsigned refs = 0;
     snprintf(path, sizeof(path), "%s/kafka-password", tmpdir);
-    write_file(path, "from-a-file\r\n");
+    unit_write_file(path, "from-a-file\r\n");
     snprintf(value, sizeof(value), "${file:%s}", path);
     ck_assert_msg(kconf_resolve(value, &out, &refs, err, sizeof(err)) == 0, "%s", err);
     ck_assert_str_eq(out, "from-a-file");
@@ -250,12 +239,13 @@ START_TEST(dump_shows_references_and_redacts_literal_secrets)
     size_t len = 0;
     config_t *c = NULL;
     snprintf(path, sizeof(path), "%s/router.yaml", tmpdir);
-    write_file(path, "kafka:\n  brokers: b\n  topics: [t]\n  properties:\n"
-                     "    - sasl.password=${env:ER_KAFKA_PASSWORD}\n"
-                     "    - ssl.key.password=${file:/run/secrets/key-pw}\n"
-                     "    - sasl.oauthbearer.client.secret=lit${env:X}\n"
-                     "nats:\n  servers: [nats://n:4222]\nrules: /r.yaml\n"
-                     "dlq:\n  topic: d\n  properties:\n    - sasl.password=${env:ER_DLQ_PW}\n");
+    unit_write_file(path,
+                    "kafka:\n  brokers: b\n  topics: [t]\n  properties:\n"
+                    "    - sasl.password=${env:ER_KAFKA_PASSWORD}\n"
+                    "    - ssl.key.password=${file:/run/secrets/key-pw}\n"
+                    "    - sasl.oauthbearer.client.secret=lit${env:X}\n"
+                    "nats:\n  servers: [nats://n:4222]\nrules: /r.yaml\n"
+                    "dlq:\n  topic: d\n  properties:\n    - sasl.password=${env:ER_DLQ_PW}\n");
     ck_assert_msg(config_load_file(path, &c, err, sizeof(err)) == 0, "%s", err);
     setenv("ER_KAFKA_PASSWORD", "resolved-s3cr3t", 1);
     FILE *mem = open_memstream(&buf, &len);
