@@ -25,7 +25,7 @@ sed -e 's/type_suffix: Requested/type_sufix: Requested/' "$IT_RULES" >"$ER_TEST_
 replace_rules "$ER_TEST_DIR/broken.yaml"
 er_wait_until 10 sh -c "grep -q 'id=RUL-0002' '$ER_TEST_DIR/router.log'" ||
     er_fail "an invalid rule file was not reported (RUL-0002)"
-grep 'id=RUL-0002' "$ER_TEST_DIR/router.log" | grep -q 'rules.yaml:[0-9]*:[0-9]*' ||
+grep 'id=RUL-0002' "$ER_TEST_DIR/router.log" | grep 'rules.yaml:[0-9]*:[0-9]*' >/dev/null ||
     er_fail "the reload error does not say file:line:col: $(grep 'id=RUL-0002' "$ER_TEST_DIR/router.log" | head -1)"
 er_assert_eq "$(it_metric 19186 'er_rules_reloads_total{result="failure"}')" 1 "failed reload counted"
 
