@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         names[a.n][nlen] = '\0';
         a.h[a.n].name = names[a.n];
         a.h[a.n].value = sep ? sep + 1 : NULL;
-        a.h[a.n].value_len = sep ? rlen - nlen - 1 : 0;
+        a.h[a.n].value_len = sep ? (size_t)(rec + rlen - (sep + 1)) : 0;
         a.n++;
         i += rlen + 1;
     }
