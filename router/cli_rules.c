@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "natsmsg.h"
 #include "probe.h"
 #include "route.h"
 #include "rules.h"
@@ -138,8 +139,34 @@ static void explain_usage(FILE *fp)
                 "  --json               print one JSON object\n");
 }
 
-static void print_explain_json(const rules_t *r, const route_result_t *res)
+/* The Nats-Msg-Id the published message carries: the dedup ID on
+ * JetStream routes, none on core NATS (which does not deduplicate). */
+static const char *nats_msg_id(const route_result_t *res)
 {
+    return res->action == ROUTE_JETSTREAM && res->dedup_id[0] ? res->dedup_id : NULL;
+}
+
+static int any_cloudevent_header(const rules_test_t *t)
+{
+    for (size_t i = 0; i < t->header_count; i++)
+        if (natsmsg_is_cloudevent_header(t->headers[i].name))
+            return 1;
+    return 0;
+}
+
+/* What the header policy (natsmsg.c) does with the given Kafka header: the
+ * NATS name in out, or the reason it is not copied. */
+static natsmsg_verdict_t header_fate(const rules_test_t *t, size_t i, char *out, size_t size)
+{
+    const char *v = t->headers[i].value;
+    return natsmsg_header_policy(t->headers[i].name, v, strlen(v), any_cloudevent_header(t), out,
+                                 size);
+}
+
+static void print_explain_json(const rules_t *r, const rules_test_t *t, const route_result_t *res)
+{
+    char out[NATSMSG_NAME_MAX + 1];
+
     printf("{\"rules\":");
     json_str(stdout, rules_path(r));
     printf(",\"rules_hash\":");
@@ -167,11 +194,23 @@ static void print_explain_json(const rules_t *r, const route_result_t *res)
     json_str(stdout, route_reason_name(res->reason));
     printf(",\"detail\":");
     json_str(stdout, res->detail);
-    printf("}\n");
+    printf(",\"nats_msg_id\":");
+    json_str(stdout, nats_msg_id(res));
+    printf(",\"kafka_headers\":[");
+    for (size_t i = 0; i < t->header_count; i++) {
+        natsmsg_verdict_t v = header_fate(t, i, out, sizeof(out));
+        printf("%s{\"name\":", i ? "," : "");
+        json_str(stdout, t->headers[i].name);
+        printf(",%s", v == NATSMSG_COPY ? "\"copied_as\":" : "\"not_copied\":");
+        json_str(stdout, v == NATSMSG_COPY ? out : natsmsg_verdict_name(v));
+        putchar('}');
+    }
+    printf("]}\n");
 }
 
-static void print_explain_text(const rules_t *r, const route_result_t *res)
+static void print_explain_text(const rules_t *r, const rules_test_t *t, const route_result_t *res)
 {
+    char out[NATSMSG_NAME_MAX + 1];
     int line = 0;
 
     for (size_t i = 0; res->route && i < rules_route_count(r); i++)
@@ -187,12 +226,26 @@ static void print_explain_text(const rules_t *r, const route_result_t *res)
     printf("action:     %s\n", route_action_name(res->action));
     if (res->action == ROUTE_JETSTREAM || res->action == ROUTE_NATS_CORE) {
         printf("subject:    %s\n", res->subject);
-        printf("dedup id:   %s\n", res->dedup_id);
+        if (nats_msg_id(res))
+            printf("dedup id:   %s (sent as Nats-Msg-Id: within the stream's duplicate window,\n"
+                   "            any later event with this ID is acknowledged as a duplicate and "
+                   "not stored)\n",
+                   res->dedup_id);
+        else
+            printf("dedup id:   none (core NATS: no Nats-Msg-Id, no deduplication)\n");
         if (!res->header_count)
             printf("headers:    (none added)\n");
         for (size_t i = 0; i < res->header_count; i++)
             printf("%s%s: %s\n", i ? "            " : "headers:    ", res->headers[i].name,
                    res->headers[i].value);
+        for (size_t i = 0; i < t->header_count; i++) {
+            natsmsg_verdict_t v = header_fate(t, i, out, sizeof(out));
+            printf("%s%s ", i ? "            " : "kafka hdrs: ", t->headers[i].name);
+            if (v == NATSMSG_COPY)
+                printf("-> copied as %s\n", out);
+            else
+                printf("-> not copied (%s)\n", natsmsg_verdict_name(v));
+        }
     }
     printf("reason:     %s%s%s\n", route_reason_name(res->reason), res->detail[0] ? ": " : "",
            res->detail);
@@ -302,9 +355,9 @@ int cli_explain(int argc, char **argv)
     }
     route_decide(r, &p.ev, res);
     if (as_json)
-        print_explain_json(r, res);
+        print_explain_json(r, &t, res);
     else
-        print_explain_text(r, res);
+        print_explain_text(r, &t, res);
     rc = 0;
 err:
     free(res);

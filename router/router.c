@@ -50,6 +50,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "monotime.h"
+#include "natsmsg.h"
 #include "offsets.h"
 #include "route.h"
 #include "router.h"
@@ -59,7 +60,6 @@
 
 #define MAX_ROUTE_HEADERS 64   /* Kafka headers routing looks at */
 #define CONSUME_BATCH     2000 /* records per loop turn before draining acks */
-#define MAX_HDR_VALUE     4096 /* longer Kafka header values are not copied */
 #define ROUTE_CACHE       8    /* per-partition cache of per-route series */
 #define READ_STALL_MS     500  /* a full window this long pauses partitions */
 #define READY_WHY_MAX     1024 /* the readiness reasons; http.c answers up to 1 KiB */
@@ -169,8 +169,9 @@ struct router {
     char why[READY_WHY_MAX];
 
     metrics_series_t *m_inflight, *m_assigned, *m_nats_up, *m_nats_reconnects, *m_ack_lat,
-        *m_e2e_lat, *m_retries, *m_err_sync, *m_err_transient, *m_err_permanent, *m_hdr_dropped,
-        *m_paused, *m_refetch, *m_gaps;
+        *m_e2e_lat, *m_retries, *m_err_sync, *m_err_transient, *m_err_permanent, *m_paused,
+        *m_refetch, *m_gaps;
+    metrics_series_t *m_hdr_dropped[NATSMSG_VERDICT__COUNT]; /* by reason; [COPY] unused */
     uint64_t reconnects_seen;
 };
 
@@ -401,119 +402,48 @@ static void count_dead_letter(part_t *p, const char *code)
 
 /* ---- building the NATS message -------------------------------------------- */
 
-static int printable_value(const void *v, size_t len)
+/* natsmsg's header accessor over a librdkafka header list. */
+static int kafka_header_at(void *ctx, size_t i, route_header_t *out)
 {
-    const unsigned char *c = v;
-    for (size_t i = 0; i < len; i++)
-        if (c[i] < 0x20 || c[i] == 0x7f)
-            return 0;
-    return 1;
-}
-
-static int valid_header_name(const char *n)
-{
-    if (!*n)
-        return 0;
-    for (; *n; n++)
-        if (*n <= ' ' || *n >= 0x7f || *n == ':')
-            return 0;
-    return 1;
-}
-
-/*
- * Kafka headers are copied as NATS headers. CloudEvents binary-mode
- * headers (ce_type, ...) take the NATS binding's form (ce-type, ...), and
- * for a CloudEvent content-type becomes ce-datacontenttype. Headers NATS
- * cannot carry (CR/LF or control bytes, names with ':' or spaces, values
- * over 4 KiB) are not copied, and are counted.
- */
-static void copy_kafka_headers(router_t *r, natsMsg *nm, const rd_kafka_message_t *m)
-{
-    rd_kafka_headers_t *h = NULL;
-    const char *name;
-    const void *val;
-    size_t sz, i;
-    int is_ce = 0;
-    char vbuf[MAX_HDR_VALUE + 1], nbuf[256];
-
-    if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR || !h)
-        return;
-    for (i = 0; rd_kafka_header_get_all(h, i, &name, &val, &sz) == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
-        if (!strncmp(name, "ce_", 3))
-            is_ce = 1;
-    for (i = 0; rd_kafka_header_get_all(h, i, &name, &val, &sz) == RD_KAFKA_RESP_ERR_NO_ERROR;
-         i++) {
-        if (!val)
-            sz = 0;
-        if (sz > MAX_HDR_VALUE || !printable_value(val, sz) || strlen(name) >= sizeof(nbuf)) {
-            metrics_add(r->m_hdr_dropped, 1);
-            continue;
-        }
-        if (!strncmp(name, "ce_", 3))
-            snprintf(nbuf, sizeof(nbuf), "ce-%s", name + 3);
-        else if (is_ce && !strcasecmp(name, "content-type"))
-            snprintf(nbuf, sizeof(nbuf), "ce-datacontenttype");
-        else
-            snprintf(nbuf, sizeof(nbuf), "%s", name);
-        if (!valid_header_name(nbuf)) {
-            metrics_add(r->m_hdr_dropped, 1);
-            continue;
-        }
-        if (sz)
-            memcpy(vbuf, val, sz);
-        vbuf[sz] = '\0';
-        natsMsgHeader_Add(nm, nbuf, vbuf);
-    }
-}
-
-/* Decimal text of v in buf (at least 21 bytes). On the per-event path
- * snprintf was ~5 % of the router's instructions (callgrind). */
-static const char *fmt_i64(char *buf, int64_t v)
-{
-    char *p = buf + 20;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    *p = '\0';
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    return p;
+    return rd_kafka_header_get_all(ctx, i, &out->name, &out->value, &out->value_len) !=
+           RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 /* has_headers: whether the record has Kafka headers (source_event saw
  * some); for a record without, rd_kafka_message_headers() still allocates
- * and frees a parse buffer on every call. */
+ * and frees a parse buffer on every call. The header policy (no Nats-*
+ * header from Kafka, ever) lives in natsmsg.c; here the headers left out
+ * are counted by reason. */
 static natsMsg *build_msg(router_t *r, const rd_kafka_message_t *m, const route_result_t *res,
                           int jetstream, int has_headers)
 {
     natsMsg *nm = NULL;
-    char num[24];
+    rd_kafka_headers_t *h = NULL;
     rd_kafka_timestamp_type_t tstype;
-    int64_t ts;
+    uint32_t dropped[NATSMSG_VERDICT__COUNT] = {0};
+    natsmsg_input_t in = {
+        .subject = res->subject,
+        .payload = m->payload,
+        .payload_len = m->len,
+        .topic = rd_kafka_topic_name(m->rkt),
+        .partition = m->partition,
+        .offset = m->offset,
+        .timestamp_ms = rd_kafka_message_timestamp(m, &tstype),
+        .key = m->key,
+        .key_len = m->key_len,
+        .route = res,
+        .msg_id = jetstream ? res->dedup_id : NULL,
+    };
 
-    if (natsMsg_Create(&nm, res->subject, NULL, m->payload, (int)m->len) != NATS_OK)
-        return NULL;
-    if (has_headers)
-        copy_kafka_headers(r, nm, m);
-    natsMsgHeader_Set(nm, "Kafka-Topic", rd_kafka_topic_name(m->rkt));
-    natsMsgHeader_Set(nm, "Kafka-Partition", fmt_i64(num, m->partition));
-    natsMsgHeader_Set(nm, "Kafka-Offset", fmt_i64(num, m->offset));
-    ts = rd_kafka_message_timestamp(m, &tstype);
-    if (ts >= 0)
-        natsMsgHeader_Set(nm, "Kafka-Timestamp", fmt_i64(num, ts));
-    if (m->key && m->key_len > 0 && m->key_len <= 256 && printable_value(m->key, m->key_len)) {
-        char kbuf[257];
-        memcpy(kbuf, m->key, m->key_len);
-        kbuf[m->key_len] = '\0';
-        natsMsgHeader_Set(nm, "Kafka-Key", kbuf);
+    if (has_headers && rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h) {
+        in.header_at = kafka_header_at;
+        in.header_ctx = h;
     }
-    for (size_t i = 0; i < res->header_count; i++)
-        natsMsgHeader_Set(nm, res->headers[i].name, res->headers[i].value);
-    /* Last, so no Kafka header can override the dedup ID. */
-    if (jetstream)
-        natsMsgHeader_Set(nm, "Nats-Msg-Id", res->dedup_id);
+    if (natsmsg_build(&nm, &in, dropped) != NATS_OK)
+        return NULL;
+    for (int v = NATSMSG_COPY + 1; v < NATSMSG_VERDICT__COUNT; v++)
+        if (dropped[v])
+            metrics_add(r->m_hdr_dropped[v], dropped[v]);
     return nm;
 }
 
@@ -1422,9 +1352,17 @@ int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr
         metrics_counter("er_publish_errors_total", "Publish failures by kind.", "kind=\"send\"");
     r->m_err_transient = metrics_counter("er_publish_errors_total", NULL, "kind=\"transient\"");
     r->m_err_permanent = metrics_counter("er_publish_errors_total", NULL, "kind=\"permanent\"");
-    r->m_hdr_dropped = metrics_counter(
-        "er_headers_not_copied_total",
-        "Kafka headers NATS cannot carry (control bytes, bad names, > 4 KiB).", NULL);
+    for (int v = NATSMSG_COPY + 1; v < NATSMSG_VERDICT__COUNT; v++) {
+        char labels[64];
+        snprintf(labels, sizeof(labels), "reason=\"%s\"", natsmsg_verdict_name(v));
+        r->m_hdr_dropped[v] = metrics_counter(
+            "er_headers_not_copied_total",
+            v == NATSMSG_COPY + 1 ? "Kafka headers not copied to NATS, by reason: reserved_nats "
+                                    "(Nats-* JetStream control headers), too_long, bad_name, "
+                                    "not_printable."
+                                  : NULL,
+            labels);
+    }
     r->m_reload_ok =
         metrics_counter("er_rules_reloads_total", "Rule reloads by result.", "result=\"success\"");
     r->m_reload_fail = metrics_counter("er_rules_reloads_total", NULL, "result=\"failure\"");
