@@ -14,7 +14,12 @@
  * different event as a duplicate. So no Kafka header whose name starts with
  * "Nats-" in any letter case is ever copied; the only Nats-* header a
  * message carries is the router's own Nats-Msg-Id. Headers NATS cannot
- * carry (bad names, control bytes, oversize) are not copied either. Each
+ * carry (bad names, control bytes, oversize) are not copied either, and
+ * neither is any letter case of the provenance headers the router sets
+ * itself (Kafka-Topic, Kafka-Partition, Kafka-Offset, Kafka-Timestamp,
+ * Kafka-Key): NATS header names are case-sensitive, so a producer's
+ * "kafka-offset" would otherwise ride beside the router's Kafka-Offset, and
+ * readers that look names up without case could take the forged one. Each
  * header left out has a reason, which the router counts.
  *
  * natsmsg_header_policy() is pure (no cnats, no librdkafka): one header in,
@@ -40,11 +45,13 @@
 
 /** Why a Kafka header was not copied; NATSMSG_COPY means it was. */
 typedef enum natsmsg_verdict {
-    NATSMSG_COPY = 0,           /**< Copied, possibly renamed (ce_ -> ce-). */
-    NATSMSG_DROP_RESERVED_NATS, /**< Name starts with "Nats-" (any case): JetStream control. */
-    NATSMSG_DROP_TOO_LONG,      /**< Name over 255 bytes or value over 4 KiB. */
-    NATSMSG_DROP_BAD_NAME,      /**< Empty name, or a byte outside '!'..'~', or ':'. */
-    NATSMSG_DROP_NOT_PRINTABLE, /**< Value with a control byte (CR, LF, NUL, DEL, ...). */
+    NATSMSG_COPY = 0,             /**< Copied, possibly renamed (ce_ -> ce-). */
+    NATSMSG_DROP_RESERVED_NATS,   /**< Name starts with "Nats-" (any case): JetStream control. */
+    NATSMSG_DROP_RESERVED_ROUTER, /**< Any case of a provenance header the router sets
+                                     (Kafka-Offset, ...). */
+    NATSMSG_DROP_TOO_LONG,        /**< Name over 255 bytes or value over 4 KiB. */
+    NATSMSG_DROP_BAD_NAME,        /**< Empty name, or a byte outside '!'..'~', or ':'. */
+    NATSMSG_DROP_NOT_PRINTABLE,   /**< Value with a control byte (CR, LF, NUL, DEL, ...). */
     NATSMSG_VERDICT__COUNT
 } natsmsg_verdict_t;
 

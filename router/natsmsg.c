@@ -18,6 +18,7 @@
 static const char *const verdict_names[NATSMSG_VERDICT__COUNT] = {
     [NATSMSG_COPY] = "copy",
     [NATSMSG_DROP_RESERVED_NATS] = "reserved_nats",
+    [NATSMSG_DROP_RESERVED_ROUTER] = "reserved_router",
     [NATSMSG_DROP_TOO_LONG] = "too_long",
     [NATSMSG_DROP_BAD_NAME] = "bad_name",
     [NATSMSG_DROP_NOT_PRINTABLE] = "not_printable",
@@ -56,6 +57,19 @@ static int valid_name(const char *n)
     return 1;
 }
 
+/* The provenance headers natsmsg_build() sets; a Kafka header may not
+ * carry any letter case of them. */
+static const char *const router_headers[] = {"Kafka-Topic", "Kafka-Partition", "Kafka-Offset",
+                                             "Kafka-Timestamp", "Kafka-Key"};
+
+static int is_router_header(const char *name)
+{
+    for (size_t i = 0; i < sizeof(router_headers) / sizeof(router_headers[0]); i++)
+        if (!strcasecmp(name, router_headers[i]))
+            return 1;
+    return 0;
+}
+
 natsmsg_verdict_t natsmsg_header_policy(const char *name, const void *value, size_t value_len,
                                         int is_cloudevent, char *out_name, size_t out_name_size)
 {
@@ -67,6 +81,8 @@ natsmsg_verdict_t natsmsg_header_policy(const char *name, const void *value, siz
      * a runbook must be able to tell apart (and count) from noise. */
     if (!strncasecmp(name, "Nats-", 5))
         return NATSMSG_DROP_RESERVED_NATS;
+    if (is_router_header(name))
+        return NATSMSG_DROP_RESERVED_ROUTER;
     if (nlen > NATSMSG_NAME_MAX || value_len > NATSMSG_VALUE_MAX ||
         out_name_size <= NATSMSG_NAME_MAX)
         return NATSMSG_DROP_TOO_LONG;
@@ -146,19 +162,19 @@ natsStatus natsmsg_build(natsMsg **out, const natsmsg_input_t *in,
         s = copy_headers(nm, in, dropped);
     /* Set, not Add: a Kafka header of the same name cannot stand beside these. */
     if (s == NATS_OK)
-        s = natsMsgHeader_Set(nm, "Kafka-Topic", in->topic);
+        s = natsMsgHeader_Set(nm, router_headers[0], in->topic);
     if (s == NATS_OK)
-        s = natsMsgHeader_Set(nm, "Kafka-Partition", fmt_i64(num, in->partition));
+        s = natsMsgHeader_Set(nm, router_headers[1], fmt_i64(num, in->partition));
     if (s == NATS_OK)
-        s = natsMsgHeader_Set(nm, "Kafka-Offset", fmt_i64(num, in->offset));
+        s = natsMsgHeader_Set(nm, router_headers[2], fmt_i64(num, in->offset));
     if (s == NATS_OK && in->timestamp_ms >= 0)
-        s = natsMsgHeader_Set(nm, "Kafka-Timestamp", fmt_i64(num, in->timestamp_ms));
+        s = natsMsgHeader_Set(nm, router_headers[3], fmt_i64(num, in->timestamp_ms));
     if (s == NATS_OK && in->key && in->key_len > 0 && in->key_len <= NATSMSG_KEY_MAX &&
         printable(in->key, in->key_len)) {
         char kbuf[NATSMSG_KEY_MAX + 1];
         memcpy(kbuf, in->key, in->key_len);
         kbuf[in->key_len] = '\0';
-        s = natsMsgHeader_Set(nm, "Kafka-Key", kbuf);
+        s = natsMsgHeader_Set(nm, router_headers[4], kbuf);
     }
     for (size_t i = 0; s == NATS_OK && in->route && i < in->route->header_count; i++)
         s = natsMsgHeader_Set(nm, in->route->headers[i].name, in->route->headers[i].value);

@@ -1357,10 +1357,12 @@ int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr
         snprintf(labels, sizeof(labels), "reason=\"%s\"", natsmsg_verdict_name(v));
         r->m_hdr_dropped[v] = metrics_counter(
             "er_headers_not_copied_total",
-            v == NATSMSG_COPY + 1 ? "Kafka headers not copied to NATS, by reason: reserved_nats "
-                                    "(Nats-* JetStream control headers), too_long, bad_name, "
-                                    "not_printable."
-                                  : NULL,
+            v == NATSMSG_COPY + 1
+                ? "Kafka headers not copied to NATS, by reason: reserved_nats "
+                  "(Nats-* JetStream control headers), reserved_router (any case of "
+                  "the router's Kafka-* provenance headers), too_long, bad_name, "
+                  "not_printable."
+                : NULL,
             labels);
     }
     r->m_reload_ok =

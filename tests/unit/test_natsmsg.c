@@ -42,6 +42,16 @@ static const struct {
     {"Nats-Rollup", "a\r\nb", 0, 0, NATSMSG_DROP_RESERVED_NATS, NULL}, /* reserved wins */
     {"Nats-TTL", "x", 5000, 0, NATSMSG_DROP_RESERVED_NATS, NULL},
     {"Nats-Rollup:x", "all", 0, 0, NATSMSG_DROP_RESERVED_NATS, NULL},
+    /* The router's own provenance headers: a producer cannot forge them in
+     * another letter case (NATS header names are case-sensitive, so
+     * "kafka-offset" would ride beside the router's Kafka-Offset). */
+    {"Kafka-Offset", "7", 0, 0, NATSMSG_DROP_RESERVED_ROUTER, NULL},
+    {"kafka-offset", "7", 0, 0, NATSMSG_DROP_RESERVED_ROUTER, NULL},
+    {"KAFKA-TOPIC", "other", 0, 0, NATSMSG_DROP_RESERVED_ROUTER, NULL},
+    {"kafka-partition", "0", 0, 0, NATSMSG_DROP_RESERVED_ROUTER, NULL},
+    {"Kafka-Timestamp", "0", 0, 0, NATSMSG_DROP_RESERVED_ROUTER, NULL},
+    {"kAfKa-KeY", "k", 0, 0, NATSMSG_DROP_RESERVED_ROUTER, NULL},
+    {"Kafka-Offset-Extra", "7", 0, 0, NATSMSG_COPY, "Kafka-Offset-Extra"},
     /* Not reserved: only the "Nats-" prefix is JetStream's. */
     {"Nats", "v", 0, 0, NATSMSG_COPY, "Nats"},
     {"NatsRollup", "all", 0, 0, NATSMSG_COPY, "NatsRollup"},
@@ -130,6 +140,7 @@ START_TEST(verdict_names_are_stable_labels)
 {
     ck_assert_str_eq(natsmsg_verdict_name(NATSMSG_COPY), "copy");
     ck_assert_str_eq(natsmsg_verdict_name(NATSMSG_DROP_RESERVED_NATS), "reserved_nats");
+    ck_assert_str_eq(natsmsg_verdict_name(NATSMSG_DROP_RESERVED_ROUTER), "reserved_router");
     ck_assert_str_eq(natsmsg_verdict_name(NATSMSG_DROP_TOO_LONG), "too_long");
     ck_assert_str_eq(natsmsg_verdict_name(NATSMSG_DROP_BAD_NAME), "bad_name");
     ck_assert_str_eq(natsmsg_verdict_name(NATSMSG_DROP_NOT_PRINTABLE), "not_printable");
@@ -176,6 +187,7 @@ static const route_header_t hostile[] = {
     H("content-type", "application/json"),
     H("traceparent", "00-abc-def-01"),
     H("Kafka-Topic", "forged"),
+    H("kafka-offset", "1"),
 };
 
 static natsMsg *build(const char *msg_id, uint32_t dropped[NATSMSG_VERDICT__COUNT])
@@ -241,7 +253,9 @@ START_TEST(jetstream_message_has_only_the_routers_nats_msg_id)
     ck_assert_int_eq(dropped[NATSMSG_DROP_BAD_NAME], 1);
     ck_assert_int_eq(dropped[NATSMSG_DROP_NOT_PRINTABLE], 1);
     ck_assert_int_eq(dropped[NATSMSG_DROP_TOO_LONG], 0);
-    ck_assert_int_eq(dropped[NATSMSG_COPY], 4);
+    ck_assert_int_eq(dropped[NATSMSG_DROP_RESERVED_ROUTER], 2);
+    ck_assert_int_eq(dropped[NATSMSG_COPY], 3);
+    ck_assert_ptr_null(get(nm, "kafka-offset")); /* no forged twin beside Kafka-Offset */
     ck_assert_str_eq(get(nm, "ce-type"), "ChangeOfficerStatusRequested");
     ck_assert_str_eq(get(nm, "ce-datacontenttype"), "application/json");
     ck_assert_ptr_null(get(nm, "ce_type"));
