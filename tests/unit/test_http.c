@@ -5,7 +5,8 @@
  * of /metrics, /healthz, /readyz, 404, 405 and HEAD, plus bad listen
  * addresses and a port that is already taken. One test holds 40 idle
  * half-sent requests open from 127.0.0.2 (the whole of 127/8 is loopback)
- * and asks /healthz from 127.0.0.1: a probe must not wait behind them.
+ * and asks /healthz from 127.0.0.1: a probe must not wait behind them;
+ * another sees a half-sent request closed after the 5 s idle timeout.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -279,6 +280,33 @@ START_TEST(healthz_answers_within_1s_while_40_half_requests_from_one_address_are
 }
 END_TEST
 
+/* The other half of the slowloris defence: a connection that stops sending
+ * is closed after the idle timeout (5 s), not held for the attacker. */
+START_TEST(half_sent_request_is_closed_after_the_idle_timeout)
+{
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)http_port(srv))};
+    static const char half[] = "GET /healthz HTTP/1.1\r\nHost: loc";
+    struct timeval tv = {.tv_sec = 8};
+    char buf[256];
+    ssize_t k;
+    double t0, took;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+    ck_assert_int_eq(write(fd, half, sizeof(half) - 1), (ssize_t)(sizeof(half) - 1));
+    t0 = now_s();
+    k = read(fd, buf, sizeof(buf));
+    took = now_s() - t0;
+    close(fd);
+    ck_assert_msg(k == 0, "no close within %ld s (read returned %zd: %s)", (long)tv.tv_sec, k,
+                  k < 0 ? strerror(errno) : "data");
+    ck_assert_msg(took >= 4.0 && took < 7.0, "closed after %.2f s, want about 5", took);
+}
+END_TEST
+
 START_TEST(stop_null_is_a_no_op)
 {
     http_stop(NULL);
@@ -300,7 +328,13 @@ static Suite *http_suite(void)
     tcase_add_test(tc, head_is_answered_without_a_body);
     tcase_add_test(tc, query_string_does_not_change_the_route);
     tcase_add_test(tc, port_in_use_fails_with_the_address_in_the_error);
+    suite_add_tcase(s, tc);
+    /* Connection limits: the idle-timeout test waits about 5 s. */
+    tc = tcase_create("limits");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
     tcase_add_test(tc, healthz_answers_within_1s_while_40_half_requests_from_one_address_are_held);
+    tcase_add_test(tc, half_sent_request_is_closed_after_the_idle_timeout);
     suite_add_tcase(s, tc);
     tc = tcase_create("start");
     tcase_add_loop_test(tc, bad_listen_address_is_rejected_with_reason, 0,
