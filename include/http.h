@@ -9,6 +9,10 @@
  * Threads: libmicrohttpd serves requests on its own internal thread; the
  * probe callbacks run there and must only read state that is safe to read
  * concurrently (atomics, or under the caller's own lock).
+ *
+ * Limits: 64 connections in all, 8 per client address, and a connection
+ * idle for 5 s is closed, so clients holding connections open from one
+ * address cannot keep the probes from answering.
  */
 #ifndef ER_HTTP_H
 #define ER_HTTP_H

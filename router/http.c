@@ -16,6 +16,18 @@
  * the libmicrohttpd logger all run there. The handler touches only the
  * immutable http_t fields and the thread-safe metrics registry.
  *
+ * Starvation: the probes are what keep the pod alive, so no client may
+ * hold them off. The polling thread is event driven (epoll on Linux via
+ * MHD_USE_AUTO) and reads without blocking, so a slow client costs one
+ * idle socket, never the thread; the handler answers from memory. What a
+ * client can exhaust are connection slots: one address gets at most
+ * HTTP_PER_IP_LIMIT of the HTTP_CONN_LIMIT (more are closed at accept),
+ * and a connection that sends nothing for HTTP_IDLE_TIMEOUT_S seconds is
+ * closed. Forty half-sent requests from one address thus leave /healthz
+ * from another answering at once (test_http.c). Many addresses together
+ * can still fill the table: that is the NetworkPolicy's job
+ * (deploy/k8s/networkpolicy.yaml).
+ *
  * Not for: anything that changes the router's state (no admin actions),
  * TLS, or authentication; keep it on loopback or behind a proxy.
  */
@@ -38,6 +50,12 @@
 #include "metrics.h"
 
 #define HTTP_WHY_MAX 1024
+
+/* Prometheus, kubelet and an operator's curl need a handful each. */
+#define HTTP_CONN_LIMIT   64u
+#define HTTP_PER_IP_LIMIT 8u
+/* kubelet's probe timeout defaults to 1 s; a live client is never idle this long. */
+#define HTTP_IDLE_TIMEOUT_S 5u
 
 struct http {
     struct MHD_Daemon *daemon;
@@ -218,7 +236,8 @@ int http_start(const char *listen, http_probe_fn live, http_probe_fn ready, void
         NULL, NULL, handle, h,
         /* the logger must come first or MHD prints early messages itself */
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_CONNECTION_LIMIT, 32u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, HTTP_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        HTTP_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
     if (!h->daemon) {
         set_err(errstr, errstr_size, "http: cannot listen on %s: %s", listen,
                 h->start_err[0] ? h->start_err : "libmicrohttpd failed to start");

@@ -11,20 +11,23 @@ them in step: every fact is compared with its source, and each difference
 is reported as "FAIL file: key: what differs".
 
 Needs python3 with PyYAML and bash; no clusters, no network. Optional tools
-make more checks run, each skipped with a SKIP line when absent:
+make more checks run; each absent one is a SKIP line (in CI, env CI=true,
+a FAIL: CI installs them all with deploy/local/install-deps):
   event-router   --binary / ER_ROUTER_BIN: `run --print-config` loads every
                  router config (ER_DEPLOY_REQUIRE_BINARY=1 turns a missing
                  binary into a failure)
   yamllint       ER_YAMLLINT or PATH, with the repository's .yamllint
-  nats-server    ER_NATS_SERVER, deploy/local/.tools/bin or PATH: `-t` on
+  nats-server    ER_NATS_SERVER, $ER_TOOLS_DIR/bin (default
+                 deploy/local/.tools/bin) or PATH: `-t` on
                  deploy/compose/nats/nats.conf
-  kustomize      ER_KUSTOMIZE or PATH: `kustomize build deploy/k8s`
-  docker-compose ER_DOCKER_COMPOSE or PATH: `config -q`
+  kustomize      ER_KUSTOMIZE, $ER_TOOLS_DIR/bin or PATH: `kustomize build deploy/k8s`
+  docker-compose ER_DOCKER_COMPOSE, $ER_TOOLS_DIR/bin or PATH: `config -q`
 
 Not for: anything that needs a container engine or a cluster.
 
 Usage: check_deploy.py [--source-dir DIR] [--binary PATH]
-Exit status: 0 when every check passed (skips allowed), 1 otherwise.
+Exit status: 1 when a check failed, 77 when none failed but one was skipped
+(ctest's SKIP_RETURN_CODE: the test shows as skipped, not passed), else 0.
 """
 
 import argparse
@@ -67,6 +70,10 @@ KAFKA_ENV_NOT_PROPS = {"KAFKA_HEAP_OPTS", "KAFKA_OPTS", "KAFKA_JVM_PERFORMANCE_O
                        "KAFKA_LOG4J_OPTS", "KAFKA_JMX_OPTS", "KAFKA_GC_LOG_OPTS"}
 
 
+# ctest's SKIP_RETURN_CODE for unit.check_deploy (tests/CMakeLists.txt).
+EXIT_SKIPPED = 77
+
+
 class Checks:
     """Collects results; every failure names the file and the key."""
 
@@ -89,6 +96,11 @@ class Checks:
         print(f"ok   {what}")
 
     def skip(self, what, why):
+        """A check that could not run. In CI that is a failure: a tool the
+        pipeline installs is missing, and a green run would hide it."""
+        if os.environ.get("CI") == "true":
+            self.fail(what, "(not run)", f"{why}; CI=true requires every check to run")
+            return
         self.skips += 1
         print(f"SKIP {what}: {why}")
 
@@ -303,6 +315,19 @@ def check_compose(c, root, ports, compose, configs, local_props, local_nats):
     svcs = compose.get("services") or {}
     ports_src = "deploy/local/ports.env"
 
+    # -- published ports: loopback only -------------------------------------------
+    # The seed runs without authentication; "9092:9092" would publish it on
+    # every interface of the host (docs/deploy.md, exposing the admin endpoint).
+    for name, s in sorted(svcs.items()):
+        for p in (s or {}).get("ports", []) or []:
+            ip = p.get("host_ip") if isinstance(p, dict) else \
+                (str(p).split(":")[0] if str(p).count(":") == 2 else None)
+            if ip != "127.0.0.1":
+                c.fail(path, f"services.{name}.ports", f"{p!r} is published on "
+                       f"{ip or 'every interface'}; bind it to 127.0.0.1 (\"127.0.0.1:H:C\")")
+            else:
+                c.ok(f"{c.rel(path)}: services.{name}.ports {p!r} on loopback")
+
     # -- Kafka brokers ----------------------------------------------------------
     kafka_ports = ports["ER_KAFKA_PORTS"].split()
     cluster_ids, node_ids, voters = set(), set(), set()
@@ -499,6 +524,62 @@ def check_compose(c, root, ports, compose, configs, local_props, local_nats):
         c.ok(f"{c.rel(path)}: distinct {inst_env} per replica: {inst_ids}")
 
 
+def url_ports(urls, default):
+    """Ports of "host:port" or "scheme://host:port" entries, comma lists allowed."""
+    out = set()
+    for u in urls:
+        for one in str(u).split(","):
+            hp = one.strip().rsplit("/", 1)[-1] if "://" in one else one.strip()
+            port = hp.rsplit(":", 1)[1] if ":" in hp else ""
+            out.add(int(port) if port.isdigit() else default)
+    return out
+
+
+def check_network_policy(c, kdir, nps, selects, http_port, cfg):
+    """The admin port only from the monitoring namespace; egress only to
+    Kafka, NATS and DNS (docs/deploy.md, exposing the admin endpoint)."""
+    mine = [(p, n) for p, n in nps
+            if selects(((n.get("spec") or {}).get("podSelector") or {}).get("matchLabels"))]
+    if not mine:
+        c.fail(kdir, "NetworkPolicy", "none selects the router pods: the unauthenticated "
+               "admin port is open to every pod in the cluster")
+        return
+    for npath, n in mine:
+        spec = n.get("spec") or {}
+        key = f"NetworkPolicy/{(n.get('metadata') or {}).get('name')}"
+        c.eq(npath, f"{key}.spec.policyTypes", sorted(spec.get("policyTypes") or []),
+             ["Egress", "Ingress"], "docs/deploy.md (admin port and egress restricted)")
+        in_ports = set()
+        for i, rule in enumerate(spec.get("ingress") or []):
+            peers = rule.get("from") or []
+            if not peers or any(not (p.get("namespaceSelector") or p.get("podSelector"))
+                                for p in peers):
+                c.fail(npath, f"{key}.spec.ingress[{i}].from",
+                       "admits every source; name the monitoring namespace and pods")
+            for p in peers:
+                ns = ((p.get("namespaceSelector") or {}).get("matchLabels") or {})
+                if ns.get("kubernetes.io/metadata.name") != "monitoring":
+                    c.fail(npath, f"{key}.spec.ingress[{i}].from.namespaceSelector",
+                           f"{ns!r} is not the monitoring namespace")
+            rports = rule.get("ports") or []
+            if not rports:
+                c.fail(npath, f"{key}.spec.ingress[{i}].ports", "missing: admits every port")
+            in_ports |= {p.get("port") for p in rports}
+        c.eq(npath, f"{key}.spec.ingress[].ports", sorted(in_ports, key=str), [http_port],
+             "router.yaml http.listen")
+        out = {(p.get("port"), p.get("protocol", "TCP"))
+               for rule in spec.get("egress") or [] for p in rule.get("ports") or []}
+        if any(not rule.get("ports") for rule in spec.get("egress") or []):
+            c.fail(npath, f"{key}.spec.egress", "a rule without ports admits everything")
+        want = {(p, "TCP") for p in url_ports(((cfg or {}).get("kafka") or {}).get("brokers")
+                                              and [cfg["kafka"]["brokers"]] or [], 9092)}
+        want |= {(p, "TCP") for p in url_ports(((cfg or {}).get("nats") or {}).get("servers")
+                                               or [], 4222)}
+        want |= {(53, "UDP"), (53, "TCP")}
+        c.eq(npath, f"{key}.spec.egress[].ports", sorted(out, key=str), sorted(want, key=str),
+             "router.yaml kafka.brokers, nats.servers and DNS")
+
+
 def check_k8s(c, root, k8s_docs, configs, compose, image_uid):
     kdir = os.path.join(root, "deploy/k8s")
     cpath, cfg = configs["k8s"]
@@ -639,6 +720,9 @@ def check_k8s(c, root, k8s_docs, configs, compose, image_uid):
             c.fail(ppath, "PodDisruptionBudget.spec.selector.matchLabels",
                    f"does not select the pods {pod_labels}")
 
+    # -- NetworkPolicy ------------------------------------------------------------
+    check_network_policy(c, kdir, by_kind.get("NetworkPolicy") or [], selects, http_port, cfg)
+
     # -- KEDA ScaledObject --------------------------------------------------------
     sos = by_kind.get("ScaledObject") or []
     if len(sos) != 1:
@@ -687,8 +771,10 @@ def check_tools(c, root, yaml_files):
     else:
         c.skip("yamllint", "not installed (deploy/local/install-deps installs it)")
 
-    ns = find_tool("ER_NATS_SERVER", os.path.join(root, "deploy/local/.tools/bin/nats-server"),
-                   "nats-server")
+    # install-deps puts nats-server, kustomize and docker-compose here.
+    tools_bin = os.path.join(os.environ.get("ER_TOOLS_DIR")
+                             or os.path.join(root, "deploy/local/.tools"), "bin")
+    ns = find_tool("ER_NATS_SERVER", os.path.join(tools_bin, "nats-server"), "nats-server")
     conf = os.path.join(root, "deploy/compose/nats/nats.conf")
     if ns:
         env = dict(os.environ, NATS_SERVER_NAME="nats-1")
@@ -700,7 +786,7 @@ def check_tools(c, root, yaml_files):
     else:
         c.skip("nats-server -t", "no nats-server (deploy/local/install-deps builds one)")
 
-    ku = find_tool("ER_KUSTOMIZE", "kustomize")
+    ku = find_tool("ER_KUSTOMIZE", os.path.join(tools_bin, "kustomize"), "kustomize")
     if ku:
         with tempfile.TemporaryDirectory() as tmp:
             dst = os.path.join(tmp, "k8s")
@@ -722,7 +808,8 @@ def check_tools(c, root, yaml_files):
     else:
         c.skip("kustomize build deploy/k8s", "no kustomize (set ER_KUSTOMIZE)")
 
-    dc = find_tool("ER_DOCKER_COMPOSE", "docker-compose")
+    dc = find_tool("ER_DOCKER_COMPOSE", os.path.join(tools_bin, "docker-compose"),
+                   "docker-compose")
     if dc:
         r = subprocess.run([dc, "-f", os.path.join(root, "docker-compose.yml"), "config", "-q"],
                            capture_output=True, text=True, cwd=root)
@@ -786,7 +873,9 @@ def main():
     check_tools(c, root, yaml_files)
 
     print(f"check_deploy: {c.passed} passed, {c.failures} failed, {c.skips} skipped")
-    return 1 if c.failures else 0
+    if c.failures:
+        return 1
+    return EXIT_SKIPPED if c.skips else 0
 
 
 if __name__ == "__main__":

@@ -18,11 +18,17 @@
 #   fault_mark start; fault_cluster kill nats-2; ...; fault_mark end
 #   fault_finish 120                    # commits to the end, verify, record, assert
 #
-# Environment: ER_RESULTS_DIR (default $ER_BUILD_DIR/fault-results).
+# Environment: ER_RESULTS_DIR (default $ER_BUILD_DIR/fault-results), ER_RUN_ID
+# (the run the row belongs to: tests/run sets it; under plain ctest the
+# fixture test it_fault_00_new_run writes one to $ER_RESULTS_DIR/run_id).
 # A case needs the 3+3 node clusters; in single mode it exits 77 (ctest: skipped).
 
 FAULT_RESULTS_DIR=${ER_RESULTS_DIR:-$ER_BUILD_DIR/fault-results}
 FAULT_RESULTS=$FAULT_RESULTS_DIR/faults.jsonl
+# A row without the current run's id is ignored by fault_table; a script run
+# by hand outside any run gets an id of its own (its row stands alone).
+FAULT_RUN_ID=${ER_RUN_ID:-$(cat "$FAULT_RESULTS_DIR/run_id" 2>/dev/null || true)}
+FAULT_RUN_ID=${FAULT_RUN_ID:-adhoc-$(date -u +%Y%m%dT%H%M%SZ)-$$}
 FAULT_CLUSTER=$ER_SOURCE_DIR/deploy/local/cluster
 FAULT_SAMPLERS=()
 FAULT_PRODUCER=
@@ -363,8 +369,8 @@ fault_finish() {
         --argjson dlq "${dlq:-0}" --argjson regress "$regress" \
         --argjson recover "$recover" --argjson stall "$stall" --argjson pstall "$pstall" \
         --argjson total "$(awk -v a="$FAULT_T0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')" \
-        --argjson committed "$committed_ok" --arg note "$FAULT_NOTE" \
-        '{n: $n, case: $case, test: $test, date: $date, host: $host, produced: $produced,
+        --argjson committed "$committed_ok" --arg note "$FAULT_NOTE" --arg run "$FAULT_RUN_ID" \
+        '{n: $n, case: $case, test: $test, run: $run, date: $date, host: $host, produced: $produced,
           critical: $critical, stored: $v.stored, missing: $v.missing,
           duplicates: $v.duplicates, unexpected: $v.unexpected, dead_lettered: $dlq,
           commit_regressions: $regress, committed_to_end: $committed,
@@ -372,7 +378,7 @@ fault_finish() {
           note: $note,
           pass: ($v.missing == 0 and $v.duplicates == 0 and $v.unexpected == 0 and
                  $regress == 0 and $committed and $dlq == 0)}' >>"$FAULT_RESULTS"
-    tail -n 1 "$FAULT_RESULTS" | "$ER_SOURCE_DIR/tests/integration/fault_table" - >&2
+    tail -n 1 "$FAULT_RESULTS" | "$ER_SOURCE_DIR/tests/integration/fault_table" --run "$FAULT_RUN_ID" - >&2
 
     [[ $committed_ok == true ]] ||
         er_fail "committed offsets did not reach the end offsets: $(cat "$ER_TEST_DIR/offsets.json")"

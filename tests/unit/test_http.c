@@ -3,10 +3,14 @@
  * Unit tests for http.c: the server starts on 127.0.0.1:0 and a tiny
  * blocking socket client (no curl) checks status codes, headers and bodies
  * of /metrics, /healthz, /readyz, 404, 405 and HEAD, plus bad listen
- * addresses and a port that is already taken.
+ * addresses and a port that is already taken. One test holds 40 idle
+ * half-sent requests open from 127.0.0.2 (the whole of 127/8 is loopback)
+ * and asks /healthz from 127.0.0.1: a probe must not wait behind them;
+ * another sees a half-sent request closed after the 5 s idle timeout.
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -48,13 +53,15 @@ typedef struct response {
     char body[8192];
 } response_t;
 
-/* One request over a fresh connection; the server closes after replying. */
-static void request(int port, const char *method, const char *path, response_t *r)
+/* One request over a fresh connection; the server closes after replying.
+ * A read that waits longer than timeout_s seconds fails the test. */
+static void request_within(int port, const char *method, const char *path, response_t *r,
+                           int timeout_s)
 {
     char req[256], buf[16384];
     size_t got = 0;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    struct timeval tv = {.tv_sec = 5};
+    struct timeval tv = {.tv_sec = timeout_s};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
 
     ck_assert_int_ge(fd, 0);
@@ -67,7 +74,8 @@ static void request(int port, const char *method, const char *path, response_t *
     ck_assert_int_eq(write(fd, req, (size_t)n), n);
     for (;;) {
         ssize_t k = read(fd, buf + got, sizeof(buf) - 1 - got);
-        ck_assert_int_ge(k, 0);
+        ck_assert_msg(k >= 0, "%s %s: no answer within %d s (%s)", method, path, timeout_s,
+                      strerror(errno));
         if (k == 0)
             break;
         got += (size_t)k;
@@ -82,6 +90,18 @@ static void request(int port, const char *method, const char *path, response_t *
     memcpy(r->head, buf, strlen(buf) + 1);
     memcpy(r->body, sep + 4, strlen(sep + 4) + 1);
     ck_assert_int_eq(sscanf(buf, "HTTP/1.1 %d", &r->status), 1);
+}
+
+static void request(int port, const char *method, const char *path, response_t *r)
+{
+    request_within(port, method, path, r, 5);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static probes_t probes;
@@ -223,6 +243,70 @@ START_TEST(port_in_use_fails_with_the_address_in_the_error)
 }
 END_TEST
 
+/* The slowloris of issue 13 item 3: one peer opens many connections and
+ * sends half a request on each. Sources are bound to 127.0.0.2 so that the
+ * probe from 127.0.0.1 is a different address, as kubelet is to an attacker. */
+START_TEST(healthz_answers_within_1s_while_40_half_requests_from_one_address_are_held)
+{
+    enum { IDLE = 40 };
+    int fds[IDLE], opened = 0;
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)http_port(srv))};
+    static const char half[] = "GET /healthz HTTP/1.1\r\nHost: loc";
+    response_t r;
+    double t0, took;
+
+    inet_pton(AF_INET, "127.0.0.2", &src.sin_addr);
+    inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+    for (int i = 0; i < IDLE; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+        /* connect() succeeds once the kernel queues the connection, whether
+         * or not the server ever accepts it: the attacker holds it all. */
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+        ck_assert_int_eq(write(fd, half, sizeof(half) - 1), (ssize_t)(sizeof(half) - 1));
+        fds[opened++] = fd;
+    }
+    usleep(200 * 1000); /* let the server accept (or refuse) them all */
+    t0 = now_s();
+    request_within(http_port(srv), "GET", "/healthz", &r, 1);
+    took = now_s() - t0;
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "ok\n");
+    ck_assert_msg(took < 1.0, "/healthz took %.3f s", took);
+    for (int i = 0; i < opened; i++)
+        close(fds[i]);
+}
+END_TEST
+
+/* The other half of the slowloris defence: a connection that stops sending
+ * is closed after the idle timeout (5 s), not held for the attacker. */
+START_TEST(half_sent_request_is_closed_after_the_idle_timeout)
+{
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)http_port(srv))};
+    static const char half[] = "GET /healthz HTTP/1.1\r\nHost: loc";
+    struct timeval tv = {.tv_sec = 8};
+    char buf[256];
+    ssize_t k;
+    double t0, took;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+    ck_assert_int_eq(write(fd, half, sizeof(half) - 1), (ssize_t)(sizeof(half) - 1));
+    t0 = now_s();
+    k = read(fd, buf, sizeof(buf));
+    took = now_s() - t0;
+    close(fd);
+    ck_assert_msg(k == 0, "no close within %ld s (read returned %zd: %s)", (long)tv.tv_sec, k,
+                  k < 0 ? strerror(errno) : "data");
+    ck_assert_msg(took >= 4.0 && took < 7.0, "closed after %.2f s, want about 5", took);
+}
+END_TEST
+
 START_TEST(stop_null_is_a_no_op)
 {
     http_stop(NULL);
@@ -244,6 +328,13 @@ static Suite *http_suite(void)
     tcase_add_test(tc, head_is_answered_without_a_body);
     tcase_add_test(tc, query_string_does_not_change_the_route);
     tcase_add_test(tc, port_in_use_fails_with_the_address_in_the_error);
+    suite_add_tcase(s, tc);
+    /* Connection limits: the idle-timeout test waits about 5 s. */
+    tc = tcase_create("limits");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, healthz_answers_within_1s_while_40_half_requests_from_one_address_are_held);
+    tcase_add_test(tc, half_sent_request_is_closed_after_the_idle_timeout);
     suite_add_tcase(s, tc);
     tc = tcase_create("start");
     tcase_add_loop_test(tc, bad_listen_address_is_rejected_with_reason, 0,
