@@ -48,6 +48,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "monotime.h"
 
 #define HTTP_WHY_MAX 1024
 
@@ -56,6 +57,10 @@
 #define HTTP_PER_IP_LIMIT 8u
 /* kubelet's probe timeout defaults to 1 s; a live client is never idle this long. */
 #define HTTP_IDLE_TIMEOUT_S 5u
+/* libmicrohttpd reports every refused connection; a peer must not be able
+ * to turn that into a log flood. One HTTP-0002 line per interval at most,
+ * carrying how many messages were left out since the previous one. */
+#define HTTP_LOG_INTERVAL_NS 10000000000LL
 
 struct http {
     struct MHD_Daemon *daemon;
@@ -65,6 +70,9 @@ struct http {
     int port;
     atomic_int starting; /* while MHD_start_daemon runs: capture its errors */
     char start_err[256]; /* first libmicrohttpd message during start */
+    /* HTTP-0002 rate limit; touched only by the polling thread (mhd_logger). */
+    int64_t log_next_ns;     /* no line before this */
+    unsigned log_suppressed; /* messages dropped since the last line */
 };
 
 static void set_err(char *errstr, size_t size, const char *fmt, ...)
@@ -92,8 +100,15 @@ static void mhd_logger(void *cls, const char *fm, va_list ap)
         snprintf(h->start_err, sizeof(h->start_err), "%s", msg);
         return;
     }
-    LOG_WARN("HTTP-0002", "libmicrohttpd", "detail=%s",
-             log_quote(qmsg, sizeof(qmsg), msg, strlen(msg)));
+    int64_t now = monotime_ns();
+    if (now < h->log_next_ns) {
+        h->log_suppressed++;
+        return;
+    }
+    h->log_next_ns = now + HTTP_LOG_INTERVAL_NS;
+    LOG_WARN("HTTP-0002", "libmicrohttpd", "detail=%s suppressed=%u",
+             log_quote(qmsg, sizeof(qmsg), msg, strlen(msg)), h->log_suppressed);
+    h->log_suppressed = 0;
 }
 
 int http_listen_parse(const char *listen, struct sockaddr_in *sa, char *errstr, size_t errstr_size)

@@ -280,6 +280,48 @@ START_TEST(healthz_answers_within_1s_while_40_half_requests_from_one_address_are
 }
 END_TEST
 
+/* Held connections also cost no log volume: libmicrohttpd reports every
+ * connection it refuses, and a remote peer must not be able to turn that
+ * into a flood of HTTP-0002 lines. 40 refused-or-held connections give at
+ * most one line per interval. */
+START_TEST(refused_connections_do_not_flood_the_log)
+{
+    enum { IDLE = 40 };
+    int fds[IDLE], saved = dup(2), lines = 0;
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)http_port(srv))};
+    char path[] = "/tmp/test_http_log_XXXXXX", line[1024];
+    int logfd = mkstemp(path);
+    FILE *fp;
+
+    ck_assert_int_ge(logfd, 0);
+    ck_assert_int_ge(saved, 0);
+    ck_assert_int_eq(dup2(logfd, 2), 2);
+    inet_pton(AF_INET, "127.0.0.3", &src.sin_addr);
+    inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+    for (int i = 0; i < IDLE; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(fds[i], 0);
+        ck_assert_int_eq(bind(fds[i], (struct sockaddr *)&src, sizeof(src)), 0);
+        ck_assert_int_eq(connect(fds[i], (struct sockaddr *)&dst, sizeof(dst)), 0);
+    }
+    usleep(300 * 1000);
+    for (int i = 0; i < IDLE; i++)
+        close(fds[i]);
+    dup2(saved, 2);
+    close(saved);
+    fp = fdopen(logfd, "r");
+    ck_assert_ptr_nonnull(fp);
+    rewind(fp);
+    while (fgets(line, sizeof(line), fp))
+        lines += strstr(line, "HTTP-0002") != NULL;
+    fclose(fp);
+    unlink(path);
+    ck_assert_msg(lines >= 1 && lines <= 1, "%d HTTP-0002 lines for %d refused connections, want 1",
+                  lines, IDLE - 8);
+}
+END_TEST
+
 /* The other half of the slowloris defence: a connection that stops sending
  * is closed after the idle timeout (5 s), not held for the attacker. */
 START_TEST(half_sent_request_is_closed_after_the_idle_timeout)
@@ -335,6 +377,7 @@ static Suite *http_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, healthz_answers_within_1s_while_40_half_requests_from_one_address_are_held);
     tcase_add_test(tc, half_sent_request_is_closed_after_the_idle_timeout);
+    tcase_add_test(tc, refused_connections_do_not_flood_the_log);
     suite_add_tcase(s, tc);
     tc = tcase_create("start");
     tcase_add_loop_test(tc, bad_listen_address_is_rejected_with_reason, 0,
