@@ -3,7 +3,8 @@
 # A NATS password written in the server URL (tls://router:PASSWORD@host)
 # never reaches a log line: not at start, not in the reconnect line after
 # the NATS node restarts (cnats hands back the URL as configured, userinfo
-# included), not in --print-config, not in `streams`. Every critical event
+# included), not in the connected line of a late first connection (NATS
+# down at start), not in --print-config, not in `streams`. Every critical event
 # produced before and after the restart is stored.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/router_lib.sh"
@@ -46,6 +47,19 @@ er_assert_eq "$(er_json stored "$v")" "$(wc -l <"$ER_TEST_DIR/critical")" \
     "every critical event stored across the NATS restart"
 er_router_stop
 er_assert_eq "$ER_ROUTER_STATUS" 0 "router exits 0 after SIGTERM"
+
+# A late first connection (NATS down at start) logs the URL too (SNK-0001).
+sec_nats_stop
+ER_ROUTER_READY_URL=none er_router_start "$ER_TEST_DIR/router.yaml" "$ER_TEST_DIR/router2.log"
+er_wait_until 20 grep -q 'id=SNK-0005' "$ER_TEST_DIR/router2.log" ||
+    er_fail "no SNK-0005 while NATS is down: $(tail -5 "$ER_TEST_DIR/router2.log")"
+sec_nats_start
+er_wait_until 30 grep -q 'id=SNK-0001.*url=' "$ER_TEST_DIR/router2.log" ||
+    er_fail "no late SNK-0001 connected line: $(tail -5 "$ER_TEST_DIR/router2.log")"
+grep 'id=SNK-0001' "$ER_TEST_DIR/router2.log" | grep -q 'url=tls://router:\[redacted\]@127.0.0.1:' ||
+    er_fail "late connected line: $(grep SNK-0001 "$ER_TEST_DIR/router2.log")"
+er_router_stop
+cat "$ER_TEST_DIR/router2.log" >>"$ER_TEST_DIR/router.log"
 n=$(cat "$ER_TEST_DIR/router.log" "$out" | grep -cF -- "$pw" || true)
 er_assert_eq "$n" 0 "lines holding the password in the router log and the CLI output"
 sec_assert_no_secrets "$ER_TEST_DIR/router.log" "$out"
