@@ -127,14 +127,17 @@ void config_dump(const config_t *cfg, FILE *fp);
 
 /**
  * \brief Whether a librdkafka "key=value" property holds a secret (its key
- *        names a password, secret, token, credential or private key).
+ *        names a password, secret, token, credential or private key: the
+ *        rule of secret_key_is_secret() in secret.h).
  *        config_dump() redacts such values unless they are only
  *        ${env:NAME} / ${file:PATH} references (see kconf.h).
  */
 int config_property_is_secret(const char *prop);
 
 /**
- * \brief Resolve a secret from an env var name or a file path (first set wins).
+ * \brief Resolve a secret from an env var name or a file path (first set
+ *        wins): secret_from() of secret.h, which also warns (SEC-0001) about
+ *        a file readable by group or others. Free with secret_free().
  * \return malloc'd string the caller frees, or NULL when neither is set.
  *         On a read error, NULL and \p errstr filled.
  */

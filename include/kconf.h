@@ -53,6 +53,7 @@ int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const
  * \return 0 or -1.
  *
  * Pure apart from getenv() and reading the named files; any thread.
+ * Implemented once, as secret_resolve() (secret.h).
  */
 int kconf_resolve(const char *value, char **out, unsigned *refs, char *errstr, size_t errstr_size);
 

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "natsopts.h"
 #include "router.h"
 #include "rules.h"
 #include "streams.h"
@@ -205,18 +206,20 @@ int cli_streams(int argc, char **argv)
         config_free(cfg);
         return 0;
     }
-    const char **servers = calloc(cfg->nats.servers_count, sizeof(*servers));
-    for (unsigned i = 0; servers && i < cfg->nats.servers_count; i++)
-        servers[i] = cfg->nats.servers[i];
-    jsOptions_Init(&jo);
-    jo.Prefix = cfg->nats.api_prefix;
-    jo.Domain = cfg->nats.domain;
-    if (!servers || natsOptions_Create(&no) != NATS_OK ||
-        natsOptions_SetServers(no, servers, (int)cfg->nats.servers_count) != NATS_OK ||
-        natsConnection_Connect(&nc, no) != NATS_OK ||
+    /* The same options as `run` (natsopts.h): auth and TLS included. */
+    natsopts_js(cfg, &jo);
+    if (natsopts_new(cfg, &no, errstr, sizeof(errstr)) != 0) {
+        fprintf(stderr, "event-router streams: %s\n", errstr);
+        goto out;
+    }
+    if (natsConnection_Connect(&nc, no) != NATS_OK ||
         natsConnection_JetStream(&js, nc, &jo) != NATS_OK) {
-        fprintf(stderr, "event-router streams: cannot reach NATS at %s: %s\n", cfg->nats.servers[0],
-                nats_GetLastError(NULL));
+        char shown[512];
+        snprintf(errstr, sizeof(errstr), "%s",
+                 nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "");
+        natsopts_scrub(cfg, errstr, sizeof(errstr));
+        fprintf(stderr, "event-router streams: cannot reach NATS at %s: %s\n",
+                natsopts_servers_text(cfg, shown, sizeof(shown)), errstr);
         goto out;
     }
     rc = streams_ensure(js, cfg, dry, stdout, errstr, sizeof(errstr));
@@ -228,7 +231,6 @@ out:
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
     natsOptions_Destroy(no);
-    free(servers);
     config_free(cfg);
     nats_Close();
     return rc;

@@ -45,10 +45,10 @@
 
 #include "http.h"
 #include "log.h"
+#include "secret.h"
 #include "yamlwalk.h"
 
 #define CONFIG_MAX_BYTES (1u << 20) /* a router.yaml is a few KiB */
-#define SECRET_MAX_BYTES (64u * 1024u)
 
 /* ---- schema ---------------------------------------------------------------- */
 
@@ -603,14 +603,16 @@ static void check_properties(vctx_t *v, const char *path, char **props, unsigned
         const char *eq = strchr(props[i], '=');
         snprintf(p, sizeof(p), "%s[%u]", path, i);
         if (!eq || eq == props[i]) {
+            char shown[256];
             verr(v, p, "'%s' must be key=value (a librdkafka property), got '%s'", p,
-                 q(vq, sizeof(vq), props[i]));
+                 q(vq, sizeof(vq), secret_redact_property(props[i], shown, sizeof(shown))));
             return;
         }
         for (const char *k = props[i]; k < eq; k++)
             if (isspace((unsigned char)*k)) {
-                verr(v, p, "'%s': property name '%.*s' contains whitespace", p,
-                     (int)(eq - props[i]), props[i]);
+                /* Only up to the blank: what follows may be a secret value. */
+                verr(v, p, "'%s': property name '%.*s ...' contains whitespace", p,
+                     (int)(k - props[i]), props[i]);
                 return;
             }
         for (size_t o = 0; owned && owned[o]; o++)
@@ -697,8 +699,9 @@ static void validate_nats(vctx_t *v, const config_t *c)
         const char *s = c->nats.servers[i];
         snprintf(p, sizeof(p), "nats.servers[%u]", i);
         if ((strncmp(s, "nats://", 7) && strncmp(s, "tls://", 6)) || !strchr(s + 6, ':')) {
+            char shown[256];
             verr(v, p, "'%s': expected nats://host:port or tls://host:port, got '%s'", p,
-                 q(vq, sizeof(vq), s));
+                 q(vq, sizeof(vq), secret_redact_url(s, shown, sizeof(shown))));
             return;
         }
     }
@@ -1045,20 +1048,11 @@ static void y_kv(FILE *fp, int indent, const char *key, const char *val)
     fputc('\n', fp);
 }
 
-/* Property keys whose values are secrets (case-insensitive substring). */
+/* One rule for the whole program: secret.h. */
 int config_property_is_secret(const char *prop)
 {
-    static const char *const secret[] = {
-        "password", "secret", "sasl.oauthbearer", "ssl.key", "token", "credential", NULL};
     const char *eq = strchr(prop, '=');
-    size_t klen = eq ? (size_t)(eq - prop) : strlen(prop);
-    for (size_t i = 0; secret[i]; i++) {
-        size_t sl = strlen(secret[i]);
-        for (size_t o = 0; o + sl <= klen; o++)
-            if (!strncasecmp(prop + o, secret[i], sl))
-                return 1;
-    }
-    return 0;
+    return secret_key_is_secret(prop, eq ? (size_t)(eq - prop) : strlen(prop));
 }
 
 /* "key=${env:A}" or "key=${file:/p}${env:B}": the value is made of
@@ -1090,26 +1084,10 @@ static void y_list(FILE *fp, int indent, const char *key, char **items, unsigned
         const char *it = items[i];
         char buf[512];
         fprintf(fp, "%*s- ", indent + 2, "");
-        if (redact_props && config_property_is_secret(it) && !only_references(it)) {
-            const char *eq = strchr(it, '=');
-            snprintf(buf, sizeof(buf), "%.*s=[redacted]", (int)(eq ? eq - it : (long)strlen(it)),
-                     it);
-            it = buf;
-        } else if (redact_userinfo) {
-            /* nats://user:pass@host:port -> nats://user:[redacted]@host:port;
-             * nats://token@host -> nats://[redacted]@host */
-            const char *scheme = strstr(it, "://");
-            const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-            if (at) {
-                const char *ui = scheme + 3;
-                const char *colon = memchr(ui, ':', (size_t)(at - ui));
-                if (colon)
-                    snprintf(buf, sizeof(buf), "%.*s:[redacted]%s", (int)(colon - it), it, at);
-                else
-                    snprintf(buf, sizeof(buf), "%.*s[redacted]%s", (int)(ui - it), it, at);
-                it = buf;
-            }
-        }
+        if (redact_props && config_property_is_secret(it) && !only_references(it))
+            it = secret_redact_property(it, buf, sizeof(buf));
+        else if (redact_userinfo)
+            it = secret_redact_url(it, buf, sizeof(buf));
         y_str(fp, it);
         fputc('\n', fp);
     }
@@ -1202,47 +1180,7 @@ void config_dump(const config_t *c, FILE *fp)
 
 /* ---- secrets ------------------------------------------------------------------ */
 
-static void trim_newline(char *s, size_t *len)
-{
-    while (*len > 0 && (s[*len - 1] == '\n' || s[*len - 1] == '\r'))
-        s[--*len] = '\0';
-}
-
 char *config_secret(const char *env_name, const char *file_path, char *errstr, size_t errstr_size)
 {
-    unsigned char *buf = NULL;
-    size_t len;
-
-    if (errstr && errstr_size)
-        errstr[0] = '\0';
-    if (env_name && *env_name) {
-        const char *val = getenv(env_name);
-        if (val) {
-            char *s = strdup(val);
-            if (!s) {
-                set_err(errstr, errstr_size, "out of memory");
-                return NULL;
-            }
-            len = strlen(s);
-            trim_newline(s, &len);
-            return s;
-        }
-        if (!file_path || !*file_path) {
-            /* Named but unset: an operator mistake, not "no secret". */
-            set_err(errstr, errstr_size, "environment variable %s is not set", env_name);
-            return NULL;
-        }
-    }
-    if (file_path && *file_path) {
-        if (read_file(file_path, &buf, &len, SECRET_MAX_BYTES, errstr, errstr_size))
-            return NULL;
-        if (memchr(buf, '\0', len)) {
-            set_err(errstr, errstr_size, "%s: secret contains a NUL byte", file_path);
-            free(buf);
-            return NULL;
-        }
-        trim_newline((char *)buf, &len);
-        return (char *)buf;
-    }
-    return NULL;
+    return secret_from(env_name, file_path, errstr, errstr_size);
 }

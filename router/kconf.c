@@ -20,6 +20,7 @@
 #include "kconf.h"
 #include "log.h"
 #include "monotime.h"
+#include "secret.h"
 
 int kconf_set(rd_kafka_conf_t *conf, const char *key, const char *value, const char *where,
               char *errstr, size_t errstr_size)
@@ -34,140 +35,12 @@ int kconf_set(rd_kafka_conf_t *conf, const char *key, const char *value, const c
 
 void kconf_free_secret(char *s)
 {
-    if (!s)
-        return;
-    /* Volatile stores: the compiler may not drop them as dead before free(). */
-    for (volatile char *p = s; *p; p++)
-        *p = '\0';
-    free(s);
-}
-
-/* Growable output buffer for kconf_resolve(); wiped when discarded. */
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf_t;
-
-static int sbuf_add(sbuf_t *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = (b->len + n + 1) * 2;
-        char *np = malloc(ncap);
-        if (!np)
-            return -1;
-        if (b->p) {
-            memcpy(np, b->p, b->len);
-            np[b->len] = '\0';
-            kconf_free_secret(b->p);
-        }
-        b->p = np;
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
+    secret_free(s);
 }
 
 int kconf_resolve(const char *value, char **out, unsigned *refs, char *errstr, size_t errstr_size)
 {
-    sbuf_t b = {0};
-    const char *v = value;
-    unsigned n = 0;
-
-    *out = NULL;
-    *refs = 0;
-    if (errstr && errstr_size)
-        errstr[0] = '\0';
-    while (*v) {
-        int is_env = !strncmp(v, "${env:", 6), is_file = !strncmp(v, "${file:", 7);
-        if (!strncmp(v, "$${", 3)) { /* escaped: a literal "${" */
-            if (sbuf_add(&b, "${", 2))
-                goto oom;
-            v += 3;
-            continue;
-        }
-        if (!is_env && !is_file) {
-            size_t run = strcspn(v + 1, "$") + 1;
-            if (sbuf_add(&b, v, run))
-                goto oom;
-            v += run;
-            continue;
-        }
-        const char *name = v + (is_env ? 6 : 7), *end = strchr(name, '}');
-        if (!end) {
-            snprintf(errstr, errstr_size, "unterminated reference '%.*s' (missing '}')",
-                     (int)(strlen(v) > 64 ? 64 : strlen(v)), v);
-            goto err;
-        }
-        if (end == name) {
-            snprintf(errstr, errstr_size, "empty reference '%.*s'", (int)(end - v + 1), v);
-            goto err;
-        }
-        char *ref = strndup(name, (size_t)(end - name)), *secret = NULL;
-        if (!ref)
-            goto oom;
-        if (is_env) {
-            const char *e = getenv(ref);
-            if (!e) {
-                snprintf(errstr, errstr_size, "environment variable %s is not set (${env:%s})", ref,
-                         ref);
-                free(ref);
-                goto err;
-            }
-            if (sbuf_add(&b, e, strlen(e))) {
-                free(ref);
-                goto oom;
-            }
-        } else {
-            char ferr[300];
-            secret = config_secret(NULL, ref, ferr, sizeof(ferr));
-            if (!secret) {
-                snprintf(errstr, errstr_size, "${file:%s}: %s", ref, ferr);
-                free(ref);
-                goto err;
-            }
-            int rc = sbuf_add(&b, secret, strlen(secret));
-            kconf_free_secret(secret);
-            if (rc) {
-                free(ref);
-                goto oom;
-            }
-        }
-        free(ref);
-        n++;
-        v = end + 1;
-    }
-    if (!b.p && sbuf_add(&b, "", 0))
-        goto oom;
-    *out = b.p;
-    *refs = n;
-    return 0;
-oom:
-    snprintf(errstr, errstr_size, "out of memory");
-err:
-    kconf_free_secret(b.p);
-    return -1;
-}
-
-/* Replace every occurrence of secret in msg (in place, bounded) with "[redacted]". */
-static void redact(char *msg, size_t size, const char *secret)
-{
-    size_t sl = strlen(secret);
-    char out[512], *hit;
-    const char *m = msg;
-    size_t o = 0;
-    if (sl == 0)
-        return;
-    while ((hit = strstr(m, secret)) && o < sizeof(out)) {
-        o += (size_t)snprintf(out + o, sizeof(out) - o, "%.*s[redacted]", (int)(hit - m), m);
-        m = hit + sl;
-    }
-    if (m == msg)
-        return;
-    if (o < sizeof(out))
-        snprintf(out + o, sizeof(out) - o, "%s", m);
-    snprintf(msg, size, "%s", out);
+    return secret_resolve(value, out, refs, errstr, errstr_size);
 }
 
 int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const char *section,
@@ -178,7 +51,9 @@ int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const
         const char *eq = strchr(props[i], '=');
         snprintf(where, sizeof(where), "%s[%u]", section, i);
         if (!eq || eq == props[i] || (size_t)(eq - props[i]) >= sizeof(key)) {
-            snprintf(errstr, errstr_size, "%s: expected key=value, got '%s'", where, props[i]);
+            char shown[256];
+            snprintf(errstr, errstr_size, "%s: expected key=value, got '%s'", where,
+                     secret_redact_property(props[i], shown, sizeof(shown)));
             return -1;
         }
         memcpy(key, props[i], (size_t)(eq - props[i]));
@@ -196,8 +71,8 @@ int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const
                      "${env:NAME} or ${file:PATH}",
                      "property=%s key=%s", where, key);
         int rc = kconf_set(conf, key, val, where, errstr, errstr_size);
-        if (rc != 0 && refs > 0)
-            redact(errstr, errstr_size, val); /* librdkafka may quote the value */
+        if (rc != 0 && (refs > 0 || config_property_is_secret(props[i])))
+            secret_scrub(errstr, errstr_size, val); /* librdkafka may quote the value */
         kconf_free_secret(val);
         if (rc != 0)
             return -1;

@@ -11,9 +11,8 @@
 
 #include <openssl/evp.h>
 
-#include "config.h"
-#include "kconf.h"
 #include "nkey.h"
+#include "secret.h"
 
 #define PREFIX_SEED  0x90u /* 18 << 3: 'S' */
 #define PREFIX_USER  0xA0u /* 20 << 3: 'U' */
@@ -73,13 +72,6 @@ static void b32_encode(const unsigned char *p, size_t n, char *out)
     out[o] = '\0';
 }
 
-static void wipe(void *p, size_t n)
-{
-    volatile unsigned char *v = p;
-    while (n--)
-        *v++ = 0;
-}
-
 int nkey_public_from_seed(const char *seed, char *pub, size_t pub_size, char *errstr,
                           size_t errstr_size)
 {
@@ -126,7 +118,7 @@ int nkey_public_from_seed(const char *seed, char *pub, size_t pub_size, char *er
     rc = 0;
 out:
     EVP_PKEY_free(pk);
-    wipe(raw, sizeof(raw));
+    explicit_bzero(raw, sizeof(raw));
     return rc;
 }
 
@@ -134,7 +126,7 @@ int nkey_public_from_seed_file(const char *path, char *pub, size_t pub_size, cha
                                size_t errstr_size)
 {
     char err[256];
-    char *seed = config_secret(NULL, path, err, sizeof(err));
+    char *seed = secret_read_file(path, err, sizeof(err));
     if (!seed) {
         snprintf(errstr, errstr_size, "%s", err[0] ? err : "cannot read the seed file");
         return -1;
@@ -142,6 +134,6 @@ int nkey_public_from_seed_file(const char *path, char *pub, size_t pub_size, cha
     int rc = nkey_public_from_seed(seed, pub, pub_size, err, sizeof(err));
     if (rc != 0)
         snprintf(errstr, errstr_size, "%s: %s", path, err);
-    kconf_free_secret(seed);
+    secret_free(seed);
     return rc;
 }

@@ -22,7 +22,8 @@
 
 #include "log.h"
 #include "monotime.h"
-#include "nkey.h"
+#include "natsopts.h"
+#include "secret.h"
 #include "sink.h"
 
 #define DENIED_RING 32 /* distinct refused subjects remembered at once */
@@ -211,10 +212,13 @@ size_t sink_drain(sink_t *s, sink_completion_t *out, size_t max)
 static void on_connected(natsConnection *nc, void *closure)
 {
     sink_t *s = closure;
-    char url[256] = "";
+    char url[256] = "", shown[300];
     natsConnection_GetConnectedUrl(nc, url, sizeof(url));
     atomic_store(&s->connected, 1);
-    LOG_INFO("SNK-0001", "connected to NATS", "url=%s", url);
+    /* cnats returns the URL as configured, user:password@ included. */
+    LOG_INFO("SNK-0001", "connected to NATS", "url=%s",
+             secret_redact_url(url, shown, sizeof(shown)));
+    explicit_bzero(url, sizeof(url));
 }
 
 static void on_disconnected(natsConnection *nc, void *closure)
@@ -229,11 +233,13 @@ static void on_disconnected(natsConnection *nc, void *closure)
 static void on_reconnected(natsConnection *nc, void *closure)
 {
     sink_t *s = closure;
-    char url[256] = "";
+    char url[256] = "", shown[300];
     natsConnection_GetConnectedUrl(nc, url, sizeof(url));
     atomic_store(&s->connected, 1);
     atomic_fetch_add(&s->reconnects, 1);
-    LOG_INFO("SNK-0003", "reconnected to NATS", "url=%s", url);
+    LOG_INFO("SNK-0003", "reconnected to NATS", "url=%s",
+             secret_redact_url(url, shown, sizeof(shown)));
+    explicit_bzero(url, sizeof(url));
 }
 
 /* cnats posts this last, on its callback thread, possibly after
@@ -283,70 +289,12 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
         }                                                                                          \
     } while (0)
 
-static int apply_auth(const config_t *cfg, natsOptions *o, char *errstr, size_t errstr_size)
-{
-    char *secret = NULL;
-
-    if (cfg->nats.user) {
-        secret =
-            config_secret(cfg->nats.password_env, cfg->nats.password_file, errstr, errstr_size);
-        if (!secret && errstr[0])
-            return -1;
-        TRY(natsOptions_SetUserInfo(o, cfg->nats.user, secret), "user/password");
-        free(secret);
-        secret = NULL;
-    }
-    if (cfg->nats.token_env) {
-        secret = config_secret(cfg->nats.token_env, NULL, errstr, errstr_size);
-        if (!secret) {
-            if (!errstr[0])
-                snprintf(errstr, errstr_size, "nats.token_env: environment variable %s is not set",
-                         cfg->nats.token_env);
-            return -1;
-        }
-        TRY(natsOptions_SetToken(o, secret), "token");
-        free(secret);
-        secret = NULL;
-    }
-    if (cfg->nats.creds_file)
-        TRY(natsOptions_SetUserCredentialsFromFiles(o, cfg->nats.creds_file, NULL),
-            "nats.creds_file");
-    if (cfg->nats.nkey_seed_file) {
-        /* cnats wants the public key too; it is a function of the seed, so
-         * derive it rather than ask for it. cnats reads the seed file again
-         * for each signature. */
-        char pub[NKEY_PUBLIC_LEN + 1], nerr[300];
-        if (nkey_public_from_seed_file(cfg->nats.nkey_seed_file, pub, sizeof(pub), nerr,
-                                       sizeof(nerr)) != 0) {
-            snprintf(errstr, errstr_size, "nats.nkey_seed_file: %s", nerr);
-            return -1;
-        }
-        TRY(natsOptions_SetNKeyFromSeed(o, pub, cfg->nats.nkey_seed_file), "nats.nkey_seed_file");
-        LOG_INFO("SNK-0011", "NATS nkey authentication", "public_key=%s", pub);
-    }
-    if (cfg->nats.tls_ca_file || cfg->nats.tls_cert_file) {
-        TRY(natsOptions_SetSecure(o, true), "tls");
-        if (cfg->nats.tls_ca_file)
-            TRY(natsOptions_LoadCATrustedCertificates(o, cfg->nats.tls_ca_file),
-                "nats.tls_ca_file");
-        if (cfg->nats.tls_cert_file)
-            TRY(natsOptions_LoadCertificatesChain(o, cfg->nats.tls_cert_file,
-                                                  cfg->nats.tls_key_file),
-                "nats.tls_cert_file/tls_key_file");
-    }
-    return 0;
-err:
-    free(secret);
-    return -1;
-}
-
 int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size)
 {
     natsOptions *o = NULL;
     sink_t *s = calloc(1, sizeof(*s));
     jsOptions jo;
     natsStatus st;
-    const char **servers = NULL;
 
     errstr[0] = '\0';
     if (!s) {
@@ -362,26 +310,12 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
         goto err;
     }
 
-    TRY(natsOptions_Create(&o), "options");
-    servers = calloc(cfg->nats.servers_count ? cfg->nats.servers_count : 1, sizeof(*servers));
-    if (!servers) {
-        snprintf(errstr, errstr_size, "out of memory");
+    if (natsopts_new(cfg, &o, errstr, errstr_size) != 0)
         goto err;
-    }
-    for (unsigned i = 0; i < cfg->nats.servers_count; i++)
-        servers[i] = cfg->nats.servers[i];
-    TRY(natsOptions_SetServers(o, servers, (int)cfg->nats.servers_count), "nats.servers");
-    TRY(natsOptions_SetName(o, cfg->nats.name), "nats.name");
-    TRY(natsOptions_SetMaxReconnect(o, cfg->nats.max_reconnects), "nats.max_reconnects");
-    TRY(natsOptions_SetReconnectWait(o, cfg->nats.reconnect_wait_ms), "nats.reconnect_wait_ms");
-    TRY(natsOptions_SetReconnectBufSize(o, (int)cfg->nats.reconnect_buffer_bytes),
-        "nats.reconnect_buffer_bytes");
     TRY(natsOptions_SetDisconnectedCB(o, on_disconnected, s), "callbacks");
     TRY(natsOptions_SetReconnectedCB(o, on_reconnected, s), "callbacks");
     TRY(natsOptions_SetClosedCB(o, on_closed, s), "callbacks");
     TRY(natsOptions_SetErrorHandler(o, on_async_error, s), "callbacks");
-    if (apply_auth(cfg, o, errstr, errstr_size) != 0)
-        goto err;
 
     /* A first attempt without retrying tells "down" from "refused": a
      * server that refuses the credentials or the TLS handshake stops the
@@ -391,9 +325,10 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
     TRY(natsOptions_SetRetryOnFailedConnect(o, false, NULL, NULL), "retry on failed connect");
     st = natsConnection_Connect(&s->nc, o);
     if (st == NATS_NO_SERVER) {
-        const char *why = nats_GetLastError(NULL);
-        char q[300];
-        log_quote(q, sizeof(q), why ? why : "", why ? strlen(why) : 0);
+        char why[256], q[300];
+        snprintf(why, sizeof(why), "%s", nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "");
+        natsopts_scrub(cfg, why, sizeof(why));
+        log_quote(q, sizeof(q), why, strlen(why));
         TRY(natsOptions_SetRetryOnFailedConnect(o, true, on_connected, s),
             "retry on failed connect");
         st = natsConnection_Connect(&s->nc, o);
@@ -413,13 +348,11 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
         snprintf(errstr, errstr_size,
                  "nats: connect: %s: %s (check nats.servers, the credentials and TLS settings)",
                  natsStatus_GetText(st), nats_GetLastError(NULL));
+        natsopts_scrub(cfg, errstr, errstr_size);
         goto err;
     }
 
-    jsOptions_Init(&jo);
-    jo.Prefix = cfg->nats.api_prefix;
-    jo.Domain = cfg->nats.domain;
-    jo.Wait = cfg->nats.ack_timeout_ms;
+    natsopts_js(cfg, &jo);
     jo.PublishAsync.AckHandler = on_pub_ack;
     jo.PublishAsync.AckHandlerClosure = s;
     /* The router bounds in-flight events itself; cnats must never stall it. */
@@ -427,12 +360,10 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
     TRY(natsConnection_JetStream(&s->js, s->nc, &jo), "jetstream context");
 
     natsOptions_Destroy(o);
-    free(servers);
     *out = s;
     return 0;
 err:
     natsOptions_Destroy(o);
-    free(servers);
     sink_destroy(s);
     return -1;
 }

@@ -102,3 +102,37 @@ sec_print_config() {
     "$ER_BUILD_DIR/event-router" run -c "$1" --print-config >"$2" 2>&1 ||
         er_fail "--print-config failed: $(cat "$2")"
 }
+
+# sec_nats_stop / sec_nats_start - stop the secured NATS, then start it
+# again with the same configuration, credentials and JetStream store (a node
+# restart, not a new server: `nats-up` would make new secrets). Start waits
+# until it is healthy. sec_nats_restart does both.
+sec_nats_stop() {
+    local dir=$ER_SEC_DIR/nats pid t
+    pid=$(cat "$dir/pid") || er_fail "sec_nats_stop: no pid file in $dir"
+    mapfile -d '' _SEC_NATS_ARGV <"/proc/$pid/cmdline"
+    ((${#_SEC_NATS_ARGV[@]} > 0)) || er_fail "sec_nats_stop: cannot read the command of pid $pid"
+    kill -TERM "$pid"
+    for ((t = 0; t < 100; t++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && er_fail "sec_nats_stop: NATS (pid $pid) did not stop"
+    rm -f "$dir/pid"
+    er_log "secured NATS stopped (pid $pid)"
+}
+
+sec_nats_start() {
+    local dir=$ER_SEC_DIR/nats
+    ((${#_SEC_NATS_ARGV[@]} > 0)) || er_fail "sec_nats_start: call sec_nats_stop first"
+    (cd "$dir" && exec setsid nohup bash -c 'echo $$ >pid; exec "$@"' er-secure "${_SEC_NATS_ARGV[@]}") \
+        </dev/null >>"$dir/stdout.log" 2>&1 &
+    er_wait_until 30 curl -sf -m 2 "$ER_SEC_NATS_MONITOR_URL/healthz" ||
+        er_fail "sec_nats_start: NATS not healthy after 30 s"
+    er_log "secured NATS started (pid $(cat "$dir/pid"))"
+}
+
+sec_nats_restart() {
+    sec_nats_stop
+    sec_nats_start
+}

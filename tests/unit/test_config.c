@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 #include "unit_tmp.h"
 
 static char tmpdir[64];
@@ -481,6 +483,68 @@ START_TEST(secret_named_but_missing_is_an_error)
 }
 END_TEST
 
+/* ---- no secret in an error (issue 13 item 2) ------------------------------------------ */
+
+static const struct {
+    const char *yaml;  /* each holds the secret "hunter2" where it does not belong */
+    const char *names; /* what the error must still name */
+} leak_cases[] = {
+    {MIN_KAFKA "  properties:\n    - \"sasl.password: hunter2\"\n" MIN_NATS MIN_RULES,
+     "sasl.password"},
+    {MIN_KAFKA "  properties:\n    - \"sasl.password hunter2=x\"\n" MIN_NATS MIN_RULES,
+     "sasl.password"},
+    {MIN_KAFKA MIN_NATS MIN_RULES "dlq:\n  topic: dlq\n  properties:\n"
+                                  "    - \"ssl.key.password hunter2\"\n",
+     "ssl.key.password"},
+    {MIN_KAFKA "nats:\n  servers:\n    - nats//bob:hunter2@n1:4222\n" MIN_RULES, "bob"},
+};
+
+START_TEST(config_errors_never_echo_a_secret)
+{
+    char err[1024] = "";
+    config_t *c = load(leak_cases[_i].yaml, err, sizeof(err));
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(err, "hunter2") == NULL, "secret in the error: %s", err);
+    ck_assert_msg(strstr(err, leak_cases[_i].names) != NULL, "%s", err);
+}
+END_TEST
+
+/* A secret file that group or others may read works but is reported
+ * (SEC-0001, warn) once; an owner-only file is not. */
+START_TEST(secret_file_readable_by_others_is_warned_about)
+{
+    char err[128], open_pw[192], closed_pw[192], text[8192] = "";
+    snprintf(open_pw, sizeof(open_pw), "%s/open-pw", tmpdir);
+    snprintf(closed_pw, sizeof(closed_pw), "%s/closed-pw", tmpdir);
+    unit_write_file(open_pw, "pw1\n");
+    unit_write_file(closed_pw, "pw2\n");
+    ck_assert_int_eq(chmod(open_pw, 0644), 0);
+    ck_assert_int_eq(chmod(closed_pw, 0600), 0);
+
+    log_setup(LOG_LVL_INFO, LOG_FMT_LOGFMT);
+    FILE *cap = tmpfile();
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    dup2(fileno(cap), STDERR_FILENO);
+    char *a = config_secret(NULL, open_pw, err, sizeof(err));
+    char *b = config_secret(NULL, closed_pw, err, sizeof(err));
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(cap);
+    text[fread(text, 1, sizeof(text) - 1, cap)] = '\0';
+    fclose(cap);
+
+    ck_assert_str_eq(a, "pw1");
+    ck_assert_str_eq(b, "pw2");
+    free(a);
+    free(b);
+    ck_assert_msg(strstr(text, "level=warn id=SEC-0001") != NULL, "no SEC-0001: '%s'", text);
+    ck_assert_ptr_nonnull(strstr(text, open_pw));
+    ck_assert_msg(strstr(text, closed_pw) == NULL, "%s", text);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -494,6 +558,9 @@ static Suite *config_suite(void)
     tcase_add_test(tc, missing_file_names_the_path_and_reason);
     tcase_add_loop_test(tc, invalid_config_reports_message_at_line_and_column, 0,
                         (int)(sizeof(error_cases) / sizeof(error_cases[0])));
+    tcase_add_loop_test(tc, config_errors_never_echo_a_secret, 0,
+                        (int)(sizeof(leak_cases) / sizeof(leak_cases[0])));
+    tcase_add_test(tc, secret_file_readable_by_others_is_warned_about);
     suite_add_tcase(s, tc);
     tc = tcase_create("dump");
     tcase_add_checked_fixture(tc, setup, teardown);

@@ -150,6 +150,23 @@ START_TEST(librdkafka_error_never_quotes_a_resolved_value)
 }
 END_TEST
 
+/* A malformed secret property, or a bad reference in one, is a start-up
+ * error that names the property but never quotes its value. */
+START_TEST(malformed_secret_property_error_never_quotes_the_secret)
+{
+    static char *bad[] = {"sasl.password: hunter2", "sasl.password=${env:ER_T_PW hunter2",
+                          "ssl.key.password=${file:/nonexistent hunter2"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char err[512] = "";
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        ck_assert_int_eq(kconf_apply(conf, &bad[i], 1, "kafka.properties", err, sizeof(err)), -1);
+        ck_assert_msg(strstr(err, "hunter2") == NULL, "leaked: %s", err);
+        ck_assert_msg(!strncmp(err, "kafka.properties[0]: ", 21), "%s", err);
+        rd_kafka_conf_destroy(conf);
+    }
+}
+END_TEST
+
 /* ---- the SCRAM hint (librdkafka#4895) ---------------------------------------------- */
 
 static const struct {
@@ -276,6 +293,7 @@ static Suite *kconf_suite(void)
     tcase_add_test(tc, missing_variable_names_the_property_index_and_the_variable);
     tcase_add_test(tc, resolved_value_reaches_librdkafka);
     tcase_add_test(tc, librdkafka_error_never_quotes_a_resolved_value);
+    tcase_add_test(tc, malformed_secret_property_error_never_quotes_the_secret);
     suite_add_tcase(s, tc);
     tc = tcase_create("scram_hint");
     tcase_add_loop_test(tc, scram_hint_only_for_scram_over_sasl_before_2_6_1, 0,
