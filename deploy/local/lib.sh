@@ -15,7 +15,11 @@ ER_KAFKA39_LIBS="$ER_TOOLS_DIR/kafka-3.9/libs"
 
 # Pinned versions: the one place to change them. JetStream needs
 # nats-server >= 2.10.23; the Kafka version lives in conf/kafka/pom.xml.
-ER_NATS_SERVER_VERSION="v2.14.9"
+# nats-server stays on the 2.12 line: 2.14.x and 2.15.x leave an R3 stream
+# leaderless after a rejected Nats-Expected-Last-Msg-Id publish
+# (docs/reliability.md, "nats-server: a rejected expected-last-msg-id
+# publish wedges an R3 stream").
+ER_NATS_SERVER_VERSION="v2.12.15"
 ER_NATSCLI_VERSION="v0.5.0"
 # Go that builds both (their go.mod say "go 1.26.0"); used only when the
 # installed go is older and has to fetch a toolchain through the module proxy.
