@@ -130,7 +130,7 @@ while ((SECONDS < deadline)); do
     sleep 0.5
 done
 
-say "BUG PRESENT: within 10 s: publish acked=$acked (last answer: ${ack3:-nothing})"
+say "BUG PRESENT: within 10 s: publish acked=$acked (last answer: ${ack3:-no reply within 2 s})"
 for p in "${mports[@]}"; do
     say "  :$p /healthz $(curl -s -m 2 "http://127.0.0.1:$p/healthz" || echo unreachable)"
 done
