@@ -51,6 +51,18 @@ er_find_go() {
     fi
 }
 
+# A new Kafka cluster id: 16 random bytes, base64url without padding, drawn
+# again while it starts with '-' (1 in 64), which kafka-storage's argument
+# parser takes for an option ("argument --cluster-id/-t: expected one
+# argument"). Callers also pass it as --cluster-id=ID, which parses either way.
+er_kafka_new_cluster_id() {
+    local id
+    while id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')" && [[ "$id" == -* ]]; do
+        :
+    done
+    echo "$id"
+}
+
 # Small JVM for command-line tools: quick start matters more than peak speed.
 ER_KAFKA_TOOL_JVM_OPTS=(-Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1
     -Xshare:auto -Djava.awt.headless=true)
