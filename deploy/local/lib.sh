@@ -15,7 +15,11 @@ ER_KAFKA39_LIBS="$ER_TOOLS_DIR/kafka-3.9/libs"
 
 # Pinned versions: the one place to change them. JetStream needs
 # nats-server >= 2.10.23; the Kafka version lives in conf/kafka/pom.xml.
-ER_NATS_SERVER_VERSION="v2.14.9"
+# nats-server stays on the 2.12 line: 2.14.x and 2.15.x leave an R3 stream
+# leaderless after a rejected Nats-Expected-Last-Msg-Id publish
+# (docs/reliability.md, "nats-server: a rejected expected-last-msg-id
+# publish wedges an R3 stream").
+ER_NATS_SERVER_VERSION="v2.12.15"
 ER_NATSCLI_VERSION="v0.5.0"
 # Go that builds both (their go.mod say "go 1.26.0"); used only when the
 # installed go is older and has to fetch a toolchain through the module proxy.
@@ -45,6 +49,18 @@ er_find_go() {
     elif [[ -x /usr/local/go/bin/go ]]; then
         echo /usr/local/go/bin/go
     fi
+}
+
+# A new Kafka cluster id: 16 random bytes, base64url without padding, drawn
+# again while it starts with '-' (1 in 64), which kafka-storage's argument
+# parser takes for an option ("argument --cluster-id/-t: expected one
+# argument"). Callers also pass it as --cluster-id=ID, which parses either way.
+er_kafka_new_cluster_id() {
+    local id
+    while id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')" && [[ "$id" == -* ]]; do
+        :
+    done
+    echo "$id"
 }
 
 # Small JVM for command-line tools: quick start matters more than peak speed.
