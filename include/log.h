@@ -101,31 +101,28 @@ typedef struct log_kv {
     } v;
 } log_kv_t;
 
-/* Brace initialisers (not compound literals) so they also work in arrays. */
-#define LKV_S(k, str)                                                                              \
-    {                                                                                              \
-        .key = (k), .type = LKV_STR, .v = {.s = (str) }                                            \
-    }
-#define LKV_I(k, num)                                                                              \
-    {                                                                                              \
-        .key = (k), .type = LKV_I64, .v = {.i = (num) }                                            \
-    }
-#define LKV_U(k, num)                                                                              \
-    {                                                                                              \
-        .key = (k), .type = LKV_U64, .v = {.u = (num) }                                            \
-    }
-#define LKV_F(k, num)                                                                              \
-    {                                                                                              \
-        .key = (k), .type = LKV_F64, .v = {.f = (num) }                                            \
-    }
-#define LKV_B(k, flag)                                                                             \
-    {                                                                                              \
-        .key = (k), .type = LKV_BOOL, .v = {.b = !!(flag) }                                        \
-    }
-#define LKV_RAW(k, p, len)                                                                         \
-    {                                                                                              \
-        .key = (k), .type = LKV_BYTES, .v = {.raw = {(p), (len)} }                                 \
-    }
+/*
+ * Pair constructors. Brace initialisers (not compound literals), so they
+ * also work in arrays: log_kv_t kvs[] = {LKV_S("topic", t), LKV_I("n", 2)}.
+ * The value is type-checked: a pointer given to LKV_I, or an int to LKV_S,
+ * is a compile error under -Werror.
+ *
+ * Converting an old printf-style call (those no longer compile, so none
+ * slips through): "k=%s" -> LKV_S("k", v); "k=%d", PRId32, PRId64 ->
+ * LKV_I; "k=%u", "%zu", PRIu64 -> LKV_U; "k=%.2f" -> LKV_F; a bare flag
+ * "k" -> LKV_B("k", 1); log_quote(q, sizeof(q), p, n) -> LKV_RAW("k", p, n)
+ * (or LKV_S when p is a C string); a constant "reason=bad_bounds" ->
+ * LKV_S("reason", "bad_bounds"); a NULL format -> no pairs at all.
+ */
+/* clang-format off */
+#define LKV_S(k, str)      {.key = (k), .type = LKV_STR, .v = {.s = (str)}}
+#define LKV_I(k, num)      {.key = (k), .type = LKV_I64, .v = {.i = (num)}}
+#define LKV_U(k, num)      {.key = (k), .type = LKV_U64, .v = {.u = (num)}}
+#define LKV_F(k, num)      {.key = (k), .type = LKV_F64, .v = {.f = (num)}}
+#define LKV_B(k, flag)     {.key = (k), .type = LKV_BOOL, .v = {.b = !!(flag)}}
+#define LKV_RAW(k, p, len) {.key = (k), .type = LKV_BYTES, .v = {.raw = {(p), (len)}}}
+#define LOG_KV_END_        {.key = NULL}
+/* clang-format on */
 
 /**
  * \brief Write one line. Prefer the LOG_* macros, which check the level
@@ -152,10 +149,6 @@ int log_json_number(const char *s, size_t n);
  * still passes a non-empty variadic list: valid ISO C11, no ##__VA_ARGS__.
  * Arguments are evaluated only when the level is enabled.
  */
-#define LOG_KV_END_                                                                                \
-    {                                                                                              \
-        .key = NULL                                                                                \
-    }
 #define LOG_AT_(lvl, id, msg, ...)                                                                 \
     do {                                                                                           \
         if (LOG_ENABLED(lvl))                                                                      \
