@@ -37,7 +37,7 @@ FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 # against), and curl for the HEALTHCHECK.
 RUN apt-get update -q \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        librdkafka1 libnats3.4 libcyaml1 libyaml-0-2 libmicrohttpd12 libssl3 ca-certificates curl \
+        librdkafka1 libnats3.4 libcyaml1 libyaml-0-2 libmicrohttpd12 libyajl2 libssl3 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed numeric uid/gid so Kubernetes' runAsNonRoot can verify it.

@@ -129,8 +129,8 @@ int cli_run(int argc, char **argv)
         goto out;
     }
     print_rules_diags(&diags); /* warnings */
-    LOG_INFO("RUN-0001", "rules loaded", "path=%s routes=%zu hash=%s", rules_path(rules),
-             rules_route_count(rules), rules_hash(rules));
+    LOG_INFO("RUN-0001", "rules loaded", LKV_S("path", rules_path(rules)),
+             LKV_U("routes", rules_route_count(rules)), LKV_S("hash", rules_hash(rules)));
 
     install_signals();
     if (router_new(cfg, rules, &router, errstr, sizeof(errstr)) != 0) {
@@ -146,7 +146,7 @@ int cli_run(int argc, char **argv)
             fprintf(stderr, "event-router: http.listen %s: %s\n", cfg->http.listen, errstr);
             goto out;
         }
-        LOG_INFO("RUN-0002", "admin endpoint listening", "listen=%s", cfg->http.listen);
+        LOG_INFO("RUN-0002", "admin endpoint listening", LKV_S("listen", cfg->http.listen));
     }
 
     rc = router_run(router, &signals_seen);

@@ -164,8 +164,8 @@ void dlq_destroy(dlq_t *d, int flush_timeout_ms)
     if (!d)
         return;
     if (rd_kafka_flush(d->rk, flush_timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        LOG_WARN("DLQ-0003", "dead-letter records still unacknowledged at shutdown", "queued=%d",
-                 rd_kafka_outq_len(d->rk));
+        LOG_WARN("DLQ-0003", "dead-letter records still unacknowledged at shutdown",
+                 LKV_I("queued", rd_kafka_outq_len(d->rk)));
     rd_kafka_destroy(d->rk);
     free(d->topic);
     free(d);

@@ -92,7 +92,7 @@ static void set_err(char *errstr, size_t size, const char *fmt, ...)
 static void mhd_logger(void *cls, const char *fm, va_list ap)
 {
     http_t *h = cls;
-    char msg[256], qmsg[300];
+    char msg[256];
 
     vsnprintf(msg, sizeof(msg), fm, ap);
     msg[strcspn(msg, "\n")] = '\0';
@@ -106,8 +106,8 @@ static void mhd_logger(void *cls, const char *fm, va_list ap)
         return;
     }
     h->log_next_ns = now + HTTP_LOG_INTERVAL_NS;
-    LOG_WARN("HTTP-0002", "libmicrohttpd", "detail=%s suppressed=%u",
-             log_quote(qmsg, sizeof(qmsg), msg, strlen(msg)), h->log_suppressed);
+    LOG_WARN("HTTP-0002", "libmicrohttpd", LKV_S("detail", msg),
+             LKV_U("suppressed", h->log_suppressed));
     h->log_suppressed = 0;
 }
 
@@ -266,7 +266,8 @@ int http_start(const char *listen, http_probe_fn live, http_probe_fn ready, void
         h->port = ntohs(bound.sin_port);
     else
         h->port = ntohs(sa.sin_port);
-    LOG_INFO("HTTP-0001", "admin endpoint listening", "listen=%s port=%d", listen, h->port);
+    LOG_INFO("HTTP-0001", "admin endpoint listening", LKV_S("listen", listen),
+             LKV_I("port", h->port));
     *out = h;
     return 0;
 

@@ -69,7 +69,7 @@ int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const
             LOG_WARN("KFK-0003",
                      "secret written in the config file; reference it instead: "
                      "${env:NAME} or ${file:PATH}",
-                     "property=%s key=%s", where, key);
+                     LKV_S("property", where), LKV_S("key", key));
         int rc = kconf_set(conf, key, val, where, errstr, errstr_size);
         if (rc != 0 && (refs > 0 || config_property_is_secret(props[i])))
             secret_scrub(errstr, errstr_size, val); /* librdkafka may quote the value */
@@ -83,15 +83,12 @@ int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const
 /* librdkafka calls these on its internal threads; log.h is thread-safe. */
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    char q[512];
     log_level_t lvl = level <= 3   ? LOG_LVL_ERROR
                       : level <= 4 ? LOG_LVL_WARN
                       : level <= 6 ? LOG_LVL_INFO
                                    : LOG_LVL_DEBUG;
-    if (!LOG_ENABLED(lvl))
-        return;
-    log_write(lvl, "KFK-0001", "librdkafka", "client=%s facility=%s text=%s", rd_kafka_name(rk),
-              fac, log_quote(q, sizeof(q), buf, strlen(buf)));
+    LOG_AT(lvl, "KFK-0001", "librdkafka", LKV_S("client", rd_kafka_name(rk)),
+           LKV_S("facility", fac), LKV_S("text", buf));
 }
 
 int kconf_scram_hint(int version, const char *protocol, const char *mechanism, char *hint,
@@ -133,15 +130,15 @@ int kconf_scram_hint_conf(const rd_kafka_conf_t *conf, char *hint, size_t hint_s
 void kconf_check_scram(const rd_kafka_conf_t *conf)
 {
     static atomic_int warned;
-    char hint[KCONF_HINT_MAX], q[KCONF_HINT_MAX + 32], mech[64] = "";
+    char hint[KCONF_HINT_MAX], mech[64] = "";
     size_t msz = sizeof(mech);
 
     if (!kconf_scram_hint_conf(conf, hint, sizeof(hint)) || atomic_exchange(&warned, 1))
         return;
     rd_kafka_conf_get(conf, "sasl.mechanisms", mech, &msz);
     LOG_WARN("KFK-0004", "this librdkafka cannot SCRAM-authenticate to Kafka 4.0+ brokers",
-             "librdkafka=%s mechanism=%s hint=%s", rd_kafka_version_str(), mech,
-             log_quote(q, sizeof(q), hint, strlen(hint)));
+             LKV_S("librdkafka", rd_kafka_version_str()), LKV_S("mechanism", mech),
+             LKV_S("hint", hint));
 }
 
 /* The last authentication failure, written on librdkafka's threads. */
@@ -162,7 +159,7 @@ int kconf_auth_failure(int64_t within_ms, char *why, size_t why_size)
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-    char q[512], hint[KCONF_HINT_MAX] = "", qh[KCONF_HINT_MAX + 32];
+    char hint[KCONF_HINT_MAX] = "";
     (void)opaque;
     /* With TLS 1.3 a broker that rejects our client certificate says so
      * only after the handshake, as a transport error carrying the TLS alert. */
@@ -182,14 +179,13 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     /* Transport errors while a broker restarts are expected; librdkafka
      * retries on its own. Fatal errors are picked up by the router. */
     if (hint[0])
-        LOG_WARN("KFK-0002", "librdkafka error", "client=%s code=%s reason=%s hint=%s",
-                 rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err),
-                 log_quote(q, sizeof(q), reason, strlen(reason)),
-                 log_quote(qh, sizeof(qh), hint, strlen(hint)));
+        LOG_WARN("KFK-0002", "librdkafka error", LKV_S("client", rd_kafka_name(rk)),
+                 LKV_S("code", rd_kafka_err2name((rd_kafka_resp_err_t)err)),
+                 LKV_S("reason", reason), LKV_S("hint", hint));
     else
-        LOG_WARN("KFK-0002", "librdkafka error", "client=%s code=%s reason=%s", rd_kafka_name(rk),
-                 rd_kafka_err2name((rd_kafka_resp_err_t)err),
-                 log_quote(q, sizeof(q), reason, strlen(reason)));
+        LOG_WARN("KFK-0002", "librdkafka error", LKV_S("client", rd_kafka_name(rk)),
+                 LKV_S("code", rd_kafka_err2name((rd_kafka_resp_err_t)err)),
+                 LKV_S("reason", reason));
 }
 
 void kconf_set_logger(rd_kafka_conf_t *conf)

@@ -253,19 +253,21 @@ static metrics_series_t *get_series(const char *name, const char *help, const ch
         bound_count = 0;
     pthread_mutex_lock(&reg.lock);
     if (!name_is_valid(name)) {
-        LOG_ERROR("MET-0001", "metric rejected", "reason=invalid_name labels_len=%zu",
-                  strlen(labels));
+        LOG_ERROR("MET-0001", "metric rejected", LKV_S("reason", "invalid_name"),
+                  LKV_U("labels_len", strlen(labels)));
         s = series_new(NULL, type, labels, bounds, bound_count);
         goto out;
     }
     f = family_find(name);
     if (f && (f->type != type || (type == MT_HISTOGRAM && !bounds_equal(f, bounds, bound_count)))) {
-        LOG_ERROR("MET-0001", "metric rejected", "reason=conflicting_registration name=%s", name);
+        LOG_ERROR("MET-0001", "metric rejected", LKV_S("reason", "conflicting_registration"),
+                  LKV_S("name", name));
         s = series_new(NULL, type, labels, bounds, bound_count);
         goto out;
     }
     if (type == MT_HISTOGRAM && !bounds_valid(bounds, bound_count)) {
-        LOG_ERROR("MET-0001", "metric rejected", "reason=bad_bounds name=%s", name);
+        LOG_ERROR("MET-0001", "metric rejected", LKV_S("reason", "bad_bounds"),
+                  LKV_S("name", name));
         s = series_new(NULL, type, labels, bounds, bound_count);
         goto out;
     }

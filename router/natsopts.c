@@ -63,7 +63,7 @@ static int apply_auth(const config_t *cfg, natsOptions *o, char *errstr, size_t 
             return -1;
         }
         TRY(natsOptions_SetNKeyFromSeed(o, pub, cfg->nats.nkey_seed_file), "nats.nkey_seed_file");
-        LOG_INFO("SNK-0011", "NATS nkey authentication", "public_key=%s", pub);
+        LOG_INFO("SNK-0011", "NATS nkey authentication", LKV_S("public_key", pub));
     }
     if (cfg->nats.tls_ca_file || cfg->nats.tls_cert_file) {
         TRY(natsOptions_SetSecure(o, true), "tls");

@@ -260,7 +260,7 @@ static part_t *part_get(router_t *r, const char *topic, int32_t partition)
     p = calloc(1, sizeof(*p));
     if (!p || !(p->topic = strdup(topic)) || !(p->win = offsets_new(r->win_cap)) ||
         !(p->slots = calloc(r->win_cap, sizeof(slot_t)))) {
-        LOG_ERROR("RTR-0901", "out of memory creating partition state", "topic=%s", topic);
+        LOG_ERROR("RTR-0901", "out of memory creating partition state", LKV_S("topic", topic));
         abort(); /* cannot track the partition safely; a restart resumes from commits */
     }
     p->partition = partition;
@@ -328,7 +328,7 @@ static void push_retry(router_t *r, const ref_t *ref, int64_t when)
         size_t ncap = r->retries_cap ? r->retries_cap * 2 : 256;
         ref_t *n = realloc(r->retries, ncap * sizeof(*n));
         if (!n) {
-            LOG_ERROR("RTR-0902", "out of memory scheduling a retry", NULL);
+            LOG_ERROR("RTR-0902", "out of memory scheduling a retry");
             abort();
         }
         r->retries = n;
@@ -461,8 +461,8 @@ static void dlq_send(router_t *r, part_t *p, uint64_t seq)
             LOG_ERROR("RTR-0201",
                       "event needs the dead-letter topic but dlq.topic is not configured; "
                       "its partition stalls until one is configured",
-                      "topic=%s partition=%" PRId32 " offset=%" PRId64 " reason=%s", p->topic,
-                      p->partition, s->rkm->offset, s->dlq_code);
+                      LKV_S("topic", p->topic), LKV_I("partition", p->partition),
+                      LKV_I("offset", s->rkm->offset), LKV_S("reason", s->dlq_code));
         s->attempts = 1000; /* back off at the maximum */
         schedule(r, p, seq, S_DLQ_RETRY);
         return;
@@ -481,8 +481,8 @@ static void dlq_send(router_t *r, part_t *p, uint64_t seq)
     if (err) {
         free(ref);
         s->attempts++;
-        LOG_WARN("RTR-0202", "dead-letter produce refused; will retry", "error=%s",
-                 rd_kafka_err2name((rd_kafka_resp_err_t)err));
+        LOG_WARN("RTR-0202", "dead-letter produce refused; will retry",
+                 LKV_S("error", rd_kafka_err2name((rd_kafka_resp_err_t)err)));
         schedule(r, p, seq, S_DLQ_RETRY);
         return;
     }
@@ -495,17 +495,16 @@ static void dlq_send(router_t *r, part_t *p, uint64_t seq)
 static void to_dlq(router_t *r, part_t *p, uint64_t seq, const char *code, const char *detail)
 {
     slot_t *s = slot_of(p, seq);
-    char q[300];
     natsMsg_Destroy(s->nmsg);
     s->nmsg = NULL;
     s->dlq_code = code;
     free(s->dlq_detail);
     s->dlq_detail = strdup(detail);
     s->attempts = 0;
-    LOG_WARN("RTR-0203", "dead-lettering event",
-             "topic=%s partition=%" PRId32 " offset=%" PRId64 " route=%s reason=%s detail=%s",
-             p->topic, p->partition, s->rkm->offset, s->route ? s->route : "-", code,
-             log_quote(q, sizeof(q), detail, strlen(detail)));
+    LOG_WARN("RTR-0203", "dead-lettering event", LKV_S("topic", p->topic),
+             LKV_I("partition", p->partition), LKV_I("offset", s->rkm->offset),
+             LKV_S("route", s->route ? s->route : "-"), LKV_S("reason", code),
+             LKV_S("detail", detail));
     dlq_send(r, p, seq);
 }
 
@@ -522,16 +521,16 @@ static void on_dlq_delivered(void *opaque, int err, const char *errstr, void *ct
              * reference without the value (the original stays in Kafka). */
             LOG_WARN("RTR-0205",
                      "dead letter too large for the DLQ topic; sending it without its value",
-                     "topic=%s partition=%" PRId32 " offset=%" PRId64, ref->p->topic,
-                     ref->p->partition, s->rkm->offset);
+                     LKV_S("topic", ref->p->topic), LKV_I("partition", ref->p->partition),
+                     LKV_I("offset", s->rkm->offset));
             s->dlq_omit = 1;
             s->state = S_FREE;
             dlq_send(r, ref->p, ref->seq);
         } else if (err) {
             s->attempts++;
             LOG_WARN("RTR-0204", "dead-letter delivery failed; will retry",
-                     "topic=%s partition=%" PRId32 " error=%s", ref->p->topic, ref->p->partition,
-                     errstr);
+                     LKV_S("topic", ref->p->topic), LKV_I("partition", ref->p->partition),
+                     LKV_S("error", errstr));
             schedule(r, ref->p, ref->seq, S_DLQ_RETRY);
         } else {
             count_dead_letter(ref->p, s->dlq_code);
@@ -671,9 +670,9 @@ static void on_completion(router_t *r, sink_completion_t *c)
             to_dlq(r, p, ref.seq, "publish_failed", detail);
             return;
         }
-        LOG_DEBUG("RTR-0301", "publish failed; will retry",
-                  "topic=%s partition=%" PRId32 " attempt=%u error=%s", p->topic, p->partition,
-                  s->attempts, c->error);
+        LOG_DEBUG("RTR-0301", "publish failed; will retry", LKV_S("topic", p->topic),
+                  LKV_I("partition", p->partition), LKV_U("attempt", s->attempts),
+                  LKV_S("error", c->error));
         s->nmsg = c->msg;
         metrics_add(r->m_retries, 1);
         schedule(r, p, ref.seq, S_RETRY);
@@ -747,11 +746,12 @@ static void handle_record(router_t *r, rd_kafka_message_t *m)
 
     if (m->err) {
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            LOG_WARN("SRC-0101", "consumer error", "topic=%s error=%s",
-                     m->rkt ? rd_kafka_topic_name(m->rkt) : "-", rd_kafka_message_errstr(m));
+            LOG_WARN("SRC-0101", "consumer error",
+                     LKV_S("topic", m->rkt ? rd_kafka_topic_name(m->rkt) : "-"),
+                     LKV_S("error", rd_kafka_message_errstr(m)));
             char fe[256];
             if (rd_kafka_fatal_error(r->rk, fe, sizeof(fe))) {
-                LOG_ERROR("SRC-0901", "fatal consumer error; stopping", "error=%s", fe);
+                LOG_ERROR("SRC-0901", "fatal consumer error; stopping", LKV_S("error", fe));
                 r->fatal = 1;
             }
         }
@@ -762,15 +762,15 @@ static void handle_record(router_t *r, rd_kafka_message_t *m)
     p = part_find(r, topic, m->partition);
     if (!p || !p->assigned || p->revoking) {
         /* Not tracked, so never committed: the partition's owner reads it. */
-        LOG_DEBUG("RTR-0101", "record for a partition not owned; ignored",
-                  "topic=%s partition=%" PRId32, topic, m->partition);
+        LOG_DEBUG("RTR-0101", "record for a partition not owned; ignored", LKV_S("topic", topic),
+                  LKV_I("partition", m->partition));
         rd_kafka_message_destroy(m);
         return;
     }
     rc = offsets_push(p->win, m->offset, &seq);
     if (rc == -2) {
-        LOG_DEBUG("RTR-0102", "record at or below a tracked offset; ignored",
-                  "topic=%s partition=%" PRId32 " offset=%" PRId64, topic, m->partition, m->offset);
+        LOG_DEBUG("RTR-0102", "record at or below a tracked offset; ignored", LKV_S("topic", topic),
+                  LKV_I("partition", m->partition), LKV_I("offset", m->offset));
         rd_kafka_message_destroy(m);
         return;
     }
@@ -784,8 +784,8 @@ static void handle_record(router_t *r, rd_kafka_message_t *m)
         p->next_offset = m->offset;
         rd_kafka_error_t *e = rd_kafka_seek_partitions(r->rk, l, 2000);
         if (e) {
-            LOG_ERROR("RTR-0103", "seek back after a full window failed", "error=%s",
-                      rd_kafka_error_string(e));
+            LOG_ERROR("RTR-0103", "seek back after a full window failed",
+                      LKV_S("error", rd_kafka_error_string(e)));
             rd_kafka_error_destroy(e);
         }
         rd_kafka_topic_partition_list_destroy(l);
@@ -825,8 +825,8 @@ static void handle_record(router_t *r, rd_kafka_message_t *m)
         s->nmsg = build_msg(r, m, res, !s->core, ev.header_count > 0);
         if (!s->nmsg) {
             LOG_ERROR("RTR-0104", "could not build the NATS message (out of memory?)",
-                      "topic=%s partition=%" PRId32 " offset=%" PRId64, topic, m->partition,
-                      m->offset);
+                      LKV_S("topic", topic), LKV_I("partition", m->partition),
+                      LKV_I("offset", m->offset));
             to_dlq(r, p, seq, "internal_error", "could not build the NATS message");
             return;
         }
@@ -894,14 +894,14 @@ static void flow_control(router_t *r)
     }
     if (pause) {
         rd_kafka_pause_partitions(r->rk, pause);
-        LOG_DEBUG("RTR-0401", "paused partitions", "count=%d nats_up=%d inflight=%u", pause->cnt,
-                  up, r->total_inflight);
+        LOG_DEBUG("RTR-0401", "paused partitions", LKV_I("count", pause->cnt), LKV_I("nats_up", up),
+                  LKV_U("inflight", r->total_inflight));
         rd_kafka_topic_partition_list_destroy(pause);
     }
     if (resume) {
         rd_kafka_resume_partitions(r->rk, resume);
         source_resumed(r->src);
-        LOG_DEBUG("RTR-0402", "resumed partitions", "count=%d", resume->cnt);
+        LOG_DEBUG("RTR-0402", "resumed partitions", LKV_I("count", resume->cnt));
         rd_kafka_topic_partition_list_destroy(resume);
     }
     metrics_set(r->m_paused, npaused);
@@ -932,7 +932,7 @@ static void refetch_stalled(router_t *r, int64_t now)
     }
     if (l->cnt > 0) {
         LOG_DEBUG("SRC-0103", "prefetch queue ran dry with records on the broker; refetching",
-                  "partitions=%d idle_ms=%" PRId64, l->cnt, (now - since) / 1000000);
+                  LKV_I("partitions", l->cnt), LKV_I("idle_ms", (now - since) / 1000000));
         metrics_add(r->m_refetch, 1);
     }
     source_refetch(r->src, l);
@@ -961,7 +961,7 @@ static rd_kafka_topic_partition_list_t *store_offsets(router_t *r, int only_revo
         rd_kafka_resp_err_t err = rd_kafka_offsets_store(r->rk, l);
         if (err)
             LOG_WARN("OFF-0101", "storing offsets failed (partition no longer assigned?)",
-                     "error=%s", rd_kafka_err2name(err));
+                     LKV_S("error", rd_kafka_err2name(err)));
         if (!want_list) {
             rd_kafka_topic_partition_list_destroy(l);
             l = NULL;
@@ -1098,8 +1098,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                               "Offset stored for commit (the acknowledged watermark).", labels);
             p->m_lag = metrics_gauge("er_partition_lag",
                                      "High watermark minus the acknowledged watermark.", labels);
-            LOG_INFO("SRC-0002", "partition assigned", "topic=%s partition=%" PRId32, p->topic,
-                     p->partition);
+            LOG_INFO("SRC-0002", "partition assigned", LKV_S("topic", p->topic),
+                     LKV_I("partition", p->partition));
         }
         rd_kafka_assign(rk, parts);
         /* librdkafka keeps a partition's pause flag across reassignment. */
@@ -1118,7 +1118,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (lost) {
             LOG_WARN("SRC-0004",
                      "assignment lost (session timed out?); releasing without committing",
-                     "partitions=%d", parts->cnt);
+                     LKV_I("partitions", parts->cnt));
             /* Another member may own them by now. librdkafka's auto-commit
              * would still try to commit what was stored (the broker refuses
              * it); an invalid stored offset is never committed. */
@@ -1133,22 +1133,22 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 LOG_WARN("SRC-0005",
                          "revoke: events still unacknowledged after the timeout; they will be "
                          "redelivered to the next owner (dedup absorbs repeats)",
-                         "pending=%u timeout_ms=%u", left, r->cfg->limits.revoke_timeout_ms);
+                         LKV_U("pending", left),
+                         LKV_U("timeout_ms", r->cfg->limits.revoke_timeout_ms));
             rd_kafka_topic_partition_list_t *l = store_offsets(r, 1, 1);
             if (l) {
                 rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, l, 0);
                 if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
-                    LOG_WARN("OFF-0102", "commit on revoke failed", "error=%s",
-                             rd_kafka_err2name(cerr));
+                    LOG_WARN("OFF-0102", "commit on revoke failed",
+                             LKV_S("error", rd_kafka_err2name(cerr)));
                 rd_kafka_topic_partition_list_destroy(l);
             }
         }
         for (int i = 0; i < parts->cnt; i++) {
             part_t *p = part_find(r, parts->elems[i].topic, parts->elems[i].partition);
             if (p && p->assigned) {
-                LOG_INFO("SRC-0003", "partition released",
-                         "topic=%s partition=%" PRId32 " committed=%" PRId64, p->topic,
-                         p->partition, p->stored);
+                LOG_INFO("SRC-0003", "partition released", LKV_S("topic", p->topic),
+                         LKV_I("partition", p->partition), LKV_I("committed", p->stored));
                 release_part(r, p);
             }
         }
@@ -1157,8 +1157,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         return;
     }
 
-    LOG_ERROR("SRC-0006", "rebalance error; dropping the assignment", "error=%s",
-              rd_kafka_err2str(err));
+    LOG_ERROR("SRC-0006", "rebalance error; dropping the assignment",
+              LKV_S("error", rd_kafka_err2str(err)));
     rd_kafka_assign(rk, NULL);
     r->joined = 0;
 }
@@ -1187,23 +1187,23 @@ static void reload_rules(router_t *r, const char *trigger)
 {
     rules_t *nr = NULL;
     rules_diags_t d = {0};
-    char buf[1024], q[1100];
+    char buf[1024];
 
     if (rules_load_file(r->cfg->rules, &nr, &d) != 0) {
         for (size_t i = 0; i < d.count; i++)
             if (!d.items[i].warning) {
                 const char *line = rules_diag_format(&d.items[i], buf, sizeof(buf));
                 LOG_ERROR("RUL-0002", "rule reload failed; keeping the rules in force",
-                          "trigger=%s error=%s", trigger,
-                          log_quote(q, sizeof(q), line, strlen(line)));
+                          LKV_S("trigger", trigger), LKV_S("error", line));
             }
         metrics_add(r->m_reload_fail, 1);
     } else if (!strcmp(rules_hash(nr), rules_hash(r->rules))) {
-        LOG_DEBUG("RUL-0003", "rule file unchanged; nothing to reload", "trigger=%s", trigger);
+        LOG_DEBUG("RUL-0003", "rule file unchanged; nothing to reload", LKV_S("trigger", trigger));
         rules_unref(nr);
     } else {
-        LOG_INFO("RUL-0001", "rules reloaded", "trigger=%s routes=%zu old_hash=%s new_hash=%s",
-                 trigger, rules_route_count(nr), rules_hash(r->rules), rules_hash(nr));
+        LOG_INFO("RUL-0001", "rules reloaded", LKV_S("trigger", trigger),
+                 LKV_U("routes", rules_route_count(nr)), LKV_S("old_hash", rules_hash(r->rules)),
+                 LKV_S("new_hash", rules_hash(nr)));
         rules_unref(r->rules);
         r->rules = nr;
         metrics_add(r->m_reload_ok, 1);
@@ -1224,7 +1224,7 @@ static void watch_rules(router_t *r)
         inotify_add_watch(r->ino, dirname(copy),
                           IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE) < 0) {
         LOG_WARN("RUL-0004", "cannot watch the rules directory; reload with SIGHUP",
-                 "path=%s errno=%d", r->cfg->rules, errno);
+                 LKV_S("path", r->cfg->rules), LKV_I("errno", errno));
         close(r->ino);
         r->ino = -1;
     }
@@ -1259,13 +1259,13 @@ static void check_reload(router_t *r, int ino_ready)
  * Secret is fixed. */
 static void check_sink_failed(router_t *r)
 {
-    char why[256], q[300];
+    char why[256];
     if (r->fatal || !sink_failed(r->sink, why, sizeof(why)))
         return;
     LOG_ERROR("RTR-0904",
               "NATS refused the connection for good; stopping (check nats.user and its "
               "password, nats.token_env, nats.creds_file, nats.nkey_seed_file and TLS)",
-              "error=%s", log_quote(q, sizeof(q), why, strlen(why)));
+              LKV_S("error", why));
     r->fatal = 1;
 }
 
@@ -1278,8 +1278,8 @@ static void provision_streams(router_t *r)
     FILE *mem;
 
     if (!sink_connected(r->sink)) {
-        LOG_WARN("STR-0002", "NATS not reachable at start; streams not checked", "declared=%u",
-                 r->cfg->streams_count);
+        LOG_WARN("STR-0002", "NATS not reachable at start; streams not checked",
+                 LKV_U("declared", r->cfg->streams_count));
         return;
     }
     mem = open_memstream(&buf, &len);
@@ -1288,17 +1288,14 @@ static void provision_streams(router_t *r)
     int rc = streams_ensure(sink_js(r->sink), r->cfg, 0, mem, errstr, sizeof(errstr));
     fclose(mem);
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-        char q[600];
         if (rc == 1 && strstr(line, "differs"))
-            LOG_WARN("STR-0003", "stream differs from its declaration", "detail=%s",
-                     log_quote(q, sizeof(q), line, strlen(line)));
+            LOG_WARN("STR-0003", "stream differs from its declaration", LKV_S("detail", line));
         else
-            LOG_INFO("STR-0004", "stream", "detail=%s",
-                     log_quote(q, sizeof(q), line, strlen(line)));
+            LOG_INFO("STR-0004", "stream", LKV_S("detail", line));
     }
     free(buf);
     if (rc < 0)
-        LOG_WARN("STR-0005", "stream provisioning failed", "error=%s", errstr);
+        LOG_WARN("STR-0005", "stream provisioning failed", LKV_S("error", errstr));
     streams_check_routes(sink_js(r->sink), r->cfg, r->rules);
 }
 
@@ -1426,7 +1423,7 @@ int router_run(router_t *r, router_signals_t *sig)
         if (reading && starved && r->cfg->kafka.refetch_idle_ms)
             wake_by(&timeout, (starved - now) / 1000000 + r->cfg->kafka.refetch_idle_ms);
         if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
-            LOG_ERROR("RTR-0903", "poll failed", "errno=%d", errno);
+            LOG_ERROR("RTR-0903", "poll failed", LKV_I("errno", errno));
         check_reload(r, r->ino >= 0 && (pfd[2].revents & POLLIN));
 
         drain_completions(r);
@@ -1472,8 +1469,9 @@ int router_run(router_t *r, router_signals_t *sig)
         return 130;
 
     /* Graceful stop: read nothing more, drain, commit, leave the group. */
-    LOG_INFO("RTR-0501", "stopping: draining in-flight events", "inflight=%u timeout_ms=%u",
-             r->total_inflight, r->cfg->limits.drain_timeout_ms);
+    LOG_INFO("RTR-0501", "stopping: draining in-flight events",
+             LKV_U("inflight", r->total_inflight),
+             LKV_U("timeout_ms", r->cfg->limits.drain_timeout_ms));
     rd_kafka_topic_partition_list_t *all = NULL;
     rd_kafka_assignment(r->rk, &all);
     if (all) {
@@ -1487,12 +1485,12 @@ int router_run(router_t *r, router_signals_t *sig)
         LOG_WARN("RTR-0502",
                  "drain timed out; unacknowledged events are not committed and will be "
                  "redelivered on restart",
-                 "pending=%u", left);
+                 LKV_U("pending", left));
     store_offsets(r, 0, 0);
     rd_kafka_resp_err_t cerr = rd_kafka_commit(r->rk, NULL, 0);
     if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        LOG_WARN("OFF-0103", "final commit failed", "error=%s", rd_kafka_err2name(cerr));
-    LOG_INFO("RTR-0503", "drained and committed; leaving the group", "pending=%u", left);
+        LOG_WARN("OFF-0103", "final commit failed", LKV_S("error", rd_kafka_err2name(cerr)));
+    LOG_INFO("RTR-0503", "drained and committed; leaving the group", LKV_U("pending", left));
     return r->fatal ? 1 : 0;
 }
 

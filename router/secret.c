@@ -160,11 +160,14 @@ static void warn_mode_once(const char *path, mode_t mode)
     if (!seen && warned_count < WARNED_MAX)
         warned[warned_count++] = strdup(path);
     pthread_mutex_unlock(&warned_lock);
-    if (!seen)
+    if (!seen) {
+        char octal[8];
+        snprintf(octal, sizeof(octal), "%04o", (unsigned)(mode & 07777));
         LOG_WARN("SEC-0001",
                  "secret file is readable by group or others; make it 0600 or 0400 "
                  "(Kubernetes: defaultMode: 0400)",
-                 "path=%s mode=%04o", path, (unsigned)(mode & 07777));
+                 LKV_S("path", path), LKV_S("mode", octal));
+    }
 }
 
 int secret_check_file_mode(const char *path)

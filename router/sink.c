@@ -159,7 +159,7 @@ static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, 
             /* Cannot queue: drop the message object but not the event: the
              * router times the slot out and republishes (dedup absorbs it). */
             pthread_mutex_unlock(&s->lock);
-            LOG_ERROR("SNK-0901", "out of memory queueing a PubAck", NULL);
+            LOG_ERROR("SNK-0901", "out of memory queueing a PubAck");
             natsMsg_Destroy(msg);
             return;
         }
@@ -181,7 +181,7 @@ static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, 
     if (was_empty) {
         uint64_t one = 1;
         if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-            LOG_ERROR("SNK-0902", "eventfd write failed", "errno=%d", errno);
+            LOG_ERROR("SNK-0902", "eventfd write failed", LKV_I("errno", errno));
     }
 }
 
@@ -191,7 +191,7 @@ size_t sink_drain(sink_t *s, sink_completion_t *out, size_t max)
     size_t n = 0;
 
     if (read(s->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-        LOG_ERROR("SNK-0903", "eventfd read failed", "errno=%d", errno);
+        LOG_ERROR("SNK-0903", "eventfd read failed", LKV_I("errno", errno));
     pthread_mutex_lock(&s->lock);
     while (n < max && s->count > 0) {
         out[n++] = s->ring[s->head];
@@ -203,7 +203,7 @@ size_t sink_drain(sink_t *s, sink_completion_t *out, size_t max)
     if (more) { /* keep the fd readable so the router comes back for the rest */
         uint64_t one = 1;
         if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-            LOG_ERROR("SNK-0902", "eventfd write failed", "errno=%d", errno);
+            LOG_ERROR("SNK-0902", "eventfd write failed", LKV_I("errno", errno));
     }
     return n;
 }
@@ -216,8 +216,8 @@ static void on_connected(natsConnection *nc, void *closure)
     natsConnection_GetConnectedUrl(nc, url, sizeof(url));
     atomic_store(&s->connected, 1);
     /* cnats returns the URL as configured, user:password@ included. */
-    LOG_INFO("SNK-0001", "connected to NATS", "url=%s",
-             secret_redact_url(url, shown, sizeof(shown)));
+    LOG_INFO("SNK-0001", "connected to NATS",
+             LKV_S("url", secret_redact_url(url, shown, sizeof(shown))));
     explicit_bzero(url, sizeof(url));
 }
 
@@ -227,7 +227,7 @@ static void on_disconnected(natsConnection *nc, void *closure)
     (void)nc;
     atomic_store(&s->connected, 0);
     if (!atomic_load(&s->closing))
-        LOG_WARN("SNK-0002", "disconnected from NATS; publishing paused until reconnect", NULL);
+        LOG_WARN("SNK-0002", "disconnected from NATS; publishing paused until reconnect");
 }
 
 static void on_reconnected(natsConnection *nc, void *closure)
@@ -237,8 +237,8 @@ static void on_reconnected(natsConnection *nc, void *closure)
     natsConnection_GetConnectedUrl(nc, url, sizeof(url));
     atomic_store(&s->connected, 1);
     atomic_fetch_add(&s->reconnects, 1);
-    LOG_INFO("SNK-0003", "reconnected to NATS", "url=%s",
-             secret_redact_url(url, shown, sizeof(shown)));
+    LOG_INFO("SNK-0003", "reconnected to NATS",
+             LKV_S("url", secret_redact_url(url, shown, sizeof(shown))));
     explicit_bzero(url, sizeof(url));
 }
 
@@ -252,17 +252,17 @@ static void on_closed(natsConnection *nc, void *closure)
         /* Not our doing: cnats gives up for good, e.g. after the server
          * refused the credentials twice. Nothing will reconnect. */
         const char *text = NULL;
-        char q[300];
+        char why[300]; /* a copy: fail_why is read under the lock */
         natsConnection_GetLastError(nc, &text);
         pthread_mutex_lock(&s->lock);
         snprintf(s->fail_why, sizeof(s->fail_why), "%s",
                  text && *text ? text : "connection closed by the client library");
-        log_quote(q, sizeof(q), s->fail_why, strlen(s->fail_why));
+        snprintf(why, sizeof(why), "%s", s->fail_why);
         pthread_mutex_unlock(&s->lock);
-        LOG_ERROR("SNK-0007", "NATS connection closed and will not reconnect", "error=%s", q);
+        LOG_ERROR("SNK-0007", "NATS connection closed and will not reconnect", LKV_S("error", why));
         atomic_store(&s->failed, 1);
     } else {
-        LOG_INFO("SNK-0004", "NATS connection closed", NULL);
+        LOG_INFO("SNK-0004", "NATS connection closed");
     }
     atomic_store(&s->closed_seen, 1); /* last touch of s */
 }
@@ -270,14 +270,13 @@ static void on_closed(natsConnection *nc, void *closure)
 static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
 {
     const char *text = NULL;
-    char q[256];
     sink_t *s = closure;
     (void)sub;
     natsConnection_GetLastError(nc, &text);
     if (err == NATS_NOT_PERMITTED)
         remember_denied(s, text);
-    LOG_ERROR("SNK-0010", "NATS asynchronous error", "status=%d error=%s", (int)err,
-              log_quote(q, sizeof(q), text ? text : "", text ? strlen(text) : 0));
+    LOG_ERROR("SNK-0010", "NATS asynchronous error", LKV_I("status", (int)err),
+              LKV_S("error", text));
 }
 
 #define TRY(call, what)                                                                            \
@@ -325,24 +324,23 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
     TRY(natsOptions_SetRetryOnFailedConnect(o, false, NULL, NULL), "retry on failed connect");
     st = natsConnection_Connect(&s->nc, o);
     if (st == NATS_NO_SERVER) {
-        char why[256], q[300];
-        snprintf(why, sizeof(why), "%s", nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "");
-        natsopts_scrub(cfg, why, sizeof(why));
-        log_quote(q, sizeof(q), why, strlen(why));
+        char q[256]; /* a copy: the next connect attempt overwrites the last error */
+        snprintf(q, sizeof(q), "%s", nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "");
+        natsopts_scrub(cfg, q, sizeof(q));
         TRY(natsOptions_SetRetryOnFailedConnect(o, true, on_connected, s),
             "retry on failed connect");
         st = natsConnection_Connect(&s->nc, o);
         if (st == NATS_NOT_YET_CONNECTED) {
             LOG_WARN("SNK-0005", "NATS not reachable yet; retrying in the background",
-                     "servers=%u error=%s", cfg->nats.servers_count, q);
+                     LKV_U("servers", cfg->nats.servers_count), LKV_S("error", q));
             st = NATS_OK;
         } else if (st == NATS_OK) {
             atomic_store(&s->connected, 1);
-            LOG_INFO("SNK-0001", "connected to NATS", "servers=%u", cfg->nats.servers_count);
+            LOG_INFO("SNK-0001", "connected to NATS", LKV_U("servers", cfg->nats.servers_count));
         }
     } else if (st == NATS_OK) {
         atomic_store(&s->connected, 1);
-        LOG_INFO("SNK-0001", "connected to NATS", "servers=%u", cfg->nats.servers_count);
+        LOG_INFO("SNK-0001", "connected to NATS", LKV_U("servers", cfg->nats.servers_count));
     }
     if (st != NATS_OK) {
         snprintf(errstr, errstr_size,
@@ -379,7 +377,7 @@ void sink_destroy(sink_t *s)
         for (int i = 0; i < 500 && !atomic_load(&s->closed_seen); i++)
             usleep(10000);
         if (!atomic_load(&s->closed_seen))
-            LOG_WARN("SNK-0006", "NATS closed callback did not arrive in 5 s", NULL);
+            LOG_WARN("SNK-0006", "NATS closed callback did not arrive in 5 s");
     }
     jsCtx_Destroy(s->js);
     natsConnection_Destroy(s->nc);

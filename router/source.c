@@ -138,8 +138,9 @@ int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque
         snprintf(errstr, errstr_size, "kafka.topics: subscribe failed: %s", rd_kafka_err2str(err));
         goto err;
     }
-    LOG_INFO("SRC-0001", "subscribed", "group=%s topics=%u instance=%s", cfg->kafka.group_id,
-             cfg->kafka.topics_count, instance && *instance ? instance : "-");
+    LOG_INFO("SRC-0001", "subscribed", LKV_S("group", cfg->kafka.group_id),
+             LKV_U("topics", cfg->kafka.topics_count),
+             LKV_S("instance", instance && *instance ? instance : "-"));
     *out = s;
     return 0;
 err:
@@ -221,7 +222,8 @@ int source_refetch(source_t *s, rd_kafka_topic_partition_list_t *at)
     rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, at, 0);
     int rc = 0;
     if (e) {
-        LOG_DEBUG("SRC-0104", "restarting the fetch failed", "error=%s", rd_kafka_error_string(e));
+        LOG_DEBUG("SRC-0104", "restarting the fetch failed",
+                  LKV_S("error", rd_kafka_error_string(e)));
         rd_kafka_error_destroy(e);
         rc = -1;
     }
@@ -273,7 +275,7 @@ void source_close(source_t *s, int timeout_ms)
         rd_kafka_error_t *e = rd_kafka_consumer_close_queue(s->rk, cq);
         int flags = 0;
         if (e) {
-            LOG_WARN("SRC-0007", "consumer close failed", "error=%s", rd_kafka_error_string(e));
+            LOG_WARN("SRC-0007", "consumer close failed", LKV_S("error", rd_kafka_error_string(e)));
             rd_kafka_error_destroy(e);
         } else {
             int waited = 0;
@@ -293,7 +295,7 @@ void source_close(source_t *s, int timeout_ms)
                 LOG_WARN("SRC-0008",
                          "leaving the consumer group timed out (brokers unreachable?); "
                          "exiting without it: the broker expires the member",
-                         "timeout_ms=%d", timeout_ms);
+                         LKV_I("timeout_ms", timeout_ms));
                 flags = RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE;
             }
         }

@@ -165,7 +165,7 @@ int streams_check_routes(jsCtx *js, const config_t *cfg, const rules_t *rules)
             LOG_WARN("STR-0001",
                      "route publishes where no stream listens: its JetStream publishes will "
                      "fail with no responders and end in the DLQ; declare a stream for it",
-                     "route=%s subject_prefix=%s", rules_route_name(rules, i), prefix);
+                     LKV_S("route", rules_route_name(rules, i)), LKV_S("subject_prefix", prefix));
         }
     }
     jsStreamInfoList_Destroy(list);
