@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -141,6 +142,7 @@ struct router {
     int stalled;              /* ... for READ_STALL_MS already: pause, keep polling */
     int64_t blocked_since_ns; /* 0 while reading */
     int fatal;
+    int64_t stop_deadline_ns;  /* the one shutdown deadline, set when stopping starts (0 before) */
     int64_t last_ack_ns;       /* when the latest PubAck (stored or duplicate) arrived */
     streams_filters_t filters; /* which subjects some stream listens on */
 
@@ -179,6 +181,40 @@ static int64_t wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the shutdown deadline ------------------------------------------------ */
+
+/*
+ * A graceful stop has one deadline, limits.shutdown_timeout_ms after it
+ * starts, computed once (start_stop_clock) and shared by every step:
+ * drain, final commit, leaving the group (with its revoke), DLQ flush, NATS
+ * close. Each step gets what is left minus a share of the reserve kept for
+ * the steps after it, so a step that hangs (NATS unreachable, a lost Kafka
+ * cluster) cannot push the exit past the deadline, and the orchestrator's
+ * grace period (terminationGracePeriodSeconds) can be set just above it.
+ */
+static void start_stop_clock(router_t *r)
+{
+    if (!r->stop_deadline_ns)
+        r->stop_deadline_ns = monotime_ns() + (int64_t)r->cfg->limits.shutdown_timeout_ms * 1000000;
+}
+
+/* What the steps after the drain keep for themselves: a fifth of the
+ * deadline, at most 5 s (they normally take milliseconds). */
+static int64_t stop_reserve_ms(const router_t *r)
+{
+    int64_t fifth = r->cfg->limits.shutdown_timeout_ms / 5;
+    return fifth < 5000 ? fifth : 5000;
+}
+
+/* Milliseconds left before the deadline minus keep_ms; 0 when past. */
+static int stop_left_ms(const router_t *r, int64_t keep_ms)
+{
+    int64_t left = (r->stop_deadline_ns - monotime_ns()) / 1000000 - keep_ms;
+    if (left < 0)
+        return 0;
+    return left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
 /* ---- natsMsg* map ------------------------------------------------------ */
@@ -1198,12 +1234,18 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             rd_kafka_offsets_store(rk, none);
             rd_kafka_topic_partition_list_destroy(none);
         } else {
-            uint32_t left = wait_pending(r, 1, r->cfg->limits.revoke_timeout_ms);
+            uint32_t wait_ms = r->cfg->limits.revoke_timeout_ms;
+            if (r->stop_deadline_ns) { /* leaving the group at shutdown */
+                int max = stop_left_ms(r, stop_reserve_ms(r) / 2);
+                if ((uint32_t)max < wait_ms)
+                    wait_ms = (uint32_t)max;
+            }
+            uint32_t left = wait_pending(r, 1, wait_ms);
             if (left)
                 LOG_WARN("SRC-0005",
                          "revoke: events still unacknowledged after the timeout; they will be "
                          "redelivered to the next owner (dedup absorbs repeats)",
-                         "pending=%u timeout_ms=%u", left, r->cfg->limits.revoke_timeout_ms);
+                         "pending=%u timeout_ms=%u", left, wait_ms);
             rd_kafka_topic_partition_list_t *l = store_offsets(r, 1, 1);
             if (l) {
                 rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, l, 0);
@@ -1227,8 +1269,17 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         return;
     }
 
-    LOG_ERROR("SRC-0006", "rebalance error; dropping the assignment", "error=%s",
-              rd_kafka_err2str(err));
+    /* The whole assignment goes: release every partition as a lost
+     * revoke does (no commit: who owns them now is unknown), or their
+     * records stay in flight for ever and the window never empties. */
+    int released = 0;
+    for (part_t *p = r->parts; p; p = p->next)
+        if (p->assigned) {
+            release_part(r, p);
+            released++;
+        }
+    LOG_ERROR("SRC-0006", "rebalance error; dropping the assignment", "error=%s partitions=%d",
+              rd_kafka_err2str(err), released);
     rd_kafka_assign(rk, NULL);
     r->joined = 0;
 }
@@ -1336,6 +1387,19 @@ static void check_sink_failed(router_t *r)
               "NATS refused the connection for good; stopping (check nats.user and its "
               "password, nats.token_env, nats.creds_file, nats.nkey_seed_file and TLS)",
               "error=%s", log_quote(q, sizeof(q), why, strlen(why)));
+    r->fatal = 1;
+}
+
+/* The DLQ producer hit a fatal error (e.g. its idempotent producer was
+ * fenced): it will never deliver again, so the partitions with dead letters
+ * would stall for good. Stop with the reason, as for the consumer's. */
+static void check_dlq_failed(router_t *r)
+{
+    char why[512], q[600];
+    if (r->fatal || !r->dlq || !dlq_fatal(r->dlq, why, sizeof(why)))
+        return;
+    LOG_ERROR("DLQ-0901", "fatal dead-letter producer error; stopping", "error=%s",
+              log_quote(q, sizeof(q), why, strlen(why)));
     r->fatal = 1;
 }
 
@@ -1450,6 +1514,28 @@ err:
     return -1;
 }
 
+/* Commit what was stored, bounded by the shutdown deadline (a synchronous
+ * commit waits as long as librdkafka retries, e.g. with brokers gone). */
+static void final_commit(router_t *r)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(r->rk);
+    rd_kafka_resp_err_t cerr = rd_kafka_commit_queue(r->rk, NULL, q, NULL, NULL);
+    if (!cerr) {
+        int wait_ms = stop_left_ms(r, stop_reserve_ms(r) / 2);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, wait_ms);
+        if (!ev) {
+            LOG_WARN("OFF-0104", "final commit did not finish before the shutdown deadline",
+                     "waited_ms=%d", wait_ms);
+        } else {
+            cerr = rd_kafka_event_error(ev);
+            rd_kafka_event_destroy(ev);
+        }
+    }
+    if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        LOG_WARN("OFF-0103", "final commit failed", "error=%s", rd_kafka_err2name(cerr));
+    rd_kafka_queue_destroy(q);
+}
+
 /* Shorten the poll timeout to at most ms (0 when already due). */
 static void wake_by(int *timeout, int64_t ms)
 {
@@ -1515,6 +1601,7 @@ int router_run(router_t *r, router_signals_t *sig)
         flow_control(r);
         refetch_stalled(r, monotime_ns());
         check_sink_failed(r);
+        check_dlq_failed(r);
 
         now = monotime_ns();
         if (now - r->last_store_ns > 50000000) {
@@ -1531,16 +1618,23 @@ int router_run(router_t *r, router_signals_t *sig)
     if (sig->stop >= 2)
         return 130;
 
-    /* Graceful stop: read nothing more, drain, commit, leave the group. */
-    LOG_INFO("RTR-0501", "stopping: draining in-flight events", "inflight=%u timeout_ms=%u",
-             r->total_inflight, r->cfg->limits.drain_timeout_ms);
+    /* Graceful stop: read nothing more, drain, commit, leave the group;
+     * all within limits.shutdown_timeout_ms from here. */
+    start_stop_clock(r);
+    uint32_t drain_ms = r->cfg->limits.drain_timeout_ms;
+    int max = stop_left_ms(r, stop_reserve_ms(r));
+    if ((uint32_t)max < drain_ms)
+        drain_ms = (uint32_t)max;
+    LOG_INFO("RTR-0501", "stopping: draining in-flight events",
+             "inflight=%u timeout_ms=%u shutdown_timeout_ms=%u", r->total_inflight, drain_ms,
+             r->cfg->limits.shutdown_timeout_ms);
     rd_kafka_topic_partition_list_t *all = NULL;
     rd_kafka_assignment(r->rk, &all);
     if (all) {
         rd_kafka_pause_partitions(r->rk, all);
         rd_kafka_topic_partition_list_destroy(all);
     }
-    uint32_t left = wait_pending(r, 0, r->cfg->limits.drain_timeout_ms);
+    uint32_t left = wait_pending(r, 0, drain_ms);
     if (sig->stop >= 2)
         return 130;
     if (left)
@@ -1549,9 +1643,7 @@ int router_run(router_t *r, router_signals_t *sig)
                  "redelivered on restart",
                  "pending=%u", left);
     store_offsets(r, 0, 0);
-    rd_kafka_resp_err_t cerr = rd_kafka_commit(r->rk, NULL, 0);
-    if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        LOG_WARN("OFF-0103", "final commit failed", "error=%s", rd_kafka_err2name(cerr));
+    final_commit(r);
     LOG_INFO("RTR-0503", "drained and committed; leaving the group", "pending=%u", left);
     return r->fatal ? 1 : 0;
 }
@@ -1560,15 +1652,19 @@ void router_destroy(router_t *r)
 {
     if (!r)
         return;
-    /* The revoke callback commits and releases; bounded so that a lost
-     * Kafka cluster cannot keep a stopping router alive. */
-    source_close(r->src, (int)r->cfg->limits.drain_timeout_ms);
+    /* Within the shutdown deadline (router_run started it; a router that
+     * never ran starts it here). The revoke callback commits and releases;
+     * bounded so that a lost Kafka cluster cannot keep a stopping router
+     * alive. Each step leaves a share of the reserve to the ones after. */
+    start_stop_clock(r);
+    int64_t reserve = stop_reserve_ms(r);
+    source_close(r->src, stop_left_ms(r, reserve / 4));
     if (r->dlq)
-        dlq_destroy(r->dlq, 5000);
+        dlq_destroy(r->dlq, stop_left_ms(r, reserve / 8));
     for (part_t *p = r->parts; p; p = p->next)
         if (p->assigned)
             release_part(r, p);
-    sink_destroy(r->sink);
+    sink_destroy(r->sink, stop_left_ms(r, 0));
     while (r->parts) {
         part_t *p = r->parts;
         r->parts = p->next;
@@ -1585,6 +1681,25 @@ void router_destroy(router_t *r)
     rules_unref(r->rules);
     pthread_mutex_destroy(&r->why_lock);
     free(r);
+}
+
+uint32_t router_inflight(const router_t *r)
+{
+    return r->total_inflight;
+}
+
+void router_test_rebalance_error(router_t *r)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(r->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    on_rebalance(r->rk, RD_KAFKA_RESP_ERR__FAIL, l, r);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+rd_kafka_t *router_test_dlq_handle(router_t *r)
+{
+    return r->dlq ? dlq_handle(r->dlq) : NULL;
 }
 
 int router_live(void *opaque, char *why, size_t why_size)
