@@ -29,10 +29,15 @@ it_produce --count 500 --rate 5000 --run-id sd1 --seed 7 >"$ER_TEST_DIR/produce.
     er_fail "producer failed"
 inflight() { [[ $(it_metric 19196 er_inflight_events) -gt 0 ]]; }
 er_wait_until 20 inflight || er_fail "no events in flight (retried for lack of a stream)"
-nats_node=nats-1
-"$ER_SOURCE_DIR/deploy/local/cluster" stop "$nats_node" >>"$ER_TEST_DIR/cluster.log" 2>&1 ||
-    er_fail "could not stop $nats_node"
-er_on_exit "$ER_SOURCE_DIR/deploy/local/cluster" start "$nats_node"
+# Every NATS node: with one left, the router would just fail over to it.
+if [[ ${ER_CLUSTER_MODE:-cluster} == single ]]; then nodes=(nats-1); else nodes=(nats-1 nats-2 nats-3); fi
+# Restarted together at exit: one node alone waits for a JetStream quorum.
+er_on_exit bash -c 'for n in "${@:2}"; do "$1" start "$n" & done; wait' _ \
+    "$ER_SOURCE_DIR/deploy/local/cluster" "${nodes[@]}"
+for n in "${nodes[@]}"; do
+    "$ER_SOURCE_DIR/deploy/local/cluster" stop "$n" >>"$ER_TEST_DIR/cluster.log" 2>&1 ||
+        er_fail "could not stop $n"
+done
 sleep 2
 er_log "in flight before SIGTERM, NATS stopped: $(it_metric 19196 er_inflight_events)"
 
