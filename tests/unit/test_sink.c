@@ -102,7 +102,14 @@ START_TEST(destroy_waits_for_a_pub_ack_handler_still_running)
     ck_assert_int_eq(sink_publish(s, &m, "id-late"), 0);
     sink_test_delay_acks(1500);
     usleep(400000); /* the timeout fired: the handler sleeps inside cnats's thread */
+    int64_t t0 = monotime_ns();
     sink_destroy(s, 5000);
+    int64_t waited_ms = (monotime_ns() - t0) / 1000000;
+    /* The handler started sleeping at about 100 ms and wakes at about
+     * 1600 ms: a destroy that waited for it took about 1.2 s; one that did
+     * not returned in milliseconds. */
+    ck_assert_msg(waited_ms >= 500, "sink_destroy returned after %lld ms, before the handler",
+                  (long long)waited_ms);
     usleep(2000000); /* let a handler that outlived the sink run */
     sink_test_delay_acks(0);
     fake_nats_stop(&fake);
