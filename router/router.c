@@ -19,7 +19,10 @@
  *     leader after a quorum loss: "no responders", timeouts), is an outage:
  *     the router backs off and pauses, it never dead-letters events for it;
  *   - permanent failures, and transient ones past retry.max_attempts, go to
- *     the dead-letter topic; the offset moves only after the DLQ ack.
+ *     the dead-letter topic; the offset moves only after the DLQ ack;
+ *   - a fatal error of the consumer, the DLQ producer or the NATS connection
+ *     stops the router (exit 1); every graceful stop, whatever its cause,
+ *     ends within limits.shutdown_timeout_ms (see "the shutdown deadline").
  *
  * Backpressure: when the in-flight window (limits.max_inflight_total, or one
  * partition's max_inflight_per_partition) is full, the loop stops reading

@@ -7,7 +7,8 @@
  * connection keeps retrying and the router pauses consumption meanwhile).
  * Publishes are asynchronous; the PubAck handler, which cnats runs on its
  * async-reply subscription thread, only classifies the outcome and queues it
- * for the router's thread. Not for: deciding what to publish or when to
+ * for the router's thread, in a ring allocated up front (it never allocates,
+ * so it never loses an ack). Not for: deciding what to publish or when to
  * retry (router.c does both).
  */
 #include <errno.h>
