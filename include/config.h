@@ -81,6 +81,9 @@ typedef struct config {
         uint32_t drain_timeout_ms;           /**< default 15000 */
         uint32_t commit_interval_ms;         /**< default 1000 */
         uint32_t revoke_timeout_ms;          /**< default 10000 */
+        uint32_t shutdown_timeout_ms;        /**< default 25000: bounds the whole graceful
+                                                  stop (drain, final commit, leaving the group,
+                                                  DLQ flush, NATS close) */
     } limits;
 
     struct {

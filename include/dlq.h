@@ -62,6 +62,18 @@ int dlq_produce(dlq_t *d, const rd_kafka_message_t *orig, const dlq_reason_t *wh
 /** \brief Serve delivery reports. \return events served. */
 int dlq_poll(dlq_t *d, int timeout_ms);
 
+/**
+ * \brief Whether the producer hit a fatal error (rd_kafka_fatal_error(),
+ *        e.g. its idempotent producer was fenced or its sequence broke):
+ *        it will never deliver again; the router stops (DLQ-0901). Main thread.
+ * \param[out] why The error's name and librdkafka's text.
+ * \return 1 when fatal, else 0.
+ */
+int dlq_fatal(dlq_t *d, char *why, size_t why_size);
+
+/** \brief The producer handle, for tests (e.g. rd_kafka_test_fatal_error()). */
+rd_kafka_t *dlq_handle(dlq_t *d);
+
 /** \brief Records queued and not yet reported. */
 int dlq_outq_len(dlq_t *d);
 

@@ -18,6 +18,9 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
 
 #include "config.h"
 #include "rules.h"
@@ -48,6 +51,18 @@ int router_run(router_t *r, router_signals_t *sig);
 
 /** \brief Free. Call after router_run returned. NULL is a no-op. */
 void router_destroy(router_t *r);
+
+/** \brief Events consumed and not yet finished. Router thread, or after router_run returned. */
+uint32_t router_inflight(const router_t *r);
+
+/**
+ * \brief Test hook: run the rebalance callback's error branch on the current
+ *        assignment, as librdkafka does when a rebalance fails. Router thread.
+ */
+void router_test_rebalance_error(router_t *r);
+
+/** \brief Test hook: the dead-letter producer's handle (NULL without dlq.topic). Any thread. */
+rd_kafka_t *router_test_dlq_handle(router_t *r);
 
 /** \brief /healthz probe: the main loop turned recently. Any thread. */
 int router_live(void *r, char *why, size_t why_size);

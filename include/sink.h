@@ -6,10 +6,25 @@
  *        with a dedup ID and a per-message ack timeout, and a queue of
  *        completions the router drains on its own thread.
  *
- * The PubAck handler runs on cnats's async-reply thread. It does no routing
- * and touches no router state: it classifies the outcome, hands the message
- * back through a mutex-protected queue and wakes the router through an
- * eventfd. So every router structure stays single-threaded.
+ * Threads. Every function here runs on the router's thread unless it says
+ * "any thread". cnats runs the rest:
+ *   - the PubAck handler (a JetStream answer, or cnats's own timeout after
+ *     nats.ack_timeout_ms) on the delivery thread of the async-reply
+ *     subscription. It does no routing and touches no router state: it
+ *     classifies the outcome, puts it in the completion ring under the
+ *     sink's lock and wakes the router through an eventfd. So every router
+ *     structure stays single-threaded. It never allocates: the ring is
+ *     allocated by sink_new() for RING_PER_WINDOW (2) in-flight windows
+ *     (limits.max_inflight_total), and sink_publish() refuses a publish
+ *     that would leave more completions outstanding than that, so an ack
+ *     is never dropped;
+ *   - the connection callbacks (connected, disconnected, reconnected,
+ *     closed, async error) on cnats's callback thread; they touch only
+ *     atomics, the denied-subject list (own lock) and the failure text.
+ * sink_destroy() closes the connection (no handler starts after that),
+ * then waits, within its timeout, for the closed callback and for any
+ * PubAck handler still running before it frees the ring; past the timeout
+ * it leaves the sink allocated rather than free memory a callback writes.
  *
  * Not for: routing, offsets or Kafka.
  */
@@ -55,8 +70,14 @@ typedef struct sink_completion {
  */
 int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size);
 
-/** \brief Close the connection and free everything, including queued completions. */
-void sink_destroy(sink_t *s);
+/**
+ * \brief Close the connection and free everything, including queued
+ *        completions. Main thread. NULL is a no-op.
+ * \param[in] timeout_ms How long to wait for cnats's last callbacks (the
+ *                       closed callback, PubAck handlers still running);
+ *                       past it the sink is left allocated (SNK-0006).
+ */
+void sink_destroy(sink_t *s, int timeout_ms);
 
 /** \brief A file descriptor that is readable while completions are queued. */
 int sink_fd(const sink_t *s);
@@ -81,7 +102,9 @@ uint64_t sink_reconnects(const sink_t *s);
  * \param[in,out] msg    On success the library owns it and *msg is NULL; the
  *                       same pointer comes back in a completion.
  * \param[in]     msg_id Nats-Msg-Id, or NULL when the message already carries the header.
- * \return 0, or a natsStatus: then the caller still owns *msg and should retry later.
+ * \return 0, or a natsStatus: then the caller still owns *msg and should retry
+ *         later. NATS_INSUFFICIENT_BUFFER: the completion ring has no place
+ *         left for the ack (publishes abandoned by revokes still pending).
  */
 int sink_publish(sink_t *s, natsMsg **msg, const char *msg_id);
 
@@ -103,5 +126,17 @@ jsCtx *sink_js(sink_t *s);
 
 /** \brief Stable name of an outcome, for metrics. */
 const char *sink_outcome_name(sink_outcome_t o);
+
+/**
+ * \brief Test hook: while \p on is nonzero every allocation the sink makes
+ *        itself fails (cnats's own allocations are not affected). Any thread.
+ */
+void sink_test_fail_allocations(int on);
+
+/**
+ * \brief Test hook: the PubAck handler sleeps \p ms before it touches the
+ *        sink, as a late or slow cnats callback would. 0 turns it off.
+ */
+void sink_test_delay_acks(int ms);
 
 #endif /* ER_SINK_H */

@@ -114,6 +114,7 @@ static const cyaml_schema_field_t limits_fields[] = {
     CYAML_FIELD_UINT("drain_timeout_ms", OPT, cfg_limits_t, drain_timeout_ms),
     CYAML_FIELD_UINT("commit_interval_ms", OPT, cfg_limits_t, commit_interval_ms),
     CYAML_FIELD_UINT("revoke_timeout_ms", OPT, cfg_limits_t, revoke_timeout_ms),
+    CYAML_FIELD_UINT("shutdown_timeout_ms", OPT, cfg_limits_t, shutdown_timeout_ms),
     CYAML_FIELD_END,
 };
 
@@ -486,6 +487,7 @@ static int apply_defaults(config_t *c, const yamlwalk_index_t *idx)
     DEF_NUM("limits.drain_timeout_ms", c->limits.drain_timeout_ms, 15000);
     DEF_NUM("limits.commit_interval_ms", c->limits.commit_interval_ms, 1000);
     DEF_NUM("limits.revoke_timeout_ms", c->limits.revoke_timeout_ms, 10000);
+    DEF_NUM("limits.shutdown_timeout_ms", c->limits.shutdown_timeout_ms, 25000);
     DEF_NUM("retry.max_attempts", c->retry.max_attempts, 10);
     DEF_NUM("retry.backoff_initial_ms", c->retry.backoff_initial_ms, 100);
     DEF_NUM("retry.backoff_max_ms", c->retry.backoff_max_ms, 10000);
@@ -743,6 +745,7 @@ static void validate_limits(vctx_t *v, const config_t *c)
         {"limits.drain_timeout_ms", offsetof(config_t, limits.drain_timeout_ms)},
         {"limits.commit_interval_ms", offsetof(config_t, limits.commit_interval_ms)},
         {"limits.revoke_timeout_ms", offsetof(config_t, limits.revoke_timeout_ms)},
+        {"limits.shutdown_timeout_ms", offsetof(config_t, limits.shutdown_timeout_ms)},
         {"retry.max_attempts", offsetof(config_t, retry.max_attempts)},
         {"retry.backoff_initial_ms", offsetof(config_t, retry.backoff_initial_ms)},
         {"retry.backoff_max_ms", offsetof(config_t, retry.backoff_max_ms)},
@@ -1140,6 +1143,7 @@ void config_dump(const config_t *c, FILE *fp)
     fprintf(fp, "  drain_timeout_ms: %u\n", c->limits.drain_timeout_ms);
     fprintf(fp, "  commit_interval_ms: %u\n", c->limits.commit_interval_ms);
     fprintf(fp, "  revoke_timeout_ms: %u\n", c->limits.revoke_timeout_ms);
+    fprintf(fp, "  shutdown_timeout_ms: %u\n", c->limits.shutdown_timeout_ms);
 
     fputs("retry:\n", fp);
     fprintf(fp, "  max_attempts: %u\n", c->retry.max_attempts);

@@ -53,6 +53,10 @@ int dlq_new(const config_t *cfg, dlq_delivered_fn *cb, void *ctx, dlq_t **out, c
     d->cb = cb;
     d->ctx = ctx;
     d->topic = strdup(cfg->dlq.topic);
+    if (!d->topic) {
+        snprintf(errstr, errstr_size, "dlq: out of memory");
+        goto err;
+    }
     kconf_set_logger(conf);
     rd_kafka_conf_set_opaque(conf, d);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -152,6 +156,21 @@ int dlq_err_is_too_large(int err)
 int dlq_poll(dlq_t *d, int timeout_ms)
 {
     return rd_kafka_poll(d->rk, timeout_ms);
+}
+
+int dlq_fatal(dlq_t *d, char *why, size_t why_size)
+{
+    char text[400];
+    rd_kafka_resp_err_t err = rd_kafka_fatal_error(d->rk, text, sizeof(text));
+    if (!err)
+        return 0;
+    snprintf(why, why_size, "%s: %s", rd_kafka_err2name(err), text);
+    return 1;
+}
+
+rd_kafka_t *dlq_handle(dlq_t *d)
+{
+    return d->rk;
 }
 
 int dlq_outq_len(dlq_t *d)

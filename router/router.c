@@ -19,7 +19,10 @@
  *     leader after a quorum loss: "no responders", timeouts), is an outage:
  *     the router backs off and pauses, it never dead-letters events for it;
  *   - permanent failures, and transient ones past retry.max_attempts, go to
- *     the dead-letter topic; the offset moves only after the DLQ ack.
+ *     the dead-letter topic; the offset moves only after the DLQ ack;
+ *   - a fatal error of the consumer, the DLQ producer or the NATS connection
+ *     stops the router (exit 1); every graceful stop, whatever its cause,
+ *     ends within limits.shutdown_timeout_ms (see "the shutdown deadline").
  *
  * Backpressure: when the in-flight window (limits.max_inflight_total, or one
  * partition's max_inflight_per_partition) is full, the loop stops reading
@@ -35,6 +38,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -141,6 +145,7 @@ struct router {
     int stalled;              /* ... for READ_STALL_MS already: pause, keep polling */
     int64_t blocked_since_ns; /* 0 while reading */
     int fatal;
+    int64_t stop_deadline_ns;  /* the one shutdown deadline, set when stopping starts (0 before) */
     int64_t last_ack_ns;       /* when the latest PubAck (stored or duplicate) arrived */
     streams_filters_t filters; /* which subjects some stream listens on */
 
@@ -180,6 +185,40 @@ static int64_t wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the shutdown deadline ------------------------------------------------ */
+
+/*
+ * A graceful stop has one deadline, limits.shutdown_timeout_ms after it
+ * starts, computed once (start_stop_clock) and shared by every step:
+ * drain, final commit, leaving the group (with its revoke), DLQ flush, NATS
+ * close. Each step gets what is left minus a share of the reserve kept for
+ * the steps after it, so a step that hangs (NATS unreachable, a lost Kafka
+ * cluster) cannot push the exit past the deadline, and the orchestrator's
+ * grace period (terminationGracePeriodSeconds) can be set just above it.
+ */
+static void start_stop_clock(router_t *r)
+{
+    if (!r->stop_deadline_ns)
+        r->stop_deadline_ns = monotime_ns() + (int64_t)r->cfg->limits.shutdown_timeout_ms * 1000000;
+}
+
+/* What the steps after the drain keep for themselves: a fifth of the
+ * deadline, at most 5 s (they normally take milliseconds). */
+static int64_t stop_reserve_ms(const router_t *r)
+{
+    int64_t fifth = r->cfg->limits.shutdown_timeout_ms / 5;
+    return fifth < 5000 ? fifth : 5000;
+}
+
+/* Milliseconds left before the deadline minus keep_ms; 0 when past. */
+static int stop_left_ms(const router_t *r, int64_t keep_ms)
+{
+    int64_t left = (r->stop_deadline_ns - monotime_ns()) / 1000000 - keep_ms;
+    if (left < 0)
+        return 0;
+    return left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
 /* ---- natsMsg* map ------------------------------------------------------ */
@@ -1128,13 +1167,18 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             rd_kafka_offsets_store(rk, none);
             rd_kafka_topic_partition_list_destroy(none);
         } else {
-            uint32_t left = wait_pending(r, 1, r->cfg->limits.revoke_timeout_ms);
+            uint32_t wait_ms = r->cfg->limits.revoke_timeout_ms;
+            if (r->stop_deadline_ns) { /* leaving the group at shutdown */
+                int max = stop_left_ms(r, stop_reserve_ms(r) / 2);
+                if ((uint32_t)max < wait_ms)
+                    wait_ms = (uint32_t)max;
+            }
+            uint32_t left = wait_pending(r, 1, wait_ms);
             if (left)
                 LOG_WARN("SRC-0005",
                          "revoke: events still unacknowledged after the timeout; they will be "
                          "redelivered to the next owner (dedup absorbs repeats)",
-                         LKV_U("pending", left),
-                         LKV_U("timeout_ms", r->cfg->limits.revoke_timeout_ms));
+                         LKV_U("pending", left), LKV_U("timeout_ms", wait_ms));
             rd_kafka_topic_partition_list_t *l = store_offsets(r, 1, 1);
             if (l) {
                 rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, l, 0);
@@ -1157,8 +1201,17 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         return;
     }
 
+    /* The whole assignment goes: release every partition as a lost
+     * revoke does (no commit: who owns them now is unknown), or their
+     * records stay in flight for ever and the window never empties. */
+    int released = 0;
+    for (part_t *p = r->parts; p; p = p->next)
+        if (p->assigned) {
+            release_part(r, p);
+            released++;
+        }
     LOG_ERROR("SRC-0006", "rebalance error; dropping the assignment",
-              LKV_S("error", rd_kafka_err2str(err)));
+              LKV_S("error", rd_kafka_err2str(err)), LKV_I("partitions", released));
     rd_kafka_assign(rk, NULL);
     r->joined = 0;
 }
@@ -1266,6 +1319,18 @@ static void check_sink_failed(router_t *r)
               "NATS refused the connection for good; stopping (check nats.user and its "
               "password, nats.token_env, nats.creds_file, nats.nkey_seed_file and TLS)",
               LKV_S("error", why));
+    r->fatal = 1;
+}
+
+/* The DLQ producer hit a fatal error (e.g. its idempotent producer was
+ * fenced): it will never deliver again, so the partitions with dead letters
+ * would stall for good. Stop with the reason, as for the consumer's. */
+static void check_dlq_failed(router_t *r)
+{
+    char why[512];
+    if (r->fatal || !r->dlq || !dlq_fatal(r->dlq, why, sizeof(why)))
+        return;
+    LOG_ERROR("DLQ-0901", "fatal dead-letter producer error; stopping", LKV_S("error", why));
     r->fatal = 1;
 }
 
@@ -1387,6 +1452,28 @@ err:
     return -1;
 }
 
+/* Commit what was stored, bounded by the shutdown deadline (a synchronous
+ * commit waits as long as librdkafka retries, e.g. with brokers gone). */
+static void final_commit(router_t *r)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(r->rk);
+    rd_kafka_resp_err_t cerr = rd_kafka_commit_queue(r->rk, NULL, q, NULL, NULL);
+    if (!cerr) {
+        int wait_ms = stop_left_ms(r, stop_reserve_ms(r) / 2);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, wait_ms);
+        if (!ev) {
+            LOG_WARN("OFF-0104", "final commit did not finish before the shutdown deadline",
+                     LKV_I("waited_ms", wait_ms));
+        } else {
+            cerr = rd_kafka_event_error(ev);
+            rd_kafka_event_destroy(ev);
+        }
+    }
+    if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        LOG_WARN("OFF-0103", "final commit failed", LKV_S("error", rd_kafka_err2name(cerr)));
+    rd_kafka_queue_destroy(q);
+}
+
 /* Shorten the poll timeout to at most ms (0 when already due). */
 static void wake_by(int *timeout, int64_t ms)
 {
@@ -1452,6 +1539,7 @@ int router_run(router_t *r, router_signals_t *sig)
         flow_control(r);
         refetch_stalled(r, monotime_ns());
         check_sink_failed(r);
+        check_dlq_failed(r);
 
         now = monotime_ns();
         if (now - r->last_store_ns > 50000000) {
@@ -1468,17 +1556,23 @@ int router_run(router_t *r, router_signals_t *sig)
     if (sig->stop >= 2)
         return 130;
 
-    /* Graceful stop: read nothing more, drain, commit, leave the group. */
+    /* Graceful stop: read nothing more, drain, commit, leave the group;
+     * all within limits.shutdown_timeout_ms from here. */
+    start_stop_clock(r);
+    uint32_t drain_ms = r->cfg->limits.drain_timeout_ms;
+    int max = stop_left_ms(r, stop_reserve_ms(r));
+    if ((uint32_t)max < drain_ms)
+        drain_ms = (uint32_t)max;
     LOG_INFO("RTR-0501", "stopping: draining in-flight events",
-             LKV_U("inflight", r->total_inflight),
-             LKV_U("timeout_ms", r->cfg->limits.drain_timeout_ms));
+             LKV_U("inflight", r->total_inflight), LKV_U("timeout_ms", drain_ms),
+             LKV_U("shutdown_timeout_ms", r->cfg->limits.shutdown_timeout_ms));
     rd_kafka_topic_partition_list_t *all = NULL;
     rd_kafka_assignment(r->rk, &all);
     if (all) {
         rd_kafka_pause_partitions(r->rk, all);
         rd_kafka_topic_partition_list_destroy(all);
     }
-    uint32_t left = wait_pending(r, 0, r->cfg->limits.drain_timeout_ms);
+    uint32_t left = wait_pending(r, 0, drain_ms);
     if (sig->stop >= 2)
         return 130;
     if (left)
@@ -1487,9 +1581,7 @@ int router_run(router_t *r, router_signals_t *sig)
                  "redelivered on restart",
                  LKV_U("pending", left));
     store_offsets(r, 0, 0);
-    rd_kafka_resp_err_t cerr = rd_kafka_commit(r->rk, NULL, 0);
-    if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        LOG_WARN("OFF-0103", "final commit failed", LKV_S("error", rd_kafka_err2name(cerr)));
+    final_commit(r);
     LOG_INFO("RTR-0503", "drained and committed; leaving the group", LKV_U("pending", left));
     return r->fatal ? 1 : 0;
 }
@@ -1498,15 +1590,19 @@ void router_destroy(router_t *r)
 {
     if (!r)
         return;
-    /* The revoke callback commits and releases; bounded so that a lost
-     * Kafka cluster cannot keep a stopping router alive. */
-    source_close(r->src, (int)r->cfg->limits.drain_timeout_ms);
+    /* Within the shutdown deadline (router_run started it; a router that
+     * never ran starts it here). The revoke callback commits and releases;
+     * bounded so that a lost Kafka cluster cannot keep a stopping router
+     * alive. Each step leaves a share of the reserve to the ones after. */
+    start_stop_clock(r);
+    int64_t reserve = stop_reserve_ms(r);
+    source_close(r->src, stop_left_ms(r, reserve / 4));
     if (r->dlq)
-        dlq_destroy(r->dlq, 5000);
+        dlq_destroy(r->dlq, stop_left_ms(r, reserve / 8));
     for (part_t *p = r->parts; p; p = p->next)
         if (p->assigned)
             release_part(r, p);
-    sink_destroy(r->sink);
+    sink_destroy(r->sink, stop_left_ms(r, 0));
     while (r->parts) {
         part_t *p = r->parts;
         r->parts = p->next;
@@ -1523,6 +1619,25 @@ void router_destroy(router_t *r)
     rules_unref(r->rules);
     pthread_mutex_destroy(&r->why_lock);
     free(r);
+}
+
+uint32_t router_inflight(const router_t *r)
+{
+    return r->total_inflight;
+}
+
+void router_test_rebalance_error(router_t *r)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(r->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    on_rebalance(r->rk, RD_KAFKA_RESP_ERR__FAIL, l, r);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+rd_kafka_t *router_test_dlq_handle(router_t *r)
+{
+    return r->dlq ? dlq_handle(r->dlq) : NULL;
 }
 
 int router_live(void *opaque, char *why, size_t why_size)

@@ -7,7 +7,8 @@
  * connection keeps retrying and the router pauses consumption meanwhile).
  * Publishes are asynchronous; the PubAck handler, which cnats runs on its
  * async-reply subscription thread, only classifies the outcome and queues it
- * for the router's thread. Not for: deciding what to publish or when to
+ * for the router's thread, in a ring allocated up front (it never allocates,
+ * so it never loses an ack). Not for: deciding what to publish or when to
  * retry (router.c does both).
  */
 #include <errno.h>
@@ -28,20 +29,50 @@
 
 #define DENIED_RING 32 /* distinct refused subjects remembered at once */
 
+/* The completion ring holds this many in-flight windows
+ * (limits.max_inflight_total). One would do while partitions stay put; the
+ * second covers publishes a revoke abandoned (their late acks still come
+ * back) while the next owner's window fills again. sink_publish() refuses
+ * a publish beyond it, so the ring can never overflow. */
+#define RING_PER_WINDOW 2
+
+/* Allocation-failure injection for the unit tests (sink_test_fail_allocations). */
+static atomic_int fail_allocs;
+
+void sink_test_fail_allocations(int on)
+{
+    atomic_store(&fail_allocs, on);
+}
+
+/* Slow-callback injection for the unit tests (sink_test_delay_acks). */
+static atomic_int ack_delay_ms;
+
+void sink_test_delay_acks(int ms)
+{
+    atomic_store(&ack_delay_ms, ms);
+}
+
+static void *sink_malloc(size_t n)
+{
+    return atomic_load(&fail_allocs) ? NULL : malloc(n);
+}
+
 struct sink {
     natsConnection *nc;
     jsCtx *js;
     int64_t ack_timeout_ms;
     int efd;
     atomic_int connected;
-    atomic_int closing;     /* sink_destroy started: quiet the disconnect log */
-    atomic_int closed_seen; /* on_closed ran: no callback will touch us again */
-    atomic_int failed;      /* cnats closed the connection by itself: it will not come back */
+    atomic_int closing;      /* sink_destroy started: quiet the disconnect log */
+    atomic_int closed_seen;  /* on_closed ran: no new callback will start */
+    atomic_int acks_running; /* PubAck handlers inside on_pub_ack right now */
+    atomic_int failed;       /* cnats closed the connection by itself: it will not come back */
     atomic_uint_fast64_t reconnects;
 
-    pthread_mutex_t lock; /* guards the completion ring and the texts below */
-    sink_completion_t *ring;
+    pthread_mutex_t lock;    /* guards the completion ring and the texts below */
+    sink_completion_t *ring; /* allocated once, in sink_new: see RING_PER_WINDOW */
     size_t cap, head, count;
+    size_t outstanding; /* publishes accepted and not yet drained; main thread only */
     char fail_why[256]; /* why cnats closed the connection (set before failed) */
 
     /* Subjects the server refused to let us publish on, most recent first
@@ -125,12 +156,24 @@ static int denied_recently(sink_t *s, const char *subject)
     return hit;
 }
 
-/* Called on the cnats async-reply thread (see sink.h). Must not block long. */
+static void queue_pub_ack(sink_t *s, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae);
+
+/* Called on the cnats async-reply thread (see sink.h). Must not block long.
+ * Counted, so that sink_destroy() can wait for a handler still running. */
 static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
     sink_t *s = closure;
-    sink_completion_t c = {.msg = msg, .acked_at_ns = monotime_ns()};
     (void)js;
+    atomic_fetch_add(&s->acks_running, 1);
+    if (atomic_load(&ack_delay_ms))
+        usleep((useconds_t)atomic_load(&ack_delay_ms) * 1000);
+    queue_pub_ack(s, msg, pa, pae);
+    atomic_fetch_sub(&s->acks_running, 1); /* last touch of s */
+}
+
+static void queue_pub_ack(sink_t *s, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae)
+{
+    sink_completion_t c = {.msg = msg, .acked_at_ns = monotime_ns()};
 
     if (pa) {
         c.outcome = pa->Duplicate ? SINK_DUPLICATE : SINK_STORED;
@@ -153,22 +196,14 @@ static void on_pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, 
 
     pthread_mutex_lock(&s->lock);
     if (s->count == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 1024;
-        sink_completion_t *n = malloc(ncap * sizeof(*n));
-        if (!n) {
-            /* Cannot queue: drop the message object but not the event: the
-             * router times the slot out and republishes (dedup absorbs it). */
-            pthread_mutex_unlock(&s->lock);
-            LOG_ERROR("SNK-0901", "out of memory queueing a PubAck");
-            natsMsg_Destroy(msg);
-            return;
-        }
-        for (size_t i = 0; i < s->count; i++)
-            n[i] = s->ring[(s->head + i) % s->cap];
-        free(s->ring);
-        s->ring = n;
-        s->cap = ncap;
-        s->head = 0;
+        /* Cannot happen: sink_publish() keeps the publishes not yet drained
+         * within the ring's capacity, so every ack has a place. Never
+         * allocate here (a failure would lose the ack for good). */
+        pthread_mutex_unlock(&s->lock);
+        LOG_ERROR("SNK-0901", "PubAck queue full; dropping an acknowledgement",
+                  LKV_U("capacity", s->cap));
+        natsMsg_Destroy(msg);
+        return;
     }
     s->ring[(s->head + s->count) % s->cap] = c;
     int was_empty = s->count++ == 0;
@@ -200,6 +235,7 @@ size_t sink_drain(sink_t *s, sink_completion_t *out, size_t max)
     }
     int more = s->count > 0;
     pthread_mutex_unlock(&s->lock);
+    s->outstanding -= n;
     if (more) { /* keep the fd readable so the router comes back for the rest */
         uint64_t one = 1;
         if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
@@ -308,6 +344,14 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
         snprintf(errstr, errstr_size, "eventfd: %s", strerror(errno));
         goto err;
     }
+    s->cap = (size_t)cfg->limits.max_inflight_total * RING_PER_WINDOW;
+    if (s->cap < 64)
+        s->cap = 64;
+    s->ring = sink_malloc(s->cap * sizeof(*s->ring));
+    if (!s->ring) {
+        snprintf(errstr, errstr_size, "out of memory (PubAck queue of %zu)", s->cap);
+        goto err;
+    }
 
     if (natsopts_new(cfg, &o, errstr, errstr_size) != 0)
         goto err;
@@ -362,25 +406,41 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
     return 0;
 err:
     natsOptions_Destroy(o);
-    sink_destroy(s);
+    sink_destroy(s, 5000);
     return -1;
 }
 
-void sink_destroy(sink_t *s)
+void sink_destroy(sink_t *s, int timeout_ms)
 {
     if (!s)
         return;
     if (s->nc) {
+        int64_t until = monotime_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000;
         atomic_store(&s->closing, 1);
+        /* Close unsubscribes the PubAck inbox and stops the async-publish
+         * timer (no new handler starts); destroying the context and the
+         * connection drops our references. The closed callback and a PubAck
+         * handler already running may still come after, on cnats's
+         * threads: wait for both before freeing what they write. */
         natsConnection_Close(s->nc);
-        /* Bounded: the closed callback comes within milliseconds. */
-        for (int i = 0; i < 500 && !atomic_load(&s->closed_seen); i++)
-            usleep(10000);
-        if (!atomic_load(&s->closed_seen))
-            LOG_WARN("SNK-0006", "NATS closed callback did not arrive in 5 s");
+        jsCtx_Destroy(s->js);
+        s->js = NULL;
+        natsConnection_Destroy(s->nc);
+        s->nc = NULL;
+        while ((!atomic_load(&s->closed_seen) || atomic_load(&s->acks_running)) &&
+               monotime_ns() < until)
+            usleep(5000);
+        if (!atomic_load(&s->closed_seen) || atomic_load(&s->acks_running)) {
+            /* A callback may still write here: leave the sink allocated
+             * rather than free memory it would write to. The process is
+             * exiting anyway. */
+            LOG_WARN("SNK-0006",
+                     "NATS callbacks still pending at shutdown; leaving the sink allocated",
+                     LKV_I("timeout_ms", timeout_ms), LKV_I("closed", atomic_load(&s->closed_seen)),
+                     LKV_I("acks_running", atomic_load(&s->acks_running)));
+            return;
+        }
     }
-    jsCtx_Destroy(s->js);
-    natsConnection_Destroy(s->nc);
     /* Completions still queued own their messages. */
     for (size_t i = 0; i < s->count; i++)
         natsMsg_Destroy(s->ring[(s->head + i) % s->cap].msg);
@@ -425,10 +485,19 @@ jsCtx *sink_js(sink_t *s)
 int sink_publish(sink_t *s, natsMsg **msg, const char *msg_id)
 {
     jsPubOptions po;
+    natsStatus st;
+
+    /* Reserve the ack's place in the ring before cnats can answer. */
+    if (s->outstanding >= s->cap)
+        return NATS_INSUFFICIENT_BUFFER;
+    s->outstanding++;
     jsPubOptions_Init(&po);
     po.MsgId = msg_id;
     po.MaxWait = s->ack_timeout_ms;
-    return (int)js_PublishMsgAsync(s->js, msg, &po);
+    st = js_PublishMsgAsync(s->js, msg, &po);
+    if (st != NATS_OK)
+        s->outstanding--;
+    return (int)st;
 }
 
 int sink_publish_core(sink_t *s, natsMsg *msg)

@@ -278,12 +278,15 @@ void source_close(source_t *s, int timeout_ms)
             LOG_WARN("SRC-0007", "consumer close failed", LKV_S("error", rd_kafka_error_string(e)));
             rd_kafka_error_destroy(e);
         } else {
-            int waited = 0;
-            while (!rd_kafka_consumer_closed(s->rk) && waited < timeout_ms) {
+            /* Wall time, not poll time: the revoke callback served below
+             * waits for acks itself, and all of it counts. */
+            int64_t until = monotime_ns() + (int64_t)timeout_ms * 1000000;
+            while (!rd_kafka_consumer_closed(s->rk) && monotime_ns() < until) {
                 /* Events, not callbacks: this queue may also carry records,
                  * which only the event API can hand back (and drop). */
-                rd_kafka_event_t *ev = rd_kafka_queue_poll(cq, 100);
-                waited += 100;
+                int64_t left_ms = (until - monotime_ns()) / 1000000;
+                rd_kafka_event_t *ev =
+                    rd_kafka_queue_poll(cq, left_ms < 100 ? (int)(left_ms > 0 ? left_ms : 0) : 100);
                 if (!ev)
                     continue;
                 if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
