@@ -445,6 +445,207 @@ START_TEST(reconnect_buffer_bytes_above_int_max_is_refused_not_negative)
 }
 END_TEST
 
+/* ---- ranges: every number key, from the key table itself ------------------------- */
+
+static int is_number(const config_key_t *k)
+{
+    return k->type == CONFIG_TYPE_UINT32 || k->type == CONFIG_TYPE_INT32 ||
+           k->type == CONFIG_TYPE_INT64;
+}
+
+/* A key's value in a config: its field, widened. */
+static long long field_value(const config_t *c, const config_key_t *k)
+{
+    const char *base =
+        !strncmp(k->name, "streams[].", 10) ? (const char *)&c->streams[0] : (const char *)c;
+    uint32_t u32;
+    int32_t i32;
+    int64_t i64;
+    switch (k->type) {
+    case CONFIG_TYPE_UINT32:
+        memcpy(&u32, base + k->offset, sizeof(u32));
+        return u32;
+    case CONFIG_TYPE_INT32:
+        memcpy(&i32, base + k->offset, sizeof(i32));
+        return i32;
+    default:
+        memcpy(&i64, base + k->offset, sizeof(i64));
+        return i64;
+    }
+}
+
+typedef struct kv {
+    const char *key; /* a table name: "retry.max_attempts", "streams[].replicas" */
+    char val[32];
+} kv_t;
+
+/*
+ * A valid config with \p kv set; \p line and \p col receive where the value
+ * of kv[0] sits. kafka, nats, rules and one stream are always there; other
+ * sections only when a key needs them.
+ */
+static void yaml_with(char *out, size_t size, const kv_t *kv, size_t n, int *line, int *col)
+{
+    static const struct {
+        const char *name, *base;
+    } sections[] = {
+        {"kafka", "kafka:\n  brokers: b1:9092\n  topics: [orders-events]\n"},
+        {"nats", "nats:\n  servers: [nats://127.0.0.1:4222]\n"},
+        {"limits", NULL},
+        {"retry", NULL},
+        {"http", NULL},
+        {"streams[]", "streams:\n  - name: S\n    subjects: [a.>]\n"},
+    };
+    size_t o = (size_t)snprintf(out, size, "rules: rules.yaml\n");
+    for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
+        size_t sl = strlen(sections[s].name);
+        int header = 0;
+        if (sections[s].base) {
+            o += (size_t)snprintf(out + o, size - o, "%s", sections[s].base);
+            header = 1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const char *leaf = kv[i].key + sl + 1;
+            int indent = !strcmp(sections[s].name, "streams[]") ? 4 : 2;
+            if (strncmp(kv[i].key, sections[s].name, sl) || kv[i].key[sl] != '.')
+                continue;
+            if (!header) {
+                o += (size_t)snprintf(out + o, size - o, "%s:\n", sections[s].name);
+                header = 1;
+            }
+            if (i == 0) {
+                *line = 1;
+                for (size_t j = 0; j < o; j++)
+                    *line += out[j] == '\n';
+                *col = indent + (int)strlen(leaf) + 2 + 1;
+            }
+            o += (size_t)snprintf(out + o, size - o, "%*s%s: %s\n", indent, "", leaf, kv[i].val);
+        }
+    }
+    ck_assert_uint_lt(o, size);
+}
+
+/* Keys whose valid values depend on another's: the other is set so that
+ * any in-range value of the first is valid. */
+static void add_companion(const char *key, kv_t *kv, size_t *n)
+{
+    static const struct {
+        const char *key, *other;
+        int other_max; /* 1: the other at its max, 0: at its min */
+    } rel[] = {
+        {"limits.max_inflight_per_partition", "limits.max_inflight_total", 1},
+        {"limits.max_inflight_total", "limits.max_inflight_per_partition", 0},
+        {"retry.backoff_initial_ms", "retry.backoff_max_ms", 1},
+        {"retry.backoff_max_ms", "retry.backoff_initial_ms", 0},
+    };
+    size_t count;
+    const config_key_t *keys = config_keys(&count);
+    for (size_t r = 0; r < sizeof(rel) / sizeof(rel[0]); r++) {
+        if (strcmp(rel[r].key, key))
+            continue;
+        for (size_t i = 0; i < count; i++)
+            if (!strcmp(keys[i].name, rel[r].other)) {
+                kv[*n].key = keys[i].name;
+                snprintf(kv[*n].val, sizeof(kv[*n].val), "%lld",
+                         (long long)(rel[r].other_max ? keys[i].max : keys[i].min));
+                ++*n;
+            }
+    }
+}
+
+/* _i = key index * 4 + case: min ok, max ok, min - 1 refused, max + 1 refused. */
+START_TEST(every_number_key_accepts_its_range_and_refuses_one_past_each_end)
+{
+    size_t count, n = 1;
+    const config_key_t *k = &config_keys(&count)[_i / 4];
+    int which = _i % 4, line = 0, col = 0;
+    kv_t kv[3] = {{k->name, ""}};
+    char yaml[1024], err[512] = "", want[700], path[64];
+
+    if (!is_number(k))
+        return;
+    if (which == 0)
+        snprintf(kv[0].val, sizeof(kv[0].val), "%lld", (long long)k->min);
+    else if (which == 1)
+        snprintf(kv[0].val, sizeof(kv[0].val), "%lld", (long long)k->max);
+    else if (which == 2)
+        snprintf(kv[0].val, sizeof(kv[0].val), "%lld", (long long)k->min - 1);
+    else
+        snprintf(kv[0].val, sizeof(kv[0].val), "%llu", (unsigned long long)k->max + 1);
+    if (which < 2)
+        add_companion(k->name, kv, &n);
+    yaml_with(yaml, sizeof(yaml), kv, n, &line, &col);
+    config_t *c = load(yaml, err, sizeof(err));
+    if (which < 2) {
+        ck_assert_msg(c != NULL, "%s = %s refused: %s\n%s", k->name, kv[0].val, err, yaml);
+        ck_assert_int_eq(field_value(c, k), which == 0 ? k->min : k->max);
+        config_free(c);
+        return;
+    }
+    ck_assert_msg(c == NULL, "%s = %s loaded", k->name, kv[0].val);
+    if (!strncmp(k->name, "streams[].", 10))
+        snprintf(path, sizeof(path), "streams[0].%s", k->name + 10);
+    else
+        snprintf(path, sizeof(path), "%s", k->name);
+    snprintf(want, sizeof(want), "%s:%d:%d: error: '%s' must be between %lld and %lld, got %s",
+             cfgpath, line, col, path, (long long)k->min, (long long)k->max, kv[0].val);
+    ck_assert_msg(!strcmp(err, want), "\n got: %s\nwant: %s", err, want);
+}
+END_TEST
+
+START_TEST(every_number_key_defaults_to_the_table_value_within_its_range)
+{
+    size_t count;
+    const config_key_t *keys = config_keys(&count);
+    char yaml[1024], err[512] = "";
+    int line, col;
+    yaml_with(yaml, sizeof(yaml), NULL, 0, &line, &col);
+    config_t *c = load(yaml, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    for (size_t i = 0; i < count; i++) {
+        const config_key_t *k = &keys[i];
+        long long lo = k->type == CONFIG_TYPE_UINT32  ? 0
+                       : k->type == CONFIG_TYPE_INT32 ? INT32_MIN
+                                                      : INT64_MIN;
+        long long hi = k->type == CONFIG_TYPE_UINT32  ? UINT32_MAX
+                       : k->type == CONFIG_TYPE_INT32 ? INT32_MAX
+                                                      : INT64_MAX;
+        if (!is_number(k))
+            continue;
+        ck_assert_msg(lo <= k->min && k->min <= k->def && k->def <= k->max && k->max <= hi,
+                      "%s: default %lld, range %lld..%lld does not fit", k->name, (long long)k->def,
+                      (long long)k->min, (long long)k->max);
+        ck_assert_msg(field_value(c, k) == k->def, "%s: loaded %lld, table default %lld", k->name,
+                      field_value(c, k), (long long)k->def);
+        ck_assert_msg(k->doc && *k->doc, "%s: no doc", k->name);
+    }
+    config_free(c);
+}
+END_TEST
+
+START_TEST(docs_config_md_is_the_generated_reference)
+{
+    const char *src = getenv("ER_SOURCE_DIR");
+    char path[512], *want = NULL, *got = NULL;
+    size_t want_len = 0, got_len = 0;
+    FILE *fp = open_memstream(&got, &got_len);
+    config_reference(fp);
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/docs/config.md", src ? src : ER_SOURCE_DIR);
+    fp = fopen(path, "r");
+    ck_assert_msg(fp != NULL, "%s: cannot open", path);
+    want = malloc(got_len + 2);
+    want_len = fread(want, 1, got_len + 1, fp);
+    fclose(fp);
+    ck_assert_msg(want_len == got_len && !memcmp(want, got, got_len),
+                  "%s differs from the key table in router/config.c; regenerate it with "
+                  "./build/tools/er_config_reference > docs/config.md",
+                  path);
+    free(want);
+    free(got);
+}
+END_TEST
+
 /* ---- dump ----------------------------------------------------------------------- */
 
 static char *dump_to_string(const config_t *c)
@@ -558,6 +759,8 @@ END_TEST
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
+    size_t n_keys;
+    (void)config_keys(&n_keys);
     TCase *tc = tcase_create("load");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, complete_file_loads_every_field);
@@ -573,6 +776,11 @@ static Suite *config_suite(void)
     tcase_add_test(tc, retry_max_attempts_above_u16_is_refused_not_wrapped);
     tcase_add_test(tc, max_inflight_per_partition_at_2_pow_31_is_refused_not_overflowed);
     tcase_add_test(tc, reconnect_buffer_bytes_above_int_max_is_refused_not_negative);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, every_number_key_accepts_its_range_and_refuses_one_past_each_end, 0,
+                        (int)(n_keys * 4));
+    tcase_add_test(tc, every_number_key_defaults_to_the_table_value_within_its_range);
+    tcase_add_test(tc, docs_config_md_is_the_generated_reference);
     suite_add_tcase(s, tc);
     tc = tcase_create("dump");
     tcase_add_checked_fixture(tc, setup, teardown);
