@@ -493,10 +493,12 @@ static void yaml_with(char *out, size_t size, const kv_t *kv, size_t n, int *lin
         {"nats", "nats:\n  servers: [nats://127.0.0.1:4222]\n"},
         {"limits", NULL},
         {"retry", NULL},
+        {"dlq", NULL},
         {"http", NULL},
+        {"log", NULL},
         {"streams[]", "streams:\n  - name: S\n    subjects: [a.>]\n"},
     };
-    size_t o = (size_t)snprintf(out, size, "rules: rules.yaml\n");
+    size_t o = (size_t)snprintf(out, size, "rules: rules.yaml\n"), emitted = 0;
     for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
         size_t sl = strlen(sections[s].name);
         int header = 0;
@@ -520,9 +522,11 @@ static void yaml_with(char *out, size_t size, const kv_t *kv, size_t n, int *lin
                 *col = indent + (int)strlen(leaf) + 2 + 1;
             }
             o += (size_t)snprintf(out + o, size - o, "%*s%s: %s\n", indent, "", leaf, kv[i].val);
+            emitted++;
         }
     }
     ck_assert_uint_lt(o, size);
+    ck_assert_msg(emitted == n, "a key of a section yaml_with() does not know: add it");
 }
 
 /* Keys whose valid values depend on another's: the other is set so that
@@ -620,6 +624,36 @@ START_TEST(every_number_key_defaults_to_the_table_value_within_its_range)
         ck_assert_msg(k->doc && *k->doc, "%s: no doc", k->name);
     }
     config_free(c);
+}
+END_TEST
+
+/* The table and the libcyaml schema name the same keys: each table key
+ * that the base config does not already hold is known to the loader. */
+START_TEST(every_table_key_is_a_key_the_loader_knows)
+{
+    static const char *const in_base[] = {
+        "kafka.brokers", "kafka.topics",   "nats.servers",      "rules",
+        "streams",       "streams[].name", "streams[].subjects"};
+    size_t count;
+    const config_key_t *keys = config_keys(&count);
+    for (size_t i = 0; i < count; i++) {
+        const config_key_t *k = &keys[i];
+        kv_t kv[1] = {{k->name, "x"}};
+        char yaml[1024], err[512] = "";
+        int line, col, skip = 0;
+        for (size_t b = 0; b < sizeof(in_base) / sizeof(in_base[0]); b++)
+            skip |= !strcmp(in_base[b], k->name);
+        if (skip)
+            continue;
+        if (is_number(k))
+            snprintf(kv[0].val, sizeof(kv[0].val), "%lld", (long long)k->def);
+        else if (k->type == CONFIG_TYPE_STRINGS)
+            snprintf(kv[0].val, sizeof(kv[0].val), "[x]");
+        yaml_with(yaml, sizeof(yaml), kv, 1, &line, &col);
+        config_t *c = load(yaml, err, sizeof(err));
+        ck_assert_msg(c || !strstr(err, "unknown key"), "%s: %s", k->name, err);
+        config_free(c);
+    }
 }
 END_TEST
 
@@ -780,6 +814,7 @@ static Suite *config_suite(void)
     tcase_add_loop_test(tc, every_number_key_accepts_its_range_and_refuses_one_past_each_end, 0,
                         (int)(n_keys * 4));
     tcase_add_test(tc, every_number_key_defaults_to_the_table_value_within_its_range);
+    tcase_add_test(tc, every_table_key_is_a_key_the_loader_knows);
     tcase_add_test(tc, docs_config_md_is_the_generated_reference);
     suite_add_tcase(s, tc);
     tc = tcase_create("dump");
