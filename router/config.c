@@ -15,6 +15,12 @@
  * libcyaml's own message (captured by a custom log function) is the
  * fallback when the walk finds nothing to blame.
  *
+ * What each key means is written once, in the key table below the schema:
+ * type, default, allowed range, one line of doc. libcyaml has no notion of
+ * a default or a range, so the walk checks each number against the table
+ * where it knows the value's line and column, apply_defaults() fills absent
+ * keys from it, and config_reference() prints docs/config.md from it.
+ *
  * Paths: a relative `rules:` path is resolved against the directory of the
  * config file, so `rules: ../../rules/default.yaml` in deploy/local/ works
  * from any working directory. The config file is read once into memory and
@@ -23,7 +29,7 @@
  * Not for: the rule file (rules.c), connecting anywhere, or reading secret
  * values at load time (config_secret() does that when the caller asks).
  *
- * Threads: config_load_file() runs on the main thread; the returned config
+ * Threads: the loaders run on the main thread; the returned config
  * is immutable and may then be read from any thread.
  */
 #include "config.h"
