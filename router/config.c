@@ -826,6 +826,125 @@ static void verr(vctx_t *v, const char *path, const char *fmt, ...)
     set_err(v->errstr, v->errstr_size, "%s:%d:%d: error: %s", v->file, line, col, msg);
 }
 
+/*
+ * glibc's regcomp() expands repetition by copying what it repeats: x+ is
+ * compiled as xx*, x{n,m} as n copies and m - n nested optional ones. So
+ * "^a+++++++++++++++++++++" needs 700 MB and "((a{99}){99}){99}" far more
+ * before a single topic is matched (the config fuzzer found the first), and
+ * librdkafka compiles the subscription with the same regcomp(). This is an
+ * estimate of the expanded size, counting the elements each repetition
+ * copies; a count above the longest topic name (249) or an expansion past
+ * REGEX_MAX_NODES serves no subscription and is refused.
+ */
+#define REGEX_MAX_NODES 4096
+#define REGEX_MAX_COUNT 249
+#define REGEX_MAX_DEPTH 32
+
+static int regex_too_complex(const char *re)
+{
+    size_t sum[REGEX_MAX_DEPTH + 1] = {0}, last = 0, atom;
+    int d = 0;
+
+    for (const char *p = re; *p; p++) {
+        switch (*p) {
+        case '\\':
+            if (p[1])
+                p++;
+            atom = 1;
+            break;
+        case '[': {
+            const char *b = p + 1;
+            if (*b == '^')
+                b++;
+            if (*b == ']')
+                b++;
+            while (*b && *b != ']') {
+                if (*b == '[' && (b[1] == ':' || b[1] == '.' || b[1] == '=')) {
+                    const char *end = strchr(b + 2, b[1]);
+                    while (end && end[1] != ']')
+                        end = strchr(end + 1, b[1]);
+                    if (!end)
+                        return 0; /* regcomp() reports the broken bracket */
+                    b = end + 2;
+                } else {
+                    b++;
+                }
+            }
+            if (!*b)
+                return 0;
+            p = b;
+            atom = 1;
+            break;
+        }
+        case '(':
+            if (d == REGEX_MAX_DEPTH)
+                return 1;
+            sum[++d] = 0;
+            last = 0;
+            continue;
+        case ')':
+            if (d == 0) {
+                atom = 1;
+                break;
+            }
+            atom = sum[d--] + 1;
+            break;
+        case '|':
+            last = 0;
+            continue;
+        case '*':
+        case '?':
+            continue;
+        case '+':
+            sum[d] += last;
+            last *= 2;
+            if (sum[d] > REGEX_MAX_NODES)
+                return 1;
+            continue;
+        case '{': {
+            const char *e = p + 1;
+            unsigned long n = 0, m;
+            if (!isdigit((unsigned char)*e) && *e != ',') {
+                atom = 1;
+                break;
+            }
+            /* Digits saturate past the count limit; glibc reads "{,m}" as "{0,m}". */
+            for (; isdigit((unsigned char)*e); e++)
+                if (n <= REGEX_MAX_COUNT)
+                    n = n * 10 + (unsigned long)(*e - '0');
+            m = n;
+            if (*e == ',') {
+                m = isdigit((unsigned char)e[1]) ? 0 : n + 1; /* "{n,}": one more, at least */
+                for (e++; isdigit((unsigned char)*e); e++)
+                    if (m <= REGEX_MAX_COUNT)
+                        m = m * 10 + (unsigned long)(*e - '0');
+            }
+            if (*e != '}')
+                return 0; /* regcomp() reports the broken interval */
+            if (n > REGEX_MAX_COUNT || m > REGEX_MAX_COUNT)
+                return 1;
+            if (m < n)
+                m = n;
+            sum[d] += last * m;
+            sum[d] -= last;
+            last *= m;
+            p = e;
+            if (sum[d] > REGEX_MAX_NODES)
+                return 1;
+            continue;
+        }
+        default:
+            atom = 1;
+            break;
+        }
+        sum[d] += atom;
+        last = atom;
+        if (sum[d] > REGEX_MAX_NODES)
+            return 1;
+    }
+    return 0;
+}
+
 static int topic_name_valid(const char *t)
 {
     size_t n = strlen(t);
@@ -891,6 +1010,13 @@ static void validate_kafka(vctx_t *v, const config_t *c)
                      "'%s': a '^regex' subscription must be the only entry in "
                      "'kafka.topics'",
                      p);
+                return;
+            }
+            if (regex_too_complex(t)) {
+                verr(v, p,
+                     "'%s': regular expression '%s' is too complex (repetitions expand past %d "
+                     "elements, or count past %d, the longest topic name)",
+                     p, q(vq, sizeof(vq), t), REGEX_MAX_NODES, REGEX_MAX_COUNT);
                 return;
             }
             rc = regcomp(&re, t, REG_EXTENDED | REG_NOSUB);

@@ -303,6 +303,18 @@ static const struct {
      "'kafka.topics'"},
     {"bad regex", "kafka:\n  brokers: b\n  topics: [\"^a(\"]\n" MIN_NATS MIN_RULES,
      "3:12: error: 'kafka.topics[0]': invalid regular expression '^a(': Unmatched ( or \\("},
+    {"regex repetition count past the longest topic name",
+     "kafka:\n  brokers: b\n  topics: [\"^[a-z]{1,250}-events$\"]\n" MIN_NATS MIN_RULES,
+     "3:12: error: 'kafka.topics[0]': regular expression '^[a-z]{1,250}-events$' is too complex "
+     "(repetitions expand past 4096 elements, or count past 249, the longest topic name)"},
+    {"regex nested repetitions expand past the limit",
+     "kafka:\n  brokers: b\n  topics: [\"^((a{20}){20}){20}$\"]\n" MIN_NATS MIN_RULES,
+     "3:12: error: 'kafka.topics[0]': regular expression '^((a{20}){20}){20}$' is too complex "
+     "(repetitions expand past 4096 elements, or count past 249, the longest topic name)"},
+    {"regex stacked repetitions (exponential in glibc regcomp)",
+     "kafka:\n  brokers: b\n  topics: [\"^(a+)+++++++++++++$\"]\n" MIN_NATS MIN_RULES,
+     "3:12: error: 'kafka.topics[0]': regular expression '^(a+)+++++++++++++$' is too complex "
+     "(repetitions expand past 4096 elements, or count past 249, the longest topic name)"},
     {"bad topic name", "kafka:\n  brokers: b\n  topics: [\"a b\"]\n" MIN_NATS MIN_RULES,
      "3:12: error: 'kafka.topics[0]': 'a b' is not a valid topic name (letters, digits, '.', '_', "
      "'-'; or a '^regex')"},
@@ -364,6 +376,25 @@ START_TEST(invalid_config_reports_message_at_line_and_column)
     ck_assert_msg(c == NULL, "%s: loaded", error_cases[_i].name);
     snprintf(want, sizeof(want), "%s:%s", cfgpath, error_cases[_i].want);
     ck_assert_msg(!strcmp(err, want), "%s:\n got: %s\nwant: %s", error_cases[_i].name, err, want);
+}
+END_TEST
+
+START_TEST(ordinary_regex_subscriptions_load)
+{
+    static const char *const ok[] = {
+        "^[a-z0-9._-]+-events$",
+        "^(orders|payments|officers)[.]v[0-9]{1,3}-events$",
+        "^[[:alnum:]_]{1,249}$",
+        "^a{,5}(b|c)*d?$",
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        char yaml[512], err[512] = "";
+        snprintf(yaml, sizeof(yaml),
+                 "kafka:\n  brokers: b\n  topics: [\"%s\"]\n" MIN_NATS MIN_RULES, ok[i]);
+        config_t *c = load(yaml, err, sizeof(err));
+        ck_assert_msg(c != NULL, "%s: %s", ok[i], err);
+        config_free(c);
+    }
 }
 END_TEST
 
@@ -803,6 +834,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, relative_rules_path_is_resolved_against_the_config_dir);
     tcase_add_test(tc, shipped_local_config_loads);
     tcase_add_test(tc, missing_file_names_the_path_and_reason);
+    tcase_add_test(tc, ordinary_regex_subscriptions_load);
     tcase_add_loop_test(tc, invalid_config_reports_message_at_line_and_column, 0,
                         (int)(sizeof(error_cases) / sizeof(error_cases[0])));
     suite_add_tcase(s, tc);
