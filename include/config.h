@@ -4,9 +4,14 @@
  * \brief The router's YAML configuration (router.yaml), loaded with libcyaml
  *        from static schema tables, then validated in one pass.
  *
- * Unknown keys and wrong types are errors with file:line:col. Defaults are
- * filled in by config_load_file() so the rest of the program never checks
- * for "unset". librdkafka properties are plain "key=value" strings handed
+ * Unknown keys, wrong types and numbers out of range are errors with
+ * file:line:col. Defaults are filled in by the loader so the rest of the
+ * program never checks for "unset". Every key's type, default, range and
+ * meaning is written once, in the key table in config.c (config_keys());
+ * docs/config.md is generated from it (config_reference()), so this header
+ * deliberately repeats no default: look there.
+ *
+ * librdkafka properties are plain "key=value" strings handed
  * to librdkafka unchanged (as kcat -X does), so every librdkafka option is
  * available without this file knowing it.
  *
@@ -28,39 +33,39 @@ typedef struct config_stream {
     char *name;
     char **subjects;
     unsigned subjects_count;
-    uint32_t replicas;           /**< default 3 */
-    char *storage;               /**< "file" (default) or "memory" */
-    uint32_t duplicate_window_s; /**< default 120 */
-    int64_t max_age_s;           /**< 0 = unlimited */
-    int64_t max_bytes;           /**< -1 = unlimited (default) */
-    int64_t max_msgs;            /**< -1 = unlimited (default) */
+    uint32_t replicas;
+    char *storage; /**< "file" or "memory" */
+    uint32_t duplicate_window_s;
+    int64_t max_age_s; /**< 0 = unlimited */
+    int64_t max_bytes; /**< -1 = unlimited */
+    int64_t max_msgs;  /**< -1 = unlimited */
 } config_stream_t;
 
 typedef struct config {
     char *path; /**< File the config came from (not part of the schema). */
 
     struct {
-        char *brokers;  /**< bootstrap.servers, required */
-        char *group_id; /**< default "event-router" */
-        char **topics;  /**< names, or one "^regex" entry; required */
+        char *brokers; /**< bootstrap.servers, required */
+        char *group_id;
+        char **topics; /**< names, or one "^regex" entry; required */
         unsigned topics_count;
         char **properties; /**< "key=value" passed to librdkafka as is */
         unsigned properties_count;
         char *group_instance_id;     /**< static membership; may be NULL */
         char *group_instance_id_env; /**< env var holding it, e.g. POD_NAME */
-        uint32_t refetch_idle_ms;    /**< restart a stalled prefetch; 0 = off, default 20 */
+        uint32_t refetch_idle_ms;    /**< restart a stalled prefetch; 0 = off */
     } kafka;
 
     struct {
         char **servers; /**< nats://host:port URLs; required */
         unsigned servers_count;
-        char *domain;                    /**< JetStream domain; NULL = none */
-        char *api_prefix;                /**< JetStream API prefix; NULL = $JS.API */
-        uint32_t ack_timeout_ms;         /**< per-publish PubAck wait, default 5000 */
-        int32_t max_reconnects;          /**< -1 = unlimited (default) */
-        uint32_t reconnect_wait_ms;      /**< default 500 */
-        uint32_t reconnect_buffer_bytes; /**< default 8 MiB */
-        char *name;                      /**< connection name, default "event-router" */
+        char *domain;            /**< JetStream domain; NULL = none */
+        char *api_prefix;        /**< JetStream API prefix; NULL = $JS.API */
+        uint32_t ack_timeout_ms; /**< per-publish PubAck wait */
+        int32_t max_reconnects;  /**< -1 = unlimited */
+        uint32_t reconnect_wait_ms;
+        uint32_t reconnect_buffer_bytes; /**< at most INT_MAX (cnats takes an int) */
+        char *name;                      /**< connection name */
         char *user;
         char *password_env; /**< env var holding the password */
         char *password_file;
@@ -76,20 +81,19 @@ typedef struct config {
                       against the config file's directory by config_load_file(). */
 
     struct {
-        uint32_t max_inflight_per_partition; /**< default 10000 */
-        uint32_t max_inflight_total;         /**< default 50000 */
-        uint32_t drain_timeout_ms;           /**< default 15000 */
-        uint32_t commit_interval_ms;         /**< default 1000 */
-        uint32_t revoke_timeout_ms;          /**< default 10000 */
-        uint32_t shutdown_timeout_ms;        /**< default 25000: bounds the whole graceful
-                                                  stop (drain, final commit, leaving the group,
-                                                  DLQ flush, NATS close) */
+        uint32_t max_inflight_per_partition;
+        uint32_t max_inflight_total;
+        uint32_t drain_timeout_ms;
+        uint32_t commit_interval_ms;
+        uint32_t revoke_timeout_ms;
+        uint32_t shutdown_timeout_ms; /**< bounds the whole graceful stop (drain, final
+                                           commit, leaving the group, DLQ flush, NATS close) */
     } limits;
 
     struct {
-        uint32_t max_attempts;       /**< transient failures before DLQ, default 10 */
-        uint32_t backoff_initial_ms; /**< default 100 */
-        uint32_t backoff_max_ms;     /**< default 10000 */
+        uint32_t max_attempts; /**< transient failures before DLQ; at most UINT16_MAX */
+        uint32_t backoff_initial_ms;
+        uint32_t backoff_max_ms;
     } retry;
 
     struct {
@@ -99,28 +103,87 @@ typedef struct config {
     } dlq;
 
     struct {
-        char *listen;            /**< "127.0.0.1:9180" default; "" disables */
-        uint32_t stuck_after_ms; /**< readiness: max time without progress, default 60000 */
+        char *listen;            /**< "ipv4:port"; "" disables */
+        uint32_t stuck_after_ms; /**< readiness: max time without progress */
     } http;
 
     struct {
-        char *level;  /**< debug|info|warn|error, default info */
-        char *format; /**< logfmt|json, default logfmt */
+        char *level;  /**< debug|info|warn|error */
+        char *format; /**< logfmt|json */
     } log;
 
     config_stream_t *streams;
     unsigned streams_count;
 } config_t;
 
+/** The type of a config key's value. */
+typedef enum config_type {
+    CONFIG_TYPE_STRING,   /**< char * */
+    CONFIG_TYPE_STRINGS,  /**< char ** with a count */
+    CONFIG_TYPE_UINT32,   /**< uint32_t */
+    CONFIG_TYPE_INT32,    /**< int32_t */
+    CONFIG_TYPE_INT64,    /**< int64_t */
+    CONFIG_TYPE_MAPPINGS, /**< a list of mappings (streams) */
+    CONFIG_TYPE__COUNT
+} config_type_t;
+
+/** A key that must be present. */
+#define CONFIG_KEY_REQUIRED 0x1u
+
+/**
+ * One key of router.yaml, as the key table in config.c describes it: the
+ * loader takes defaults and ranges from it and docs/config.md is printed
+ * from it, so each fact is written once.
+ */
+typedef struct config_key {
+    const char *name;    /**< "retry.max_attempts"; "streams[].replicas" for each stream's */
+    config_type_t type;  /**< What the value is. */
+    unsigned flags;      /**< CONFIG_KEY_REQUIRED, or 0. */
+    const char *def_str; /**< Default of a string key; NULL: none (unset). */
+    int64_t def;         /**< Default of a number key (used when the key is absent). */
+    int64_t min, max;    /**< Inclusive range of a number key. */
+    size_t offset;       /**< Of the field in config_t, or config_stream_t for streams[]. */
+    const char *doc;     /**< One line for the reference. */
+} config_key_t;
+
+/**
+ * \brief The key table.
+ * \param[out] count Number of entries.
+ * \return The entries, in the order docs/config.md lists them; static.
+ */
+const config_key_t *config_keys(size_t *count);
+
+/**
+ * \brief Print the Markdown reference of every key (docs/config.md).
+ * \param[in] fp Where to write.
+ */
+void config_reference(FILE *fp);
+
 /**
  * \brief Load, default and validate a config file.
  * \param[in]  path        YAML file.
  * \param[out] out         New config on success, NULL on error.
- * \param[out] errstr      "path:line:col: message" on error.
+ * \param[out] errstr      "path:line:col: error: message" on error (a file that
+ *                         cannot be read: "path: reason").
  * \param[in]  errstr_size Size of \p errstr.
  * \return 0 on success, -1 on error.
  */
 int config_load_file(const char *path, config_t **out, char *errstr, size_t errstr_size);
+
+/**
+ * \brief Load, default and validate a config held in memory (what
+ *        config_load_file() does after reading the file).
+ * \param[in]  name        Name for messages, and the path a relative `rules:`
+ *                         is resolved against (its directory part).
+ * \param[in]  data        The YAML bytes; need not be NUL-terminated.
+ * \param[in]  len         Their length; more than 1 MiB is refused.
+ * \param[out] out         New config on success, NULL on error.
+ * \param[out] errstr      "name:line:col: error: message" on error.
+ * \param[in]  errstr_size Size of \p errstr.
+ * \return 0 on success, -1 on error.
+ */
+int config_load_buffer(const char *name, const void *data, size_t len, config_t **out, char *errstr,
+                       size_t errstr_size);
 
 /** \brief Free a config from config_load_file(). NULL is a no-op. */
 void config_free(config_t *cfg);

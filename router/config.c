@@ -15,6 +15,12 @@
  * libcyaml's own message (captured by a custom log function) is the
  * fallback when the walk finds nothing to blame.
  *
+ * What each key means is written once, in the key table below the schema:
+ * type, default, allowed range, one line of doc. libcyaml has no notion of
+ * a default or a range, so the walk checks each number against the table
+ * where it knows the value's line and column, apply_defaults() fills absent
+ * keys from it, and config_reference() prints docs/config.md from it.
+ *
  * Paths: a relative `rules:` path is resolved against the directory of the
  * config file, so `rules: ../../rules/default.yaml` in deploy/local/ works
  * from any working directory. The config file is read once into memory and
@@ -23,7 +29,7 @@
  * Not for: the rule file (rules.c), connecting anywhere, or reading secret
  * values at load time (config_secret() does that when the caller asks).
  *
- * Threads: config_load_file() runs on the main thread; the returned config
+ * Threads: the loaders run on the main thread; the returned config
  * is immutable and may then be read from any thread.
  */
 #include "config.h"
@@ -179,6 +185,225 @@ static const cyaml_schema_field_t config_fields[] = {
 static const cyaml_schema_value_t config_schema = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, config_t, config_fields),
 };
+
+/* ---- the key table ------------------------------------------------------------ */
+
+/*
+ * Every key once: type, default, range, one line of doc. The loader takes
+ * defaults (apply_defaults) and ranges (walk_scalar) from here and
+ * config_reference() prints docs/config.md from here; the libcyaml tables
+ * above only say how to parse. A range is what the code that uses the value
+ * can hold: retry.max_attempts meets a uint16_t counter in router.c, the
+ * window capacity is 2 * max_inflight_per_partition + 16 in a uint32_t,
+ * cnats takes reconnect_buffer_bytes and max_reconnects as int, and
+ * seconds become int64 nanoseconds in streams.c.
+ */
+#define S(f)    offsetof(config_t, f)
+#define ST(f)   offsetof(config_stream_t, f)
+#define HOUR_MS 3600000
+#define DAY_MS  86400000
+#define KSTR(n, fl, d, off, doc)                                                                   \
+    {                                                                                              \
+        n, CONFIG_TYPE_STRING, fl, d, 0, 0, 0, off, doc                                            \
+    }
+#define KLIST(n, fl, off, doc)                                                                     \
+    {                                                                                              \
+        n, CONFIG_TYPE_STRINGS, fl, NULL, 0, 0, 0, off, doc                                        \
+    }
+#define KNUM(n, t, d, lo, hi, off, doc)                                                            \
+    {                                                                                              \
+        n, t, 0, NULL, d, lo, hi, off, doc                                                         \
+    }
+#define U32 CONFIG_TYPE_UINT32
+#define I32 CONFIG_TYPE_INT32
+#define I64 CONFIG_TYPE_INT64
+#define REQ CONFIG_KEY_REQUIRED
+
+static const config_key_t config_key_table[] = {
+    KSTR("kafka.brokers", REQ, NULL, S(kafka.brokers),
+         "Kafka bootstrap servers, host:port,host:port (librdkafka bootstrap.servers)."),
+    KSTR("kafka.group_id", 0, "event-router", S(kafka.group_id), "Consumer group id."),
+    KLIST("kafka.topics", REQ, S(kafka.topics),
+          "Topics to consume, or one entry '^regex' to subscribe by pattern."),
+    KLIST("kafka.properties", 0, S(kafka.properties),
+          "librdkafka consumer properties, key=value, passed through as is."),
+    KSTR("kafka.group_instance_id", 0, NULL, S(kafka.group_instance_id),
+         "Static group membership id (group.instance.id)."),
+    KSTR("kafka.group_instance_id_env", 0, NULL, S(kafka.group_instance_id_env),
+         "Environment variable holding the static membership id, e.g. POD_NAME."),
+    KNUM("kafka.refetch_idle_ms", U32, 20, 0, HOUR_MS, S(kafka.refetch_idle_ms),
+         "Restart the fetch when the prefetch queue stays empty this long after filling up; 0 = "
+         "off."),
+    KLIST("nats.servers", REQ, S(nats.servers), "NATS URLs, nats://host:port or tls://host:port."),
+    KSTR("nats.domain", 0, NULL, S(nats.domain), "JetStream domain; unset = none."),
+    KSTR("nats.api_prefix", 0, NULL, S(nats.api_prefix), "JetStream API prefix; unset = $JS.API."),
+    KNUM("nats.ack_timeout_ms", U32, 5000, 1, HOUR_MS, S(nats.ack_timeout_ms),
+         "How long one publish waits for its PubAck."),
+    KNUM("nats.max_reconnects", I32, -1, -1, INT32_MAX, S(nats.max_reconnects),
+         "Reconnect attempts before giving up; -1 = unlimited."),
+    KNUM("nats.reconnect_wait_ms", U32, 500, 1, HOUR_MS, S(nats.reconnect_wait_ms),
+         "Wait between reconnect attempts to the same server."),
+    KNUM("nats.reconnect_buffer_bytes", U32, 8 * 1024 * 1024, 0, INT32_MAX,
+         S(nats.reconnect_buffer_bytes),
+         "Publishes buffered while reconnecting; 0 = the cnats default (8 MiB)."),
+    KSTR("nats.name", 0, "event-router", S(nats.name), "Connection name shown by the server."),
+    KSTR("nats.user", 0, NULL, S(nats.user), "User name; needs password_env or password_file."),
+    KSTR("nats.password_env", 0, NULL, S(nats.password_env),
+         "Environment variable holding the password."),
+    KSTR("nats.password_file", 0, NULL, S(nats.password_file), "File holding the password."),
+    KSTR("nats.token_env", 0, NULL, S(nats.token_env), "Environment variable holding a token."),
+    KSTR("nats.creds_file", 0, NULL, S(nats.creds_file), "NATS credentials (.creds) file."),
+    KSTR("nats.nkey_seed_file", 0, NULL, S(nats.nkey_seed_file), "File holding an NKey seed."),
+    KSTR("nats.tls_ca_file", 0, NULL, S(nats.tls_ca_file), "CA bundle to verify the server."),
+    KSTR("nats.tls_cert_file", 0, NULL, S(nats.tls_cert_file),
+         "Client certificate; goes with tls_key_file."),
+    KSTR("nats.tls_key_file", 0, NULL, S(nats.tls_key_file),
+         "Client private key; goes with tls_cert_file."),
+    KSTR("rules", REQ, NULL, S(rules),
+         "Rule file; a relative path is taken from the config file's directory."),
+    KNUM("limits.max_inflight_per_partition", U32, 1024, 1, 1 << 20,
+         S(limits.max_inflight_per_partition),
+         "Events read and not finished, per partition; at the limit reading waits for PubAcks."),
+    KNUM("limits.max_inflight_total", U32, 4096, 1, 1 << 24, S(limits.max_inflight_total),
+         "Events read and not finished in the whole router; at least the per-partition limit."),
+    KNUM("limits.drain_timeout_ms", U32, 15000, 1, HOUR_MS, S(limits.drain_timeout_ms),
+         "On shutdown, how long to wait for in-flight events."),
+    KNUM("limits.commit_interval_ms", U32, 1000, 1, DAY_MS, S(limits.commit_interval_ms),
+         "Offset commit interval (librdkafka auto.commit.interval.ms)."),
+    KNUM("limits.revoke_timeout_ms", U32, 10000, 1, HOUR_MS, S(limits.revoke_timeout_ms),
+         "On a rebalance, how long to wait for a revoked partition's events."),
+    KNUM("limits.shutdown_timeout_ms", U32, 25000, 1, HOUR_MS, S(limits.shutdown_timeout_ms),
+         "On shutdown, the one deadline for everything: drain, final commit, leaving the group, "
+         "DLQ flush and NATS close. Keep it below the pod's termination grace period."),
+    KNUM("retry.max_attempts", U32, 10, 1, UINT16_MAX, S(retry.max_attempts),
+         "Transient failures of one event before it goes to the dead-letter topic."),
+    KNUM("retry.backoff_initial_ms", U32, 100, 1, HOUR_MS, S(retry.backoff_initial_ms),
+         "First retry delay; doubles per attempt. At most backoff_max_ms."),
+    KNUM("retry.backoff_max_ms", U32, 10000, 1, HOUR_MS, S(retry.backoff_max_ms),
+         "Largest retry delay."),
+    KSTR("dlq.topic", 0, NULL, S(dlq.topic),
+         "Dead-letter topic; unset = no DLQ (events that need it stall)."),
+    KLIST("dlq.properties", 0, S(dlq.properties),
+          "librdkafka producer properties for the DLQ, key=value."),
+    KSTR("http.listen", 0, "127.0.0.1:9180", S(http.listen),
+         "Health and metrics endpoint, ipv4-address:port; \"\" disables it."),
+    KNUM("http.stuck_after_ms", U32, 60000, 1, DAY_MS, S(http.stuck_after_ms),
+         "Readiness fails when a partition makes no progress this long."),
+    KSTR("log.level", 0, "info", S(log.level), "debug, info, warn or error."),
+    KSTR("log.format", 0, "logfmt", S(log.format), "logfmt or json."),
+    {"streams", CONFIG_TYPE_MAPPINGS, 0, NULL, 0, 0, 0, S(streams),
+     "JetStream streams the routes need (`event-router streams` creates or checks them)."},
+    KSTR("streams[].name", REQ, NULL, ST(name), "Stream name (no spaces, '.', '*', '>', '/')."),
+    KLIST("streams[].subjects", REQ, ST(subjects), "Subjects the stream captures."),
+    KNUM("streams[].replicas", U32, 3, 1, 5, ST(replicas), "Replicas."),
+    KSTR("streams[].storage", 0, "file", ST(storage), "file or memory."),
+    KNUM("streams[].duplicate_window_s", U32, 120, 1, 366 * 86400, ST(duplicate_window_s),
+         "De-duplication window; the router relies on it. At most max_age_s when that is set."),
+    KNUM("streams[].max_age_s", I64, 0, 0, INT64_MAX / 1000000000, ST(max_age_s),
+         "Message age limit; 0 = unlimited."),
+    KNUM("streams[].max_bytes", I64, -1, -1, INT64_MAX, ST(max_bytes),
+         "Stream size limit; -1 = unlimited, 0 is refused."),
+    KNUM("streams[].max_msgs", I64, -1, -1, INT64_MAX, ST(max_msgs),
+         "Message count limit; -1 = unlimited, 0 is refused."),
+};
+
+#undef S
+#undef ST
+#undef KSTR
+#undef KLIST
+#undef KNUM
+#undef U32
+#undef I32
+#undef I64
+#undef REQ
+#undef HOUR_MS
+#undef DAY_MS
+
+#define N_KEYS        (sizeof(config_key_table) / sizeof(config_key_table[0]))
+#define STREAM_PREFIX "streams[]."
+
+const config_key_t *config_keys(size_t *count)
+{
+    *count = N_KEYS;
+    return config_key_table;
+}
+
+/* Markdown table cell text: '|' would end the cell. */
+static void md_cell(FILE *fp, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputc('\\', fp);
+        fputc(*s, fp);
+    }
+}
+
+void config_reference(FILE *fp)
+{
+    static const char *const type_name[CONFIG_TYPE__COUNT] = {
+        [CONFIG_TYPE_STRING] = "string",  [CONFIG_TYPE_STRINGS] = "list of strings",
+        [CONFIG_TYPE_UINT32] = "integer", [CONFIG_TYPE_INT32] = "integer",
+        [CONFIG_TYPE_INT64] = "integer",  [CONFIG_TYPE_MAPPINGS] = "list of mappings",
+    };
+
+    fputs("<!-- Generated from the key table in router/config.c by config_reference();\n"
+          "     do not edit. Regenerate: ./build/tools/er_config_reference > docs/config.md -->\n"
+          "# router.yaml reference\n"
+          "\n"
+          "Every key of the router's configuration file, with its type, default and\n"
+          "allowed range. A number outside its range, an unknown key or a wrong type\n"
+          "stops the router at start with `file:line:col: error: ...`. Keys under\n"
+          "`streams[]` belong to each entry of the `streams:` list. See\n"
+          "`deploy/local/router.yaml` for a complete example and `event-router run\n"
+          "--print-config` for the effective values.\n"
+          "\n"
+          "| Key | Type | Default | Range | Description |\n"
+          "| --- | --- | --- | --- | --- |\n",
+          fp);
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const config_key_t *k = &config_key_table[i];
+        int number = k->type >= CONFIG_TYPE_UINT32 && k->type <= CONFIG_TYPE_INT64;
+        fprintf(fp, "| `%s` | %s | ", k->name, type_name[k->type]);
+        if (k->flags & CONFIG_KEY_REQUIRED)
+            fputs("required", fp);
+        else if (number)
+            fprintf(fp, "%lld", (long long)k->def);
+        else if (k->def_str) {
+            fputc('`', fp);
+            md_cell(fp, *k->def_str ? k->def_str : "\"\"");
+            fputc('`', fp);
+        } else
+            fputs(k->type == CONFIG_TYPE_STRING ? "unset" : "empty", fp);
+        fputs(" | ", fp);
+        if (number)
+            fprintf(fp, "%lld .. %lld", (long long)k->min, (long long)k->max);
+        fputs(" | ", fp);
+        md_cell(fp, k->doc);
+        fputs(" |\n", fp);
+    }
+}
+
+/* The table entry of a document path: indexes drop out ("streams[2].x" is
+ * "streams[].x"). NULL for paths the table does not describe. */
+static const config_key_t *key_for_path(const char *path)
+{
+    char norm[128];
+    size_t o = 0;
+
+    for (const char *p = path; *p; p++) {
+        if (o + 1 >= sizeof(norm))
+            return NULL;
+        norm[o++] = *p;
+        if (*p == '[')
+            while (isdigit((unsigned char)p[1]))
+                p++;
+    }
+    norm[o] = '\0';
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (!strcmp(config_key_table[i].name, norm))
+            return &config_key_table[i];
+    return NULL;
+}
 
 /* Used by config_free(): no logging, default allocator. */
 static const cyaml_config_t cyaml_free_cfg = {
@@ -373,46 +598,61 @@ static int walk_problem(void *opaque, const yamlwalk_problem_t *p)
     return 1;
 }
 
-/* yamlwalk scalar callback: integers must parse and fit, as libcyaml will insist. */
+/* The range of a number at \p path: the table's, or, for a number the table
+ * does not describe (none should be), what its field can hold. */
+static void key_range(const cyaml_schema_value_t *s, const char *path, long long *min,
+                      long long *max)
+{
+    const config_key_t *k = key_for_path(path);
+    int bits = (int)s->data_size * 8;
+
+    if (k && k->type >= CONFIG_TYPE_UINT32 && k->type <= CONFIG_TYPE_INT64) {
+        *min = k->min;
+        *max = k->max;
+    } else if (s->type == CYAML_UINT) {
+        *min = 0;
+        *max = bits < 64 ? (long long)((1ULL << bits) - 1) : LLONG_MAX;
+    } else {
+        *max = bits < 64 ? (1LL << (bits - 1)) - 1 : LLONG_MAX;
+        *min = -*max - 1;
+    }
+}
+
+/*
+ * yamlwalk scalar callback: a number must parse and lie in its key's range,
+ * checked here, where the value's line and column are known. Negative
+ * numbers for unsigned keys and numbers past 64 bits are out of range too,
+ * so one message names the range for every number that does not fit.
+ */
 static int walk_scalar(void *opaque, const yamlwalk_scalar_t *sc)
 {
     walker_t *w = opaque;
     const cyaml_schema_value_t *s = sc->schema;
     const char *v = sc->value, *path = sc->path;
-    int l = sc->line, c = sc->col;
     char *end = NULL, vq[80];
-    int bits = (int)s->data_size * 8;
+    long long min, max;
+    int in_range;
 
     if (s->type != CYAML_UINT && s->type != CYAML_INT)
         return 0;
+    key_range(s, path, &min, &max);
+    while (isspace((unsigned char)*v))
+        v++;
     errno = 0;
-    if (s->type == CYAML_UINT) {
-        unsigned long long u;
-        while (isspace((unsigned char)*v))
-            v++;
-        if (*v == '-' || *v == '+') {
-            walk_fail(w, l, c, "'%s' must be an unsigned integer, got '%s'", path,
-                      q(vq, sizeof(vq), v));
-            return 1;
-        }
-        u = strtoull(v, &end, 0);
-        if (end == v || *end != '\0') {
-            walk_fail(w, l, c, "'%s' must be an unsigned integer, got '%s'", path,
-                      q(vq, sizeof(vq), v));
-        } else if (errno == ERANGE || (bits < 64 && u > ((1ULL << bits) - 1))) {
-            walk_fail(w, l, c, "'%s' is out of range (max %llu), got '%s'", path,
-                      bits < 64 ? (1ULL << bits) - 1 : ULLONG_MAX, q(vq, sizeof(vq), v));
-        }
-    } else {
+    if (*v == '-') {
         long long i = strtoll(v, &end, 0);
-        long long max = bits < 64 ? (1LL << (bits - 1)) - 1 : LLONG_MAX;
-        if (end == v || *end != '\0') {
-            walk_fail(w, l, c, "'%s' must be an integer, got '%s'", path, q(vq, sizeof(vq), v));
-        } else if (errno == ERANGE || i > max || i < -max - 1) {
-            walk_fail(w, l, c, "'%s' is out of range (%lld..%lld), got '%s'", path, -max - 1, max,
-                      q(vq, sizeof(vq), v));
-        }
+        in_range = errno != ERANGE && i >= min && i <= max;
+    } else {
+        unsigned long long u = strtoull(v, &end, 0);
+        in_range = errno != ERANGE && u <= (unsigned long long)max && (long long)u >= min;
     }
+    if (end == v || *end != '\0' || !isdigit((unsigned char)v[*v == '-' || *v == '+']))
+        walk_fail(w, sc->line, sc->col, "'%s' must be %s, got '%s'", path,
+                  s->type == CYAML_UINT ? "an unsigned integer" : "an integer",
+                  q(vq, sizeof(vq), v));
+    else if (!in_range)
+        walk_fail(w, sc->line, sc->col, "'%s' must be between %lld and %lld, got %s", path, min,
+                  max, q(vq, sizeof(vq), v));
     return w->failed;
 }
 /* ---- libcyaml log capture ---------------------------------------------------- */
@@ -450,64 +690,68 @@ static void cyaml_capture_log(cyaml_log_t level, void *ctx, const char *fmt, va_
 
 /* ---- defaults and normalisation ---------------------------------------------- */
 
-static int set_default_str(char **field, const char *def)
+/*
+ * Give the key \p k of the struct at \p base its default: a string when it
+ * is NULL (absent, or "", "~", null), a number only when the key is absent
+ * from the document (an explicit 0 stays 0, and was judged by the walk).
+ */
+static int default_one(const config_key_t *k, void *base, const char *path,
+                       const yamlwalk_index_t *idx)
 {
-    if (*field)
+    char *field = (char *)base + k->offset;
+    uint32_t u32;
+    int32_t i32;
+    int64_t i64;
+
+    if (k->type == CONFIG_TYPE_STRING) {
+        char *str;
+        memcpy(&str, field, sizeof(str));
+        if (str || !k->def_str)
+            return 0;
+        str = strdup(k->def_str);
+        if (!str)
+            return -1;
+        memcpy(field, &str, sizeof(str));
         return 0;
-    *field = strdup(def);
-    return *field ? 0 : -1;
+    }
+    if (yamlwalk_find(idx, path))
+        return 0;
+    switch (k->type) {
+    case CONFIG_TYPE_UINT32:
+        u32 = (uint32_t)k->def;
+        memcpy(field, &u32, sizeof(u32));
+        break;
+    case CONFIG_TYPE_INT32:
+        i32 = (int32_t)k->def;
+        memcpy(field, &i32, sizeof(i32));
+        break;
+    case CONFIG_TYPE_INT64:
+        i64 = k->def;
+        memcpy(field, &i64, sizeof(i64));
+        break;
+    default: /* lists: absent is empty */
+        break;
+    }
+    return 0;
 }
-
-static int absent(const yamlwalk_index_t *idx, const char *path)
-{
-    return yamlwalk_find(idx, path) == NULL;
-}
-
-#define DEF_NUM(path, lv, def)                                                                     \
-    do {                                                                                           \
-        if (absent(idx, path))                                                                     \
-            (lv) = (def);                                                                          \
-    } while (0)
 
 static int apply_defaults(config_t *c, const yamlwalk_index_t *idx)
 {
-    char p[64];
+    const size_t plen = strlen(STREAM_PREFIX);
+    char p[128];
 
-    if (set_default_str(&c->kafka.group_id, "event-router"))
-        return -1;
-    DEF_NUM("kafka.refetch_idle_ms", c->kafka.refetch_idle_ms, 20);
-    DEF_NUM("nats.ack_timeout_ms", c->nats.ack_timeout_ms, 5000);
-    DEF_NUM("nats.max_reconnects", c->nats.max_reconnects, -1);
-    DEF_NUM("nats.reconnect_wait_ms", c->nats.reconnect_wait_ms, 500);
-    DEF_NUM("nats.reconnect_buffer_bytes", c->nats.reconnect_buffer_bytes, 8u * 1024 * 1024);
-    if (set_default_str(&c->nats.name, "event-router"))
-        return -1;
-    DEF_NUM("limits.max_inflight_per_partition", c->limits.max_inflight_per_partition, 1024);
-    DEF_NUM("limits.max_inflight_total", c->limits.max_inflight_total, 4096);
-    DEF_NUM("limits.drain_timeout_ms", c->limits.drain_timeout_ms, 15000);
-    DEF_NUM("limits.commit_interval_ms", c->limits.commit_interval_ms, 1000);
-    DEF_NUM("limits.revoke_timeout_ms", c->limits.revoke_timeout_ms, 10000);
-    DEF_NUM("limits.shutdown_timeout_ms", c->limits.shutdown_timeout_ms, 25000);
-    DEF_NUM("retry.max_attempts", c->retry.max_attempts, 10);
-    DEF_NUM("retry.backoff_initial_ms", c->retry.backoff_initial_ms, 100);
-    DEF_NUM("retry.backoff_max_ms", c->retry.backoff_max_ms, 10000);
-    if (set_default_str(&c->http.listen, "127.0.0.1:9180"))
-        return -1;
-    DEF_NUM("http.stuck_after_ms", c->http.stuck_after_ms, 60000);
-    if (set_default_str(&c->log.level, "info") || set_default_str(&c->log.format, "logfmt"))
-        return -1;
-    for (unsigned i = 0; i < c->streams_count; i++) {
-        config_stream_t *s = &c->streams[i];
-        snprintf(p, sizeof(p), "streams[%u].replicas", i);
-        DEF_NUM(p, s->replicas, 3);
-        snprintf(p, sizeof(p), "streams[%u].duplicate_window_s", i);
-        DEF_NUM(p, s->duplicate_window_s, 120);
-        snprintf(p, sizeof(p), "streams[%u].max_bytes", i);
-        DEF_NUM(p, s->max_bytes, -1);
-        snprintf(p, sizeof(p), "streams[%u].max_msgs", i);
-        DEF_NUM(p, s->max_msgs, -1);
-        if (set_default_str(&s->storage, "file"))
-            return -1;
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const config_key_t *k = &config_key_table[i];
+        if (strncmp(k->name, STREAM_PREFIX, plen)) {
+            if (default_one(k, c, k->name, idx))
+                return -1;
+            continue;
+        }
+        for (unsigned n = 0; n < c->streams_count; n++) {
+            snprintf(p, sizeof(p), "streams[%u].%s", n, k->name + plen);
+            if (default_one(k, &c->streams[n], p, idx))
+                return -1;
+        }
     }
     return 0;
 }
@@ -583,7 +827,126 @@ static void verr(vctx_t *v, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    set_err(v->errstr, v->errstr_size, "%s:%d:%d: %s", v->file, line, col, msg);
+    set_err(v->errstr, v->errstr_size, "%s:%d:%d: error: %s", v->file, line, col, msg);
+}
+
+/*
+ * glibc's regcomp() expands repetition by copying what it repeats: x+ is
+ * compiled as xx*, x{n,m} as n copies and m - n nested optional ones. So
+ * "^a+++++++++++++++++++++" needs 700 MB and "((a{99}){99}){99}" far more
+ * before a single topic is matched (the config fuzzer found the first), and
+ * librdkafka compiles the subscription with the same regcomp(). This is an
+ * estimate of the expanded size, counting the elements each repetition
+ * copies; a count above the longest topic name (249) or an expansion past
+ * REGEX_MAX_NODES serves no subscription and is refused.
+ */
+#define REGEX_MAX_NODES 4096
+#define REGEX_MAX_COUNT 249
+#define REGEX_MAX_DEPTH 32
+
+static int regex_too_complex(const char *re)
+{
+    size_t sum[REGEX_MAX_DEPTH + 1] = {0}, last = 0, atom;
+    int d = 0;
+
+    for (const char *p = re; *p; p++) {
+        switch (*p) {
+        case '\\':
+            if (p[1])
+                p++;
+            atom = 1;
+            break;
+        case '[': {
+            const char *b = p + 1;
+            if (*b == '^')
+                b++;
+            if (*b == ']')
+                b++;
+            while (*b && *b != ']') {
+                if (*b == '[' && (b[1] == ':' || b[1] == '.' || b[1] == '=')) {
+                    const char *end = strchr(b + 2, b[1]);
+                    while (end && end[1] != ']')
+                        end = strchr(end + 1, b[1]);
+                    if (!end)
+                        return 0; /* regcomp() reports the broken bracket */
+                    b = end + 2;
+                } else {
+                    b++;
+                }
+            }
+            if (!*b)
+                return 0;
+            p = b;
+            atom = 1;
+            break;
+        }
+        case '(':
+            if (d == REGEX_MAX_DEPTH)
+                return 1;
+            sum[++d] = 0;
+            last = 0;
+            continue;
+        case ')':
+            if (d == 0) {
+                atom = 1;
+                break;
+            }
+            atom = sum[d--] + 1;
+            break;
+        case '|':
+            last = 0;
+            continue;
+        case '*':
+        case '?':
+            continue;
+        case '+':
+            sum[d] += last;
+            last *= 2;
+            if (sum[d] > REGEX_MAX_NODES)
+                return 1;
+            continue;
+        case '{': {
+            const char *e = p + 1;
+            unsigned long n = 0, m;
+            if (!isdigit((unsigned char)*e) && *e != ',') {
+                atom = 1;
+                break;
+            }
+            /* Digits saturate past the count limit; glibc reads "{,m}" as "{0,m}". */
+            for (; isdigit((unsigned char)*e); e++)
+                if (n <= REGEX_MAX_COUNT)
+                    n = n * 10 + (unsigned long)(*e - '0');
+            m = n;
+            if (*e == ',') {
+                m = isdigit((unsigned char)e[1]) ? 0 : n + 1; /* "{n,}": one more, at least */
+                for (e++; isdigit((unsigned char)*e); e++)
+                    if (m <= REGEX_MAX_COUNT)
+                        m = m * 10 + (unsigned long)(*e - '0');
+            }
+            if (*e != '}')
+                return 0; /* regcomp() reports the broken interval */
+            if (n > REGEX_MAX_COUNT || m > REGEX_MAX_COUNT)
+                return 1;
+            if (m < n)
+                m = n;
+            sum[d] += last * m;
+            sum[d] -= last;
+            last *= m;
+            p = e;
+            if (sum[d] > REGEX_MAX_NODES)
+                return 1;
+            continue;
+        }
+        default:
+            atom = 1;
+            break;
+        }
+        sum[d] += atom;
+        last = atom;
+        if (sum[d] > REGEX_MAX_NODES)
+            return 1;
+    }
+    return 0;
 }
 
 static int topic_name_valid(const char *t)
@@ -655,6 +1018,13 @@ static void validate_kafka(vctx_t *v, const config_t *c)
                      p);
                 return;
             }
+            if (regex_too_complex(t)) {
+                verr(v, p,
+                     "'%s': regular expression '%s' is too complex (repetitions expand past %d "
+                     "elements, or count past %d, the longest topic name)",
+                     p, q(vq, sizeof(vq), t), REGEX_MAX_NODES, REGEX_MAX_COUNT);
+                return;
+            }
             rc = regcomp(&re, t, REG_EXTENDED | REG_NOSUB);
             if (rc) {
                 regerror(rc, &re, rerr, sizeof(rerr));
@@ -707,12 +1077,6 @@ static void validate_nats(vctx_t *v, const config_t *c)
             return;
         }
     }
-    if (c->nats.ack_timeout_ms == 0)
-        verr(v, "nats.ack_timeout_ms", "'nats.ack_timeout_ms' must be > 0");
-    if (c->nats.max_reconnects < -1)
-        verr(v, "nats.max_reconnects", "'nats.max_reconnects' must be -1 (unlimited) or >= 0");
-    if (c->nats.reconnect_wait_ms == 0)
-        verr(v, "nats.reconnect_wait_ms", "'nats.reconnect_wait_ms' must be > 0");
     if (c->nats.password_env && c->nats.password_file)
         verr(v, "nats.password_file",
              "set either 'nats.password_env' or 'nats.password_file', not both");
@@ -733,30 +1097,10 @@ static void validate_nats(vctx_t *v, const config_t *c)
              "'nats.tls_cert_file' and 'nats.tls_key_file' go together");
 }
 
+/* Each number's own range was checked by the walk (the key table); what is
+ * left are the relations between numbers. */
 static void validate_limits(vctx_t *v, const config_t *c)
 {
-    static const struct {
-        const char *path;
-        size_t off;
-    } nonzero[] = {
-        {"limits.max_inflight_per_partition",
-         offsetof(config_t, limits.max_inflight_per_partition)},
-        {"limits.max_inflight_total", offsetof(config_t, limits.max_inflight_total)},
-        {"limits.drain_timeout_ms", offsetof(config_t, limits.drain_timeout_ms)},
-        {"limits.commit_interval_ms", offsetof(config_t, limits.commit_interval_ms)},
-        {"limits.revoke_timeout_ms", offsetof(config_t, limits.revoke_timeout_ms)},
-        {"limits.shutdown_timeout_ms", offsetof(config_t, limits.shutdown_timeout_ms)},
-        {"retry.max_attempts", offsetof(config_t, retry.max_attempts)},
-        {"retry.backoff_initial_ms", offsetof(config_t, retry.backoff_initial_ms)},
-        {"retry.backoff_max_ms", offsetof(config_t, retry.backoff_max_ms)},
-        {"http.stuck_after_ms", offsetof(config_t, http.stuck_after_ms)},
-    };
-    for (size_t i = 0; i < sizeof(nonzero) / sizeof(nonzero[0]); i++) {
-        uint32_t val;
-        memcpy(&val, (const char *)c + nonzero[i].off, sizeof(val));
-        if (val == 0)
-            verr(v, nonzero[i].path, "'%s' must be > 0", nonzero[i].path);
-    }
     if (c->limits.max_inflight_per_partition > c->limits.max_inflight_total)
         verr(v, "limits.max_inflight_per_partition",
              "'limits.max_inflight_per_partition' (%u) must not exceed "
@@ -860,26 +1204,18 @@ static void validate_streams(vctx_t *v, const config_t *c)
                      q(vq, sizeof(vq), s->subjects[j]));
                 return;
             }
-        snprintf(p, sizeof(p), "streams[%u].replicas", i);
-        if (s->replicas < 1 || s->replicas > 5)
-            verr(v, p, "'%s' must be 1..5, got %u", p, s->replicas);
         snprintf(p, sizeof(p), "streams[%u].storage", i);
         if (strcmp(s->storage, "file") && strcmp(s->storage, "memory"))
             verr(v, p, "'%s' must be file or memory, got '%s'", p, q(vq, sizeof(vq), s->storage));
-        snprintf(p, sizeof(p), "streams[%u].duplicate_window_s", i);
-        if (s->duplicate_window_s == 0)
-            verr(v, p, "'%s' must be > 0 (the router relies on JetStream de-duplication)", p);
         snprintf(p, sizeof(p), "streams[%u].max_age_s", i);
-        if (s->max_age_s < 0)
-            verr(v, p, "'%s' must be >= 0 (0 = unlimited)", p);
         if (s->max_age_s > 0 && s->duplicate_window_s > (uint64_t)s->max_age_s)
             verr(v, p, "'%s' (%lld) must not be shorter than duplicate_window_s (%u)", p,
                  (long long)s->max_age_s, s->duplicate_window_s);
         snprintf(p, sizeof(p), "streams[%u].max_bytes", i);
-        if (s->max_bytes == 0 || s->max_bytes < -1)
+        if (s->max_bytes == 0)
             verr(v, p, "'%s' must be -1 (unlimited) or > 0", p);
         snprintf(p, sizeof(p), "streams[%u].max_msgs", i);
-        if (s->max_msgs == 0 || s->max_msgs < -1)
+        if (s->max_msgs == 0)
             verr(v, p, "'%s' must be -1 (unlimited) or > 0", p);
     }
 }
@@ -934,10 +1270,10 @@ err:
     return -1;
 }
 
-int config_load_file(const char *path, config_t **out, char *errstr, size_t errstr_size)
+int config_load_buffer(const char *name, const void *data, size_t len, config_t **out, char *errstr,
+                       size_t errstr_size)
 {
-    unsigned char *text = NULL;
-    size_t len = 0;
+    const unsigned char *text = data;
     config_t *cfg = NULL;
     yamlwalk_index_t *idx = NULL;
     walker_t w = {0};
@@ -957,13 +1293,15 @@ int config_load_file(const char *path, config_t **out, char *errstr, size_t errs
         .flags = CYAML_CFG_NO_ALIAS,
     };
     cyaml_err_t cerr;
-    vctx_t v = {.file = path, .errstr = errstr, .errstr_size = errstr_size};
+    vctx_t v = {.file = name, .errstr = errstr, .errstr_size = errstr_size};
 
     if (errstr && errstr_size)
         errstr[0] = '\0';
     *out = NULL;
-    if (read_file(path, &text, &len, CONFIG_MAX_BYTES, errstr, errstr_size))
-        goto err;
+    if (len > CONFIG_MAX_BYTES) {
+        set_err(errstr, errstr_size, "%s: larger than %u bytes", name, CONFIG_MAX_BYTES);
+        return -1;
+    }
 
     cerr = cyaml_load_data(text, len, &ycfg, &config_schema, (cyaml_data_t **)&cfg, NULL);
     werr = yamlwalk_index_new(&idx);
@@ -972,24 +1310,24 @@ int config_load_file(const char *path, config_t **out, char *errstr, size_t errs
     v.idx = idx;
     if (w.failed) {
         /* The walk blames the exact key or value; prefer it. */
-        set_err(errstr, errstr_size, "%s:%d:%d: %s", path, w.line, w.col, w.msg);
+        set_err(errstr, errstr_size, "%s:%d:%d: error: %s", name, w.line, w.col, w.msg);
         goto err;
     }
     if (cerr != CYAML_OK) {
         /* Something only libcyaml objects to: pass its words on. */
-        set_err(errstr, errstr_size, "%s:%d:%d: %s (%s)", path, cap.line ? cap.line : 1,
+        set_err(errstr, errstr_size, "%s:%d:%d: error: %s (%s)", name, cap.line ? cap.line : 1,
                 cap.col ? cap.col : 1, cap.first[0] ? cap.first : "invalid config",
                 cyaml_strerror(cerr));
         goto err;
     }
     if (!cfg || werr != YAMLWALK_OK) {
-        set_err(errstr, errstr_size, "%s:1:1: %s", path,
+        set_err(errstr, errstr_size, "%s:1:1: error: %s", name,
                 werr != YAMLWALK_OK ? "out of memory" : "the config file is empty");
         goto err;
     }
-    cfg->path = strdup(path);
+    cfg->path = strdup(name);
     if (!cfg->path || apply_defaults(cfg, idx) || resolve_rules_path(cfg)) {
-        set_err(errstr, errstr_size, "%s: out of memory", path);
+        set_err(errstr, errstr_size, "%s: out of memory", name);
         goto err;
     }
     validate_kafka(&v, cfg);
@@ -1001,15 +1339,29 @@ int config_load_file(const char *path, config_t **out, char *errstr, size_t errs
         goto err;
 
     yamlwalk_index_destroy(idx);
-    free(text);
     *out = cfg;
     return 0;
 
 err:
     config_free(cfg);
     yamlwalk_index_destroy(idx);
-    free(text);
     return -1;
+}
+
+int config_load_file(const char *path, config_t **out, char *errstr, size_t errstr_size)
+{
+    unsigned char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (errstr && errstr_size)
+        errstr[0] = '\0';
+    *out = NULL;
+    if (read_file(path, &text, &len, CONFIG_MAX_BYTES, errstr, errstr_size))
+        return -1;
+    rc = config_load_buffer(path, text, len, out, errstr, errstr_size);
+    free(text);
+    return rc;
 }
 
 void config_free(config_t *cfg)

@@ -7,6 +7,7 @@
  * directory as router.yaml.
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,102 +256,119 @@ static const struct {
     {"unknown key with suggestion",
      "kafka:\n  brokers: b\n  topics: [t]\nnats:\n  servers: [nats://n:4222]\nrules: r\n"
      "limits:\n  max_inflight_totl: 5\n",
-     "8:3: unknown key 'max_inflight_totl' in 'limits' (did you mean 'max_inflight_total'?)"},
+     "8:3: error: unknown key 'max_inflight_totl' in 'limits' (did you mean "
+     "'max_inflight_total'?)"},
     {"two ways to authenticate to NATS",
      MIN_KAFKA "nats:\n  servers: [nats://n:4222]\n  token_env: T\n  creds_file: /c\n" MIN_RULES,
-     "8:15: set only one way to authenticate to NATS: 'nats.user' (with a password), "
+     "8:15: error: set only one way to authenticate to NATS: 'nats.user' (with a password), "
      "'nats.token_env', 'nats.creds_file' or 'nats.nkey_seed_file'"},
     {"unknown key in kafka", "kafka:\n  brokerz: b\n  topics: [t]\n",
-     "2:3: unknown key 'brokerz' in 'kafka' (did you mean 'brokers'?)"},
+     "2:3: error: unknown key 'brokerz' in 'kafka' (did you mean 'brokers'?)"},
     {"unknown top-level key, transposed", "kafak:\n  brokers: b\n",
-     "1:1: unknown key 'kafak' (did you mean 'kafka'?)"},
-    {"unknown key, nothing close", MINIMAL "colour: blue\n", "9:1: unknown key 'colour'"},
+     "1:1: error: unknown key 'kafak' (did you mean 'kafka'?)"},
+    {"unknown key, nothing close", MINIMAL "colour: blue\n", "9:1: error: unknown key 'colour'"},
     {"unknown key in a stream",
      MINIMAL "streams:\n  - name: S\n    subjects: [a.b]\n    replica: 3\n",
-     "12:5: unknown key 'replica' in 'streams[0]' (did you mean 'replicas'?)"},
+     "12:5: error: unknown key 'replica' in 'streams[0]' (did you mean 'replicas'?)"},
     {"integer expected", MINIMAL "limits:\n  max_inflight_total: lots\n",
-     "10:23: 'limits.max_inflight_total' must be an unsigned integer, got 'lots'"},
+     "10:23: error: 'limits.max_inflight_total' must be an unsigned integer, got 'lots'"},
     {"negative unsigned", MINIMAL "retry:\n  max_attempts: -1\n",
-     "10:17: 'retry.max_attempts' must be an unsigned integer, got '-1'"},
+     "10:17: error: 'retry.max_attempts' must be between 1 and 65535, got -1"},
     {"unsigned out of range", MINIMAL "retry:\n  max_attempts: 4294967296\n",
-     "10:17: 'retry.max_attempts' is out of range (max 4294967295), got '4294967296'"},
+     "10:17: error: 'retry.max_attempts' must be between 1 and 65535, got 4294967296"},
     {"signed out of range",
      MIN_KAFKA "nats:\n  servers: [nats://n:1]\n  max_reconnects: 3000000000\n" MIN_RULES,
-     "7:19: 'nats.max_reconnects' is out of range (-2147483648..2147483647), got '3000000000'"},
+     "7:19: error: 'nats.max_reconnects' must be between -1 and 2147483647, got 3000000000"},
     {"list given a scalar", "kafka:\n  brokers: b\n  topics: orders-events\n",
-     "3:11: 'kafka.topics' must be a list, not a scalar (write: - orders-events)"},
-    {"mapping given a list", "kafka: [a, b]\n", "1:8: 'kafka' must be a mapping, not a list"},
+     "3:11: error: 'kafka.topics' must be a list, not a scalar (write: - orders-events)"},
+    {"mapping given a list", "kafka: [a, b]\n",
+     "1:8: error: 'kafka' must be a mapping, not a list"},
     {"string given a mapping", "kafka:\n  brokers: {a: 1}\n",
-     "2:12: 'kafka.brokers' must be a string, not a mapping"},
-    {"missing required top-level key", MIN_KAFKA MIN_NATS, "1:1: missing required key 'rules'"},
+     "2:12: error: 'kafka.brokers' must be a string, not a mapping"},
+    {"missing required top-level key", MIN_KAFKA MIN_NATS,
+     "1:1: error: missing required key 'rules'"},
     {"missing required nested key", "kafka:\n  topics: [t]\n" MIN_NATS MIN_RULES,
-     "2:3: missing required key 'brokers' in 'kafka'"},
-    {"duplicate key", MINIMAL "rules: again.yaml\n", "9:1: duplicate key 'rules'"},
+     "2:3: error: missing required key 'brokers' in 'kafka'"},
+    {"duplicate key", MINIMAL "rules: again.yaml\n", "9:1: error: duplicate key 'rules'"},
     {"YAML syntax error", "kafka:\n  brokers: b\n   topics: x\n",
-     "3:10: YAML syntax error: mapping values are not allowed in this context"},
-    {"empty file", "", "1:1: the config file is empty"},
-    {"not a mapping", "- a\n", "1:1: the config must be a mapping (kafka:, nats:, rules:, ...)"},
+     "3:10: error: YAML syntax error: mapping values are not allowed in this context"},
+    {"empty file", "", "1:1: error: the config file is empty"},
+    {"not a mapping", "- a\n",
+     "1:1: error: the config must be a mapping (kafka:, nats:, rules:, ...)"},
     {"alias", MIN_KAFKA MIN_NATS "rules: &r x\nlog:\n  level: *r\n",
-     "10:10: 'log.level': YAML aliases are not supported in the config"},
+     "10:10: error: 'log.level': YAML aliases are not supported in the config"},
     {"topics empty", "kafka:\n  brokers: b\n  topics: []\n" MIN_NATS MIN_RULES,
-     "3:11: 'kafka.topics' must list at least one topic, or a single '^regex'"},
+     "3:11: error: 'kafka.topics' must list at least one topic, or a single '^regex'"},
     {"regex not alone",
      "kafka:\n  brokers: b\n  topics:\n    - a-events\n    - ^b.*$\n" MIN_NATS MIN_RULES,
-     "5:7: 'kafka.topics[1]': a '^regex' subscription must be the only entry in 'kafka.topics'"},
+     "5:7: error: 'kafka.topics[1]': a '^regex' subscription must be the only entry in "
+     "'kafka.topics'"},
     {"bad regex", "kafka:\n  brokers: b\n  topics: [\"^a(\"]\n" MIN_NATS MIN_RULES,
-     "3:12: 'kafka.topics[0]': invalid regular expression '^a(': Unmatched ( or \\("},
+     "3:12: error: 'kafka.topics[0]': invalid regular expression '^a(': Unmatched ( or \\("},
+    {"regex repetition count past the longest topic name",
+     "kafka:\n  brokers: b\n  topics: [\"^[a-z]{1,250}-events$\"]\n" MIN_NATS MIN_RULES,
+     "3:12: error: 'kafka.topics[0]': regular expression '^[a-z]{1,250}-events$' is too complex "
+     "(repetitions expand past 4096 elements, or count past 249, the longest topic name)"},
+    {"regex nested repetitions expand past the limit",
+     "kafka:\n  brokers: b\n  topics: [\"^((a{20}){20}){20}$\"]\n" MIN_NATS MIN_RULES,
+     "3:12: error: 'kafka.topics[0]': regular expression '^((a{20}){20}){20}$' is too complex "
+     "(repetitions expand past 4096 elements, or count past 249, the longest topic name)"},
+    {"regex stacked repetitions (exponential in glibc regcomp)",
+     "kafka:\n  brokers: b\n  topics: [\"^(a+)+++++++++++++$\"]\n" MIN_NATS MIN_RULES,
+     "3:12: error: 'kafka.topics[0]': regular expression '^(a+)+++++++++++++$' is too complex "
+     "(repetitions expand past 4096 elements, or count past 249, the longest topic name)"},
     {"bad topic name", "kafka:\n  brokers: b\n  topics: [\"a b\"]\n" MIN_NATS MIN_RULES,
-     "3:12: 'kafka.topics[0]': 'a b' is not a valid topic name (letters, digits, '.', '_', "
+     "3:12: error: 'kafka.topics[0]': 'a b' is not a valid topic name (letters, digits, '.', '_', "
      "'-'; or a '^regex')"},
     {"property without =", MIN_KAFKA "  properties:\n    - fetch.wait.max.ms\n" MIN_NATS MIN_RULES,
-     "6:7: 'kafka.properties[0]' must be key=value (a librdkafka property), got "
+     "6:7: error: 'kafka.properties[0]' must be key=value (a librdkafka property), got "
      "'fetch.wait.max.ms'"},
     {"property owned by a field",
      MIN_KAFKA "  properties: [a=1, bootstrap.servers=x:1]\n" MIN_NATS MIN_RULES,
-     "5:21: 'kafka.properties[1]': set kafka.brokers instead of the property "
+     "5:21: error: 'kafka.properties[1]': set kafka.brokers instead of the property "
      "'bootstrap.servers'"},
     {"brokers empty", "kafka:\n  brokers: \"\"\n  topics: [t]\n" MIN_NATS MIN_RULES,
-     "2:12: 'kafka.brokers' must not be empty (host:port,host:port)"},
+     "2:12: error: 'kafka.brokers' must not be empty (host:port,host:port)"},
     {"nats servers empty", MIN_KAFKA "nats:\n  servers: []\n" MIN_RULES,
-     "6:12: 'nats.servers' must list at least one nats://host:port URL"},
+     "6:12: error: 'nats.servers' must list at least one nats://host:port URL"},
     {"nats server not a URL", MIN_KAFKA "nats:\n  servers: [n1:4222]\n" MIN_RULES,
-     "6:13: 'nats.servers[0]': expected nats://host:port or tls://host:port, got 'n1:4222'"},
+     "6:13: error: 'nats.servers[0]': expected nats://host:port or tls://host:port, got 'n1:4222'"},
     {"per-partition above total",
      MINIMAL "limits:\n  max_inflight_per_partition: 100\n  max_inflight_total: 10\n",
-     "10:31: 'limits.max_inflight_per_partition' (100) must not exceed "
+     "10:31: error: 'limits.max_inflight_per_partition' (100) must not exceed "
      "'limits.max_inflight_total' (10)"},
     {"explicit zero limit", MINIMAL "limits:\n  max_inflight_total: 0\n",
-     "10:23: 'limits.max_inflight_total' must be > 0"},
+     "10:23: error: 'limits.max_inflight_total' must be between 1 and 16777216, got 0"},
     {"backoff inverted", MINIMAL "retry:\n  backoff_initial_ms: 500\n  backoff_max_ms: 100\n",
-     "10:23: 'retry.backoff_initial_ms' (500) must not exceed 'retry.backoff_max_ms' (100)"},
+     "10:23: error: 'retry.backoff_initial_ms' (500) must not exceed 'retry.backoff_max_ms' (100)"},
     {"bad storage", MINIMAL "streams:\n  - name: S\n    subjects: [a]\n    storage: disk\n",
-     "12:14: 'streams[0].storage' must be file or memory, got 'disk'"},
+     "12:14: error: 'streams[0].storage' must be file or memory, got 'disk'"},
     {"bad replicas", MINIMAL "streams:\n  - name: S\n    subjects: [a]\n    replicas: 0\n",
-     "12:15: 'streams[0].replicas' must be 1..5, got 0"},
+     "12:15: error: 'streams[0].replicas' must be between 1 and 5, got 0"},
     {"bad stream name", MINIMAL "streams:\n  - name: a.b\n    subjects: [a]\n",
-     "10:11: 'streams[0].name': 'a.b' is not a valid stream name (no spaces, '.', '*', '>', "
+     "10:11: error: 'streams[0].name': 'a.b' is not a valid stream name (no spaces, '.', '*', '>', "
      "'/')"},
     {"bad subject", MINIMAL "streams:\n  - name: S\n    subjects: [\"a.>.b\"]\n",
-     "11:16: 'streams[0].subjects[0]': 'a.>.b' is not a valid subject"},
+     "11:16: error: 'streams[0].subjects[0]': 'a.>.b' is not a valid subject"},
     {"stream without subjects", MINIMAL "streams:\n  - name: S\n",
-     "10:5: missing required key 'subjects' in 'streams[0]'"},
+     "10:5: error: missing required key 'subjects' in 'streams[0]'"},
     {"bad log level", MINIMAL "log:\n  level: verbose\n",
-     "10:10: 'log.level' must be debug, info, warn or error, got 'verbose'"},
+     "10:10: error: 'log.level' must be debug, info, warn or error, got 'verbose'"},
     {"bad log format", MINIMAL "log:\n  format: xml\n",
-     "10:11: 'log.format' must be logfmt or json, got 'xml'"},
+     "10:11: error: 'log.format' must be logfmt or json, got 'xml'"},
     {"bad listen", MINIMAL "http:\n  listen: 9180\n",
-     "10:11: 'http.listen' must be \"ipv4-address:port\" (e.g. 127.0.0.1:9180) or \"\" to "
+     "10:11: error: 'http.listen' must be \"ipv4-address:port\" (e.g. 127.0.0.1:9180) or \"\" to "
      "disable, got '9180'"},
     {"listen hostname", MINIMAL "http:\n  listen: example.com:80\n",
-     "10:11: 'http.listen' must be \"ipv4-address:port\" (e.g. 127.0.0.1:9180) or \"\" to "
+     "10:11: error: 'http.listen' must be \"ipv4-address:port\" (e.g. 127.0.0.1:9180) or \"\" to "
      "disable, got 'example.com:80'"},
     {"dlq consumed by the subscription",
      "kafka:\n  brokers: b\n  topics: [\"^.*$\"]\n" MIN_NATS MIN_RULES "dlq:\n  topic: x.dlq\n",
-     "9:10: 'dlq.topic' 'x.dlq' matches the subscription '^.*$'; the router would consume "
+     "9:10: error: 'dlq.topic' 'x.dlq' matches the subscription '^.*$'; the router would consume "
      "its own dead letters"},
     {"password without user",
      MIN_KAFKA "nats:\n  servers: [nats://n:1]\n  password_env: PW\n" MIN_RULES,
-     "5:1: 'nats.user' is required with a password"},
+     "5:1: error: 'nats.user' is required with a password"},
 };
 
 START_TEST(invalid_config_reports_message_at_line_and_column)
@@ -363,6 +381,25 @@ START_TEST(invalid_config_reports_message_at_line_and_column)
 }
 END_TEST
 
+START_TEST(ordinary_regex_subscriptions_load)
+{
+    static const char *const ok[] = {
+        "^[a-z0-9._-]+-events$",
+        "^(orders|payments|officers)[.]v[0-9]{1,3}-events$",
+        "^[[:alnum:]_]{1,249}$",
+        "^a{,5}(b|c)*d?$",
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        char yaml[512], err[512] = "";
+        snprintf(yaml, sizeof(yaml),
+                 "kafka:\n  brokers: b\n  topics: [\"%s\"]\n" MIN_NATS MIN_RULES, ok[i]);
+        config_t *c = load(yaml, err, sizeof(err));
+        ck_assert_msg(c != NULL, "%s: %s", ok[i], err);
+        config_free(c);
+    }
+}
+END_TEST
+
 START_TEST(missing_file_names_the_path_and_reason)
 {
     char err[512] = "";
@@ -370,6 +407,309 @@ START_TEST(missing_file_names_the_path_and_reason)
     ck_assert_int_eq(config_load_file("/nonexistent/router.yaml", &c, err, sizeof(err)), -1);
     ck_assert_ptr_null(c);
     ck_assert_str_eq(err, "/nonexistent/router.yaml: cannot open: No such file or directory");
+}
+END_TEST
+
+/* ---- ranges: the three reported overflows -------------------------------------- */
+
+/*
+ * Each file used to load, and the value then overflowed where it is used.
+ * The assertion message shows what the consumer would have seen.
+ */
+static config_t *load_data_file(const char *name, char *path, size_t path_size, char *err,
+                                size_t err_size)
+{
+    const char *src = getenv("ER_SOURCE_DIR");
+    config_t *c = NULL;
+    snprintf(path, path_size, "%s/tests/data/config/%s", src ? src : ER_SOURCE_DIR, name);
+    int rc = config_load_file(path, &c, err, err_size);
+    ck_assert_int_eq(rc == 0, c != NULL);
+    return c;
+}
+
+static void assert_error_at(const char *path, const char *err, const char *want_tail)
+{
+    char want[700];
+    snprintf(want, sizeof(want), "%s:%s", path, want_tail);
+    ck_assert_msg(!strcmp(err, want), "\n got: %s\nwant: %s", err, want);
+}
+
+START_TEST(retry_max_attempts_above_u16_is_refused_not_wrapped)
+{
+    char err[512] = "", path[512];
+    config_t *c =
+        load_data_file("overflow_retry_max_attempts.yaml", path, sizeof(path), err, sizeof(err));
+    ck_assert_msg(c == NULL,
+                  "loaded: retry.max_attempts=%u, which router.c's uint16_t counter sees as "
+                  "at most %u: retries never end",
+                  c ? c->retry.max_attempts : 0, (unsigned)UINT16_MAX);
+    assert_error_at(path, err,
+                    "11:17: error: 'retry.max_attempts' must be between 1 and 65535, got 70000");
+}
+END_TEST
+
+START_TEST(max_inflight_per_partition_at_2_pow_31_is_refused_not_overflowed)
+{
+    char err[512] = "", path[512];
+    config_t *c = load_data_file("overflow_max_inflight_per_partition.yaml", path, sizeof(path),
+                                 err, sizeof(err));
+    ck_assert_msg(c == NULL,
+                  "loaded: limits.max_inflight_per_partition=%u, window capacity 2*n+16 "
+                  "wraps to %u",
+                  c ? c->limits.max_inflight_per_partition : 0,
+                  c ? c->limits.max_inflight_per_partition * 2u + 16u : 0);
+    assert_error_at(path, err,
+                    "11:31: error: 'limits.max_inflight_per_partition' must be between 1 and "
+                    "1048576, got 2147483648");
+}
+END_TEST
+
+START_TEST(reconnect_buffer_bytes_above_int_max_is_refused_not_negative)
+{
+    char err[512] = "", path[512];
+    config_t *c = load_data_file("overflow_reconnect_buffer_bytes.yaml", path, sizeof(path), err,
+                                 sizeof(err));
+    ck_assert_msg(
+        c == NULL, "loaded: nats.reconnect_buffer_bytes=%u, handed to cnats as the int %d",
+        c ? c->nats.reconnect_buffer_bytes : 0, c ? (int)c->nats.reconnect_buffer_bytes : 0);
+    assert_error_at(path, err,
+                    "9:27: error: 'nats.reconnect_buffer_bytes' must be between 0 and 2147483647, "
+                    "got 3000000000");
+}
+END_TEST
+
+/* ---- ranges: every number key, from the key table itself ------------------------- */
+
+static int is_number(const config_key_t *k)
+{
+    return k->type == CONFIG_TYPE_UINT32 || k->type == CONFIG_TYPE_INT32 ||
+           k->type == CONFIG_TYPE_INT64;
+}
+
+/* A key's value in a config: its field, widened. */
+static long long field_value(const config_t *c, const config_key_t *k)
+{
+    const char *base =
+        !strncmp(k->name, "streams[].", 10) ? (const char *)&c->streams[0] : (const char *)c;
+    uint32_t u32;
+    int32_t i32;
+    int64_t i64;
+    switch (k->type) {
+    case CONFIG_TYPE_UINT32:
+        memcpy(&u32, base + k->offset, sizeof(u32));
+        return u32;
+    case CONFIG_TYPE_INT32:
+        memcpy(&i32, base + k->offset, sizeof(i32));
+        return i32;
+    default:
+        memcpy(&i64, base + k->offset, sizeof(i64));
+        return i64;
+    }
+}
+
+typedef struct kv {
+    const char *key; /* a table name: "retry.max_attempts", "streams[].replicas" */
+    char val[32];
+} kv_t;
+
+/*
+ * A valid config with \p kv set; \p line and \p col receive where the value
+ * of kv[0] sits. kafka, nats, rules and one stream are always there; other
+ * sections only when a key needs them.
+ */
+static void yaml_with(char *out, size_t size, const kv_t *kv, size_t n, int *line, int *col)
+{
+    static const struct {
+        const char *name, *base;
+    } sections[] = {
+        {"kafka", "kafka:\n  brokers: b1:9092\n  topics: [orders-events]\n"},
+        {"nats", "nats:\n  servers: [nats://127.0.0.1:4222]\n"},
+        {"limits", NULL},
+        {"retry", NULL},
+        {"dlq", NULL},
+        {"http", NULL},
+        {"log", NULL},
+        {"streams[]", "streams:\n  - name: S\n    subjects: [a.>]\n"},
+    };
+    size_t o = (size_t)snprintf(out, size, "rules: rules.yaml\n"), emitted = 0;
+    for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
+        size_t sl = strlen(sections[s].name);
+        int header = 0;
+        if (sections[s].base) {
+            o += (size_t)snprintf(out + o, size - o, "%s", sections[s].base);
+            header = 1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const char *leaf = kv[i].key + sl + 1;
+            int indent = !strcmp(sections[s].name, "streams[]") ? 4 : 2;
+            if (strncmp(kv[i].key, sections[s].name, sl) || kv[i].key[sl] != '.')
+                continue;
+            if (!header) {
+                o += (size_t)snprintf(out + o, size - o, "%s:\n", sections[s].name);
+                header = 1;
+            }
+            if (i == 0) {
+                *line = 1;
+                for (size_t j = 0; j < o; j++)
+                    *line += out[j] == '\n';
+                *col = indent + (int)strlen(leaf) + 2 + 1;
+            }
+            o += (size_t)snprintf(out + o, size - o, "%*s%s: %s\n", indent, "", leaf, kv[i].val);
+            emitted++;
+        }
+    }
+    ck_assert_uint_lt(o, size);
+    ck_assert_msg(emitted == n, "a key of a section yaml_with() does not know: add it");
+}
+
+/* Keys whose valid values depend on another's: the other is set so that
+ * any in-range value of the first is valid. */
+static void add_companion(const char *key, kv_t *kv, size_t *n)
+{
+    static const struct {
+        const char *key, *other;
+        int other_max; /* 1: the other at its max, 0: at its min */
+    } rel[] = {
+        {"limits.max_inflight_per_partition", "limits.max_inflight_total", 1},
+        {"limits.max_inflight_total", "limits.max_inflight_per_partition", 0},
+        {"retry.backoff_initial_ms", "retry.backoff_max_ms", 1},
+        {"retry.backoff_max_ms", "retry.backoff_initial_ms", 0},
+    };
+    size_t count;
+    const config_key_t *keys = config_keys(&count);
+    for (size_t r = 0; r < sizeof(rel) / sizeof(rel[0]); r++) {
+        if (strcmp(rel[r].key, key))
+            continue;
+        for (size_t i = 0; i < count; i++)
+            if (!strcmp(keys[i].name, rel[r].other)) {
+                kv[*n].key = keys[i].name;
+                snprintf(kv[*n].val, sizeof(kv[*n].val), "%lld",
+                         (long long)(rel[r].other_max ? keys[i].max : keys[i].min));
+                ++*n;
+            }
+    }
+}
+
+/* _i = key index * 4 + case: min ok, max ok, min - 1 refused, max + 1 refused. */
+START_TEST(every_number_key_accepts_its_range_and_refuses_one_past_each_end)
+{
+    size_t count, n = 1;
+    const config_key_t *k = &config_keys(&count)[_i / 4];
+    int which = _i % 4, line = 0, col = 0;
+    kv_t kv[3] = {{k->name, ""}};
+    char yaml[1024], err[512] = "", want[700], path[64];
+
+    if (!is_number(k))
+        return;
+    if (which == 0)
+        snprintf(kv[0].val, sizeof(kv[0].val), "%lld", (long long)k->min);
+    else if (which == 1)
+        snprintf(kv[0].val, sizeof(kv[0].val), "%lld", (long long)k->max);
+    else if (which == 2)
+        snprintf(kv[0].val, sizeof(kv[0].val), "%lld", (long long)k->min - 1);
+    else
+        snprintf(kv[0].val, sizeof(kv[0].val), "%llu", (unsigned long long)k->max + 1);
+    if (which < 2)
+        add_companion(k->name, kv, &n);
+    yaml_with(yaml, sizeof(yaml), kv, n, &line, &col);
+    config_t *c = load(yaml, err, sizeof(err));
+    if (which < 2) {
+        ck_assert_msg(c != NULL, "%s = %s refused: %s\n%s", k->name, kv[0].val, err, yaml);
+        ck_assert_int_eq(field_value(c, k), which == 0 ? k->min : k->max);
+        config_free(c);
+        return;
+    }
+    ck_assert_msg(c == NULL, "%s = %s loaded", k->name, kv[0].val);
+    if (!strncmp(k->name, "streams[].", 10))
+        snprintf(path, sizeof(path), "streams[0].%s", k->name + 10);
+    else
+        snprintf(path, sizeof(path), "%s", k->name);
+    snprintf(want, sizeof(want), "%s:%d:%d: error: '%s' must be between %lld and %lld, got %s",
+             cfgpath, line, col, path, (long long)k->min, (long long)k->max, kv[0].val);
+    ck_assert_msg(!strcmp(err, want), "\n got: %s\nwant: %s", err, want);
+}
+END_TEST
+
+START_TEST(every_number_key_defaults_to_the_table_value_within_its_range)
+{
+    size_t count;
+    const config_key_t *keys = config_keys(&count);
+    char yaml[1024], err[512] = "";
+    int line, col;
+    yaml_with(yaml, sizeof(yaml), NULL, 0, &line, &col);
+    config_t *c = load(yaml, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    for (size_t i = 0; i < count; i++) {
+        const config_key_t *k = &keys[i];
+        long long lo = k->type == CONFIG_TYPE_UINT32  ? 0
+                       : k->type == CONFIG_TYPE_INT32 ? INT32_MIN
+                                                      : INT64_MIN;
+        long long hi = k->type == CONFIG_TYPE_UINT32  ? UINT32_MAX
+                       : k->type == CONFIG_TYPE_INT32 ? INT32_MAX
+                                                      : INT64_MAX;
+        if (!is_number(k))
+            continue;
+        ck_assert_msg(lo <= k->min && k->min <= k->def && k->def <= k->max && k->max <= hi,
+                      "%s: default %lld, range %lld..%lld does not fit", k->name, (long long)k->def,
+                      (long long)k->min, (long long)k->max);
+        ck_assert_msg(field_value(c, k) == k->def, "%s: loaded %lld, table default %lld", k->name,
+                      field_value(c, k), (long long)k->def);
+        ck_assert_msg(k->doc && *k->doc, "%s: no doc", k->name);
+    }
+    config_free(c);
+}
+END_TEST
+
+/* The table and the libcyaml schema name the same keys: each table key
+ * that the base config does not already hold is known to the loader. */
+START_TEST(every_table_key_is_a_key_the_loader_knows)
+{
+    static const char *const in_base[] = {
+        "kafka.brokers", "kafka.topics",   "nats.servers",      "rules",
+        "streams",       "streams[].name", "streams[].subjects"};
+    size_t count;
+    const config_key_t *keys = config_keys(&count);
+    for (size_t i = 0; i < count; i++) {
+        const config_key_t *k = &keys[i];
+        kv_t kv[1] = {{k->name, "x"}};
+        char yaml[1024], err[512] = "";
+        int line, col, skip = 0;
+        for (size_t b = 0; b < sizeof(in_base) / sizeof(in_base[0]); b++)
+            skip |= !strcmp(in_base[b], k->name);
+        if (skip)
+            continue;
+        if (is_number(k))
+            snprintf(kv[0].val, sizeof(kv[0].val), "%lld", (long long)k->def);
+        else if (k->type == CONFIG_TYPE_STRINGS)
+            snprintf(kv[0].val, sizeof(kv[0].val), "[x]");
+        yaml_with(yaml, sizeof(yaml), kv, 1, &line, &col);
+        config_t *c = load(yaml, err, sizeof(err));
+        ck_assert_msg(c || !strstr(err, "unknown key"), "%s: %s", k->name, err);
+        config_free(c);
+    }
+}
+END_TEST
+
+START_TEST(docs_config_md_is_the_generated_reference)
+{
+    const char *src = getenv("ER_SOURCE_DIR");
+    char path[512], *want = NULL, *got = NULL;
+    size_t want_len = 0, got_len = 0;
+    FILE *fp = open_memstream(&got, &got_len);
+    config_reference(fp);
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/docs/config.md", src ? src : ER_SOURCE_DIR);
+    fp = fopen(path, "r");
+    ck_assert_msg(fp != NULL, "%s: cannot open", path);
+    want = malloc(got_len + 2);
+    want_len = fread(want, 1, got_len + 1, fp);
+    fclose(fp);
+    ck_assert_msg(want_len == got_len && !memcmp(want, got, got_len),
+                  "%s differs from the key table in router/config.c; regenerate it with "
+                  "./build/tools/er_config_reference > docs/config.md",
+                  path);
+    free(want);
+    free(got);
 }
 END_TEST
 
@@ -548,6 +888,8 @@ END_TEST
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
+    size_t n_keys;
+    (void)config_keys(&n_keys);
     TCase *tc = tcase_create("load");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, complete_file_loads_every_field);
@@ -556,11 +898,23 @@ static Suite *config_suite(void)
     tcase_add_test(tc, relative_rules_path_is_resolved_against_the_config_dir);
     tcase_add_test(tc, shipped_local_config_loads);
     tcase_add_test(tc, missing_file_names_the_path_and_reason);
+    tcase_add_test(tc, ordinary_regex_subscriptions_load);
     tcase_add_loop_test(tc, invalid_config_reports_message_at_line_and_column, 0,
                         (int)(sizeof(error_cases) / sizeof(error_cases[0])));
     tcase_add_loop_test(tc, config_errors_never_echo_a_secret, 0,
                         (int)(sizeof(leak_cases) / sizeof(leak_cases[0])));
     tcase_add_test(tc, secret_file_readable_by_others_is_warned_about);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("ranges");
+    tcase_add_test(tc, retry_max_attempts_above_u16_is_refused_not_wrapped);
+    tcase_add_test(tc, max_inflight_per_partition_at_2_pow_31_is_refused_not_overflowed);
+    tcase_add_test(tc, reconnect_buffer_bytes_above_int_max_is_refused_not_negative);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, every_number_key_accepts_its_range_and_refuses_one_past_each_end, 0,
+                        (int)(n_keys * 4));
+    tcase_add_test(tc, every_number_key_defaults_to_the_table_value_within_its_range);
+    tcase_add_test(tc, every_table_key_is_a_key_the_loader_knows);
+    tcase_add_test(tc, docs_config_md_is_the_generated_reference);
     suite_add_tcase(s, tc);
     tc = tcase_create("dump");
     tcase_add_checked_fixture(tc, setup, teardown);
