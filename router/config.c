@@ -34,6 +34,8 @@
  */
 #include "config.h"
 
+#include "fileio.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1222,54 +1224,6 @@ static void validate_streams(vctx_t *v, const config_t *c)
 
 /* ---- load ------------------------------------------------------------------- */
 
-static int read_file(const char *path, unsigned char **out, size_t *len, size_t max, char *errstr,
-                     size_t errstr_size)
-{
-    struct stat st;
-    unsigned char *buf = NULL;
-    size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0) {
-        set_err(errstr, errstr_size, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        set_err(errstr, errstr_size, "%s: not a regular file", path);
-        goto err;
-    }
-    if ((size_t)st.st_size > max) {
-        set_err(errstr, errstr_size, "%s: larger than %zu bytes", path, max);
-        goto err;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        set_err(errstr, errstr_size, "%s: out of memory", path);
-        goto err;
-    }
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            set_err(errstr, errstr_size, "%s: read error: %s", path, strerror(errno));
-            goto err;
-        }
-        if (n == 0)
-            break; /* shrank under us: take what is there */
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    close(fd);
-    *out = buf;
-    *len = got;
-    return 0;
-err:
-    free(buf);
-    close(fd);
-    return -1;
-}
-
 int config_load_buffer(const char *name, const void *data, size_t len, config_t **out, char *errstr,
                        size_t errstr_size)
 {
@@ -1350,14 +1304,14 @@ err:
 
 int config_load_file(const char *path, config_t **out, char *errstr, size_t errstr_size)
 {
-    unsigned char *text = NULL;
+    char *text = NULL;
     size_t len = 0;
     int rc;
 
     if (errstr && errstr_size)
         errstr[0] = '\0';
     *out = NULL;
-    if (read_file(path, &text, &len, CONFIG_MAX_BYTES, errstr, errstr_size))
+    if (fileio_read(path, CONFIG_MAX_BYTES, &text, &len, errstr, errstr_size))
         return -1;
     rc = config_load_buffer(path, text, len, out, errstr, errstr_size);
     free(text);

@@ -145,13 +145,24 @@ static int codepoint_is_dangerous(uint32_t c)
 
 /* ---- value rendering ----------------------------------------------------- */
 
+/* Each of the len bytes at p as the visible text \xNN (4 output bytes each). */
+static void hex_escape(char *out, const unsigned char *p, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[i * 4 + 0] = '\\';
+        out[i * 4 + 1] = 'x';
+        out[i * 4 + 2] = hex[p[i] >> 4];
+        out[i * 4 + 3] = hex[p[i] & 0xF];
+    }
+}
+
 /*
  * Render one unit of input starting at p into out (at most 16 bytes) and
  * return the number of output bytes; *used receives the input consumed.
  */
 static size_t quote_unit(const unsigned char *p, size_t n, char out[16], size_t *used)
 {
-    static const char hex[] = "0123456789abcdef";
     uint32_t cp;
     size_t len;
 
@@ -193,12 +204,7 @@ static size_t quote_unit(const unsigned char *p, size_t n, char out[16], size_t 
     /* Control byte, invalid byte, or every byte of a dangerous sequence. */
     if (len == 0)
         len = 1;
-    for (size_t i = 0; i < len; i++) {
-        out[i * 4 + 0] = '\\';
-        out[i * 4 + 1] = 'x';
-        out[i * 4 + 2] = hex[p[i] >> 4];
-        out[i * 4 + 3] = hex[p[i] & 0xF];
-    }
+    hex_escape(out, p, len);
     *used = len;
     return len * 4;
 }
@@ -250,7 +256,6 @@ int log_json_number(const char *s, size_t n)
 static size_t json_unit(const unsigned char *p, size_t n, char out[16], size_t *used,
                         size_t *json_len)
 {
-    static const char hex[] = "0123456789abcdef";
     uint32_t cp;
     size_t len;
 
@@ -273,12 +278,7 @@ static size_t json_unit(const unsigned char *p, size_t n, char out[16], size_t *
     }
     if (len == 0)
         len = 1;
-    for (size_t i = 0; i < len; i++) {
-        out[i * 4 + 0] = '\\';
-        out[i * 4 + 1] = 'x';
-        out[i * 4 + 2] = hex[p[i] >> 4];
-        out[i * 4 + 3] = hex[p[i] & 0xF];
-    }
+    hex_escape(out, p, len);
     *used = len;
     *json_len = len * 5; /* yajl doubles the backslash */
     return len * 4;

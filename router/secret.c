@@ -20,6 +20,8 @@
 #include "log.h"
 #include "secret.h"
 
+#include "fileio.h"
+
 /* ---- redaction ---------------------------------------------------------------- */
 
 int secret_key_is_secret(const char *key, size_t len)
@@ -181,57 +183,21 @@ int secret_check_file_mode(const char *path)
 
 char *secret_read_file(const char *path, char *errstr, size_t errstr_size)
 {
-    struct stat st;
     char *buf = NULL;
     size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-    if (fd < 0) {
-        snprintf(errstr, errstr_size, "%s: cannot open: %s", path, strerror(errno));
+    if (fileio_read(path, SECRET_MAX_FILE_BYTES, &buf, &got, errstr, errstr_size))
         return NULL;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(errstr, errstr_size, "%s: not a regular file", path);
-        goto err;
-    }
-    if ((size_t)st.st_size > SECRET_MAX_FILE_BYTES) {
-        snprintf(errstr, errstr_size, "%s: larger than %d bytes", path, SECRET_MAX_FILE_BYTES);
-        goto err;
-    }
-    if (st.st_mode & 077)
-        warn_mode_once(path, st.st_mode);
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        snprintf(errstr, errstr_size, "%s: out of memory", path);
-        goto err;
-    }
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(errstr, errstr_size, "%s: read error: %s", path, strerror(errno));
-            goto err;
-        }
-        if (n == 0)
-            break; /* shrank under us: take what is there */
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
+    secret_check_file_mode(path);
     if (memchr(buf, '\0', got)) {
         snprintf(errstr, errstr_size, "%s: secret contains a NUL byte", path);
-        goto err;
+        explicit_bzero(buf, got);
+        free(buf);
+        return NULL;
     }
     while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
         buf[--got] = '\0';
-    close(fd);
     return buf;
-err:
-    if (buf)
-        explicit_bzero(buf, got);
-    free(buf);
-    close(fd);
-    return NULL;
 }
 
 char *secret_from(const char *env_name, const char *file_path, char *errstr, size_t errstr_size)
