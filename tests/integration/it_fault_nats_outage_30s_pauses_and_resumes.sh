@@ -4,7 +4,8 @@
 # 30 s under a steady load. The router stays up, reports not-ready with a
 # reason naming NATS, pauses every assigned partition (consumption stops),
 # commits nothing that JetStream has not acknowledged, and resumes by itself
-# when NATS is back (no restart): every critical event is stored exactly once.
+# when NATS is back (no restart), ready again within 60 s: every critical
+# event is stored exactly once.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/router_lib.sh"
 source "$(dirname "$0")/fault_lib.sh"
@@ -55,9 +56,18 @@ cmp -s "$ER_TEST_DIR/committed.down" "$ER_TEST_DIR/committed.down2" ||
 # NATS back -----------------------------------------------------------------------
 fault_mark end
 fault_cluster start nats-1 nats-2 nats-3
+back_at=$EPOCHREALTIME
 fault_alive a
 er_assert_eq "${FAULT_PID[a]}" "$pid" "the same router process (no restart)"
-fault_wait_stream 60
+# `cluster start` returns only once every stream has a leader (JetStream's
+# /healthz alone says ok before that), so the stream takes writes now.
+[[ -n $(fault_stream_leader) ]] || er_fail "stream $IT_STREAM has no leader after 'cluster start' returned"
+# Ready again by itself: the first PubAcks clear the stuck-partition reason
+# (bounded by the ack timeout plus one retry backoff, ~16 s).
+ready_again() { [[ $(readyz) == 200 ]]; }
+er_wait_until 60 ready_again ||
+    er_fail "/readyz not 200 within 60 s of NATS being back: $(readyz) $(tr '\n' ' ' <"$ER_TEST_DIR/readyz")"
+fault_note "ready again $(awk -v a="$back_at" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s after NATS was back"
 
 # What was committed while NATS was down must all be in the stream.
 fault_wait_load 120
