@@ -39,6 +39,11 @@ import subprocess
 import sys
 import tempfile
 
+# limits.shutdown_timeout_ms when a config leaves it out (docs/config.md):
+# the one deadline for the whole graceful stop, which the orchestrator's
+# grace period must outlast.
+SHUTDOWN_DEFAULT_MS = 25000
+
 try:
     import yaml
 except ImportError:  # pragma: no cover - environment problem, reported plainly
@@ -485,7 +490,7 @@ def check_compose(c, root, ports, compose, configs, local_props, local_nats):
         c.ok(f"{c.rel(path)}: {replicas} router replicas ({', '.join(sorted(routers))})")
     http_port = listen_port(((cfg or {}).get("http") or {}).get("listen"))
     inst_env = ((cfg or {}).get("kafka") or {}).get("group_instance_id_env")
-    drain_ms = ((cfg or {}).get("limits") or {}).get("drain_timeout_ms", 15000)
+    stop_ms = ((cfg or {}).get("limits") or {}).get("shutdown_timeout_ms", SHUTDOWN_DEFAULT_MS)
     rules_dir = os.path.dirname((cfg or {}).get("rules", ""))
     inst_ids = []
     for n, s in sorted(routers.items()):
@@ -514,9 +519,10 @@ def check_compose(c, root, ports, compose, configs, local_props, local_nats):
                  "service_completed_successfully", "the provisioning order")
         grace = str(s.get("stop_grace_period", "10s"))
         m = re.fullmatch(r"(\d+)s", grace)
-        if not m or int(m.group(1)) * 1000 <= drain_ms:
+        if not m or int(m.group(1)) * 1000 <= stop_ms:
             c.fail(path, f"{key}.stop_grace_period", f"{grace} is not longer than "
-                   f"limits.drain_timeout_ms ({drain_ms} ms): SIGKILL would cut the drain")
+                   f"limits.shutdown_timeout_ms ({stop_ms} ms): SIGKILL would cut the "
+                   "drain or the final commit")
     if None in inst_ids or len(set(inst_ids)) != len(inst_ids):
         c.fail(path, f"services.event-router*.environment.{inst_env}",
                f"each replica needs its own static membership id, got {inst_ids}")
@@ -681,11 +687,11 @@ def check_k8s(c, root, k8s_docs, configs, compose, image_uid):
          psc.get("runAsNonRoot", sc.get("runAsNonRoot")), True, "the brief (non-root)")
     c.eq(wpath, f"{wkind}/{wname}.securityContext.runAsUser",
          psc.get("runAsUser", sc.get("runAsUser")), image_uid, "Dockerfile USER")
-    drain_ms = ((cfg or {}).get("limits") or {}).get("drain_timeout_ms", 15000)
+    stop_ms = ((cfg or {}).get("limits") or {}).get("shutdown_timeout_ms", SHUTDOWN_DEFAULT_MS)
     grace = spec.get("terminationGracePeriodSeconds", 30)
-    if grace * 1000 <= drain_ms:
+    if grace * 1000 <= stop_ms:
         c.fail(wpath, f"{wkind}/{wname}.terminationGracePeriodSeconds",
-               f"{grace}s is not longer than limits.drain_timeout_ms ({drain_ms} ms)")
+               f"{grace}s is not longer than limits.shutdown_timeout_ms ({stop_ms} ms)")
     ann = tmpl["metadata"].get("annotations") or {}
     c.eq(wpath, f"{wkind}/{wname}.template.annotations[prometheus.io/port]",
          int(ann.get("prometheus.io/port", 0)), http_port, f"{c.rel(cpath)} http.listen")
