@@ -42,6 +42,9 @@ typedef struct dlq_reason {
 } dlq_reason_t;
 
 /** \brief Whether a produce or delivery error means "record too large for the DLQ". */
+/** \brief Stable name of a produce error (librdkafka's), for logs. */
+const char *dlq_err_name(int err);
+
 int dlq_err_is_too_large(int err);
 
 /**

@@ -1,48 +1,120 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /**
  * \file source.h
- * \brief The Kafka edge: a high-level consumer-group member that subscribes
- *        to the configured topics, stores offsets only when told to
- *        (enable.auto.offset.store=false) and wakes the router through a
- *        file descriptor when records or rebalance events are waiting.
+ * \brief The Kafka edge: a consumer-group member that subscribes to the
+ *        configured topics, hands the router one record at a time, tells it
+ *        when partitions arrive and leave, and stores and commits only the
+ *        offsets the router gives it (enable.auto.offset.store=false).
  *
- * Not for: routing, or deciding what to commit (router.c owns the watermark).
+ * Every librdkafka consumer call of the router is here: subscribe, poll,
+ * the rebalance protocol, pause and resume, seek, offset store, commit,
+ * watermarks, close. The router sees records as opaque handles
+ * (source_record_t) plus a route_event_t view of them.
  *
- * Threads: every function runs on the router's thread. The rebalance
- * callback passed in is served from source_next(), on that same thread.
+ * Partition lifecycle. The hooks run inside source_next() (and
+ * source_close()), on the router's thread:
+ *   - assigned(topic, partition): the partition is ours; reading starts at
+ *     the committed offset;
+ *   - revoking(tps, n, lost): these partitions are leaving. Unless lost, the
+ *     hook finishes what it can (bounded) and sets each tps[i].offset to the
+ *     offset to commit (-1: nothing); the source commits them synchronously
+ *     before giving the partitions up. When lost, another member may own
+ *     them already: nothing is committed and the offsets are ignored;
+ *   - released(topic, partition, committed): the partition is gone; the
+ *     hook drops what it still holds for it.
+ * A rebalance error drops the whole assignment as a lost revoke does.
+ *
+ * Not for: routing, or deciding what to commit (the router owns the
+ * watermark, inflight.h computes it).
+ *
+ * Threads: every function runs on the router's thread.
+ * Ownership: a record from source_next() is the caller's until it passes it
+ * to source_record_free().
  */
 #ifndef ER_SOURCE_H
 #define ER_SOURCE_H
 
 #include <stddef.h>
-
-#include <librdkafka/rdkafka.h>
+#include <stdint.h>
 
 #include "config.h"
+#include "natsmsg.h"
 #include "route.h"
 
 typedef struct source source_t;
 
-typedef void(source_rebalance_fn)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                                  rd_kafka_topic_partition_list_t *parts, void *opaque);
+/** A consumed record (a librdkafka message), opaque to the router. */
+typedef struct rd_kafka_message_s source_record_t;
+
+/** One partition, with an offset where one is needed. */
+typedef struct source_tp {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+} source_tp_t;
+
+typedef struct source_hooks {
+    void (*assigned)(void *ctx, const char *topic, int32_t partition);
+    void (*joined)(void *ctx,
+                   int member); /**< 1 after an assignment (even empty), 0 after a revoke */
+    void (*revoking)(void *ctx, source_tp_t *tps, size_t n, int lost);
+    void (*released)(void *ctx, const char *topic, int32_t partition);
+    void *ctx;
+} source_hooks_t;
 
 /**
  * \brief Create the consumer and subscribe.
- * \param[in] rebalance Called on assignment changes; it must call
- *                      rd_kafka_assign() itself (eager protocol).
  * \return 0, or -1 with \p errstr quoting librdkafka for a bad property.
  */
-int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque, source_t **out,
-               char *errstr, size_t errstr_size);
-
-/** \brief The librdkafka handle (pause/resume, offsets_store, commit). */
-rd_kafka_t *source_rk(source_t *s);
+int source_new(const config_t *cfg, const source_hooks_t *hooks, source_t **out, char *errstr,
+               size_t errstr_size);
 
 /** \brief Readable when the consumer queue went from empty to non-empty. */
 int source_fd(const source_t *s);
 
-/** \brief Next record or event without blocking, or NULL. Serves rebalances. */
-rd_kafka_message_t *source_next(source_t *s);
+/**
+ * \brief Next record without blocking, or NULL. Serves rebalances (the
+ *        hooks) and consumer errors (logged; see source_fatal()).
+ * \param[out] ev   The record as routing sees it (borrows the record's memory).
+ * \param[out] hdrs Storage for up to \p cap headers (extra ones are not
+ *                  seen by routing; they are still copied when publishing).
+ */
+source_record_t *source_next(source_t *s, route_event_t *ev, route_header_t *hdrs, size_t cap);
+
+/** \brief Free a record. NULL is a no-op. */
+void source_record_free(source_record_t *m);
+
+/**
+ * \brief Fill a message builder's input from a record: payload, key,
+ *        provenance, the Kafka headers (read when \p has_headers).
+ *        The caller sets subject, route and msg_id.
+ */
+void source_message_input(const source_record_t *m, int has_headers, natsmsg_input_t *in);
+
+/** \brief A fatal consumer error happened (e.g. fenced static member). \return 1 with \p why, else
+ * 0. */
+int source_fatal(source_t *s, char *why, size_t why_size);
+
+/** \brief Pause (\p on) or resume fetching these partitions. */
+void source_pause(source_t *s, const source_tp_t *tps, size_t n, int on);
+
+/** \brief Pause every assigned partition (stopping). */
+void source_pause_all(source_t *s);
+
+/**
+ * \brief Pause a partition and seek it back to \p offset so the record at
+ *        \p offset is read again after the resume (the window was full).
+ */
+void source_rewind(source_t *s, const char *topic, int32_t partition, int64_t offset);
+
+/** \brief Hand watermarks to librdkafka; auto-commit commits them. */
+void source_store(source_t *s, const source_tp_t *tps, size_t n);
+
+/** \brief Commit what was stored, waiting at most \p timeout_ms. */
+void source_commit(source_t *s, int timeout_ms);
+
+/** \brief The partition's cached low and high watermarks. \return 0, or -1 when unknown. */
+int source_watermarks(source_t *s, const char *topic, int32_t partition, int64_t *lo, int64_t *hi);
 
 /**
  * \brief When the consumer queue ran empty after librdkafka had probably
@@ -54,39 +126,31 @@ rd_kafka_message_t *source_next(source_t *s);
  * reading the queue empty does not wake it. A catch-up then reads about the
  * bound per second whatever JetStream could take. "Probably": the records
  * read since the queue was last empty add up to half a bound or more, or a
- * paused partition was resumed (source_resumed()) since. source_refetch()
- * wakes the fetcher.
+ * paused partition was resumed since. source_refetch() wakes the fetcher.
  */
 int64_t source_starved_since(const source_t *s);
 
-/** \brief Partitions were resumed: librdkafka 2.0.2 does not wake its fetcher. */
-void source_resumed(source_t *s);
-
 /**
- * \brief Restart fetching: an asynchronous seek of each partition in \p at to
- *        its .offset, which must be the offset after the last record read
- *        from it (so nothing is skipped). Clears source_starved_since().
- * \param[in,out] at librdkafka sets each element's .err.
- * \return 0, or -1 if librdkafka refused (logged at debug).
+ * \brief Restart fetching: an asynchronous seek of each partition to its
+ *        .offset, which must be the offset after the last record read from
+ *        it (so nothing is skipped). Clears source_starved_since().
  */
-int source_refetch(source_t *s, rd_kafka_topic_partition_list_t *at);
+void source_refetch(source_t *s, const source_tp_t *tps, size_t n);
 
 /**
- * \brief View a record as a route_event_t (borrowing its memory).
- * \param[in]  m       The record.
- * \param[out] ev      Filled.
- * \param[out] hdrs    Storage for up to \p cap headers (extra ones are not
- *                     seen by routing; they are still copied when publishing).
- */
-void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t *hdrs, size_t cap);
-
-/**
- * \brief Leave the group (runs the revoke callback) and free. NULL is a no-op.
+ * \brief Leave the group (runs the revoking and released hooks) and free.
+ *        NULL is a no-op.
  * \param[in] timeout_ms Bound on leaving the group: with the brokers gone,
  *            librdkafka's close can wait for a coordinator forever; past
  *            this the handle is destroyed without the group leave (the
  *            broker expires the member after session.timeout.ms).
  */
 void source_close(source_t *s, int timeout_ms);
+
+/**
+ * \brief Test hook: handle a rebalance error on the current assignment, as
+ *        librdkafka reports when a rebalance fails.
+ */
+void source_test_rebalance_error(source_t *s);
 
 #endif /* ER_SOURCE_H */

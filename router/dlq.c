@@ -147,6 +147,11 @@ int dlq_produce(dlq_t *d, const rd_kafka_message_t *orig, const dlq_reason_t *wh
     return 0;
 }
 
+const char *dlq_err_name(int err)
+{
+    return rd_kafka_err2name((rd_kafka_resp_err_t)err);
+}
+
 int dlq_err_is_too_large(int err)
 {
     return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||

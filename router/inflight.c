@@ -171,8 +171,7 @@ uint32_t inflight_release(inflight_t *t, inflight_part_t *p)
 
 /* ---- slots ------------------------------------------------------------------ */
 
-int inflight_push(inflight_t *t, inflight_part_t *p, int64_t offset, int64_t now_ns,
-                  uint64_t *seq)
+int inflight_push(inflight_t *t, inflight_part_t *p, int64_t offset, int64_t now_ns, uint64_t *seq)
 {
     int rc = offsets_push(p->win, offset, seq);
     if (rc != 0)
@@ -199,9 +198,9 @@ inflight_slot_t *inflight_resolve(const inflight_ref_t *ref)
     return inflight_slot(ref->p, ref->seq);
 }
 
-inflight_ref_t inflight_ref(const inflight_part_t *p, uint64_t seq)
+inflight_ref_t inflight_ref(inflight_part_t *p, uint64_t seq)
 {
-    return (inflight_ref_t){(inflight_part_t *)p, p->epoch, seq};
+    return (inflight_ref_t){p, p->epoch, seq};
 }
 
 static int is_waiting(uint8_t st)

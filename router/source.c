@@ -19,8 +19,7 @@
 
 struct source {
     rd_kafka_t *rk;
-    source_rebalance_fn *rebalance;
-    void *opaque;
+    source_hooks_t hooks;
     rd_kafka_queue_t *q;
     int pipefd[2];
 
@@ -30,6 +29,9 @@ struct source {
     int64_t starved_since_ns;
     int hinted;
 };
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque);
 
 static uint64_t conf_u64(rd_kafka_t *rk, const char *name, uint64_t dflt)
 {
@@ -66,8 +68,8 @@ static int check_forbidden(rd_kafka_conf_t *conf, char *errstr, size_t errstr_si
     return 0;
 }
 
-int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque, source_t **out,
-               char *errstr, size_t errstr_size)
+int source_new(const config_t *cfg, const source_hooks_t *hooks, source_t **out, char *errstr,
+               size_t errstr_size)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     source_t *s = calloc(1, sizeof(*s));
@@ -79,11 +81,10 @@ int source_new(const config_t *cfg, source_rebalance_fn *rebalance, void *opaque
     if (!s)
         goto err;
     s->pipefd[0] = s->pipefd[1] = -1;
-    s->rebalance = rebalance;
-    s->opaque = opaque;
+    s->hooks = *hooks;
     kconf_set_logger(conf);
-    rd_kafka_conf_set_opaque(conf, opaque);
-    rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+    rd_kafka_conf_set_opaque(conf, s);
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     snprintf(num, sizeof(num), "%u", cfg->limits.commit_interval_ms);
     if (kconf_set(conf, "bootstrap.servers", cfg->kafka.brokers, "kafka.brokers", errstr,
                   errstr_size) ||
@@ -154,83 +155,14 @@ err:
     return -1;
 }
 
-rd_kafka_t *source_rk(source_t *s)
-{
-    return s->rk;
-}
-
 int source_fd(const source_t *s)
 {
     return s->pipefd[0];
 }
 
-static rd_kafka_message_t *counted(source_t *s, rd_kafka_message_t *m)
-{
-    s->burst_bytes += m->len + m->key_len;
-    s->burst_msgs++;
-    s->starved_since_ns = 0;
-    return m;
-}
+/* ---- records ------------------------------------------------------------------ */
 
-rd_kafka_message_t *source_next(source_t *s)
-{
-    char buf[64];
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, 0);
-    if (m)
-        return counted(s, m);
-    /* Empty: drain the wake-up pipe, then look once more. A record queued
-     * after that last look writes the pipe again, so the router never sleeps
-     * on a non-empty queue; and the pipe costs a read() per empty poll, not
-     * one per record. */
-    while (read(s->pipefd[0], buf, sizeof(buf)) > 0)
-        ;
-    if ((m = rd_kafka_consumer_poll(s->rk, 0)))
-        return counted(s, m);
-    /* A burst of half the prefetch bound means the queue reached the bound
-     * (librdkafka fetches in bursts of up to fetch.max.bytes), so librdkafka
-     * stopped fetching; see source_starved_since(). */
-    if ((s->burst_bytes && s->burst_bytes >= s->bound_bytes / 2) ||
-        (s->burst_msgs && s->burst_msgs >= s->bound_msgs / 2) || s->hinted) {
-        if (!s->starved_since_ns)
-            s->starved_since_ns = monotime_ns();
-    }
-    s->burst_bytes = s->burst_msgs = 0;
-    s->hinted = 0;
-    return NULL;
-}
-
-int64_t source_starved_since(const source_t *s)
-{
-    return s->starved_since_ns;
-}
-
-void source_resumed(source_t *s)
-{
-    s->hinted = 1;
-}
-
-int source_refetch(source_t *s, rd_kafka_topic_partition_list_t *at)
-{
-    s->starved_since_ns = 0;
-    if (!at || at->cnt == 0)
-        return 0;
-    /* Asynchronous (timeout 0). The seek bumps the partition's fetch version
-     * and wakes its broker thread, which then finds the queue empty and
-     * fetches for every partition it leads. Records of the old version still
-     * in flight are dropped by librdkafka; the router ignores any it already
-     * read (offsets at or below its last are skipped). */
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, at, 0);
-    int rc = 0;
-    if (e) {
-        LOG_DEBUG("SRC-0104", "restarting the fetch failed",
-                  LKV_S("error", rd_kafka_error_string(e)));
-        rd_kafka_error_destroy(e);
-        rc = -1;
-    }
-    return rc;
-}
-
-void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t *hdrs, size_t cap)
+static void view(const rd_kafka_message_t *m, route_event_t *ev, route_header_t *hdrs, size_t cap)
 {
     rd_kafka_headers_t *h = NULL;
     rd_kafka_timestamp_type_t tstype;
@@ -258,6 +190,327 @@ void source_event(const rd_kafka_message_t *m, route_event_t *ev, route_header_t
     }
     ev->headers = hdrs;
     ev->header_count = n;
+}
+
+/* A consumer error in place of a record: log it; a fatal one is kept for
+ * source_fatal(). Partition EOF is not an error. */
+static void consumer_error(rd_kafka_message_t *m)
+{
+    if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        LOG_WARN("SRC-0101", "consumer error",
+                 LKV_S("topic", m->rkt ? rd_kafka_topic_name(m->rkt) : "-"),
+                 LKV_S("error", rd_kafka_message_errstr(m)));
+    rd_kafka_message_destroy(m);
+}
+
+static rd_kafka_message_t *poll_one(source_t *s)
+{
+    rd_kafka_message_t *m;
+    while ((m = rd_kafka_consumer_poll(s->rk, 0)) && m->err)
+        consumer_error(m);
+    if (m) {
+        s->burst_bytes += m->len + m->key_len;
+        s->burst_msgs++;
+        s->starved_since_ns = 0;
+    }
+    return m;
+}
+
+source_record_t *source_next(source_t *s, route_event_t *ev, route_header_t *hdrs, size_t cap)
+{
+    char buf[64];
+    rd_kafka_message_t *m = poll_one(s);
+    if (!m) {
+        /* Empty: drain the wake-up pipe, then look once more. A record
+         * queued after that last look writes the pipe again, so the router
+         * never sleeps on a non-empty queue; and the pipe costs a read() per
+         * empty poll, not one per record. */
+        while (read(s->pipefd[0], buf, sizeof(buf)) > 0)
+            ;
+        m = poll_one(s);
+    }
+    if (m) {
+        view(m, ev, hdrs, cap);
+        return m;
+    }
+    /* A burst of half the prefetch bound means the queue reached the bound
+     * (librdkafka fetches in bursts of up to fetch.max.bytes), so librdkafka
+     * stopped fetching; see source_starved_since(). */
+    if ((s->burst_bytes && s->burst_bytes >= s->bound_bytes / 2) ||
+        (s->burst_msgs && s->burst_msgs >= s->bound_msgs / 2) || s->hinted) {
+        if (!s->starved_since_ns)
+            s->starved_since_ns = monotime_ns();
+    }
+    s->burst_bytes = s->burst_msgs = 0;
+    s->hinted = 0;
+    return NULL;
+}
+
+void source_record_free(source_record_t *m)
+{
+    if (m)
+        rd_kafka_message_destroy(m);
+}
+
+/* natsmsg's header accessor over a librdkafka header list. */
+static int header_at(void *ctx, size_t i, route_header_t *out)
+{
+    return rd_kafka_header_get_all(ctx, i, &out->name, &out->value, &out->value_len) !=
+           RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/* has_headers: for a record without headers, rd_kafka_message_headers()
+ * still allocates and frees a parse buffer on every call. */
+void source_message_input(const source_record_t *m, int has_headers, natsmsg_input_t *in)
+{
+    rd_kafka_headers_t *h = NULL;
+    rd_kafka_timestamp_type_t tstype;
+
+    in->payload = m->payload;
+    in->payload_len = m->len;
+    in->topic = rd_kafka_topic_name(m->rkt);
+    in->partition = m->partition;
+    in->offset = m->offset;
+    in->timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
+    in->key = m->key;
+    in->key_len = m->key_len;
+    in->header_at = NULL;
+    in->header_ctx = NULL;
+    if (has_headers && rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h) {
+        in->header_at = header_at;
+        in->header_ctx = h;
+    }
+}
+
+int source_fatal(source_t *s, char *why, size_t why_size)
+{
+    return rd_kafka_fatal_error(s->rk, why, why_size) != RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/* ---- partitions --------------------------------------------------------------- */
+
+static rd_kafka_topic_partition_list_t *tp_list(const source_tp_t *tps, size_t n, int offsets)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_topic_partition_t *e =
+            rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition);
+        if (offsets)
+            e->offset = tps[i].offset;
+    }
+    return l;
+}
+
+void source_pause(source_t *s, const source_tp_t *tps, size_t n, int on)
+{
+    if (!n)
+        return;
+    rd_kafka_topic_partition_list_t *l = tp_list(tps, n, 0);
+    if (on) {
+        rd_kafka_pause_partitions(s->rk, l);
+    } else {
+        rd_kafka_resume_partitions(s->rk, l);
+        s->hinted = 1; /* librdkafka 2.0.2 does not wake its fetcher on resume */
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+void source_pause_all(source_t *s)
+{
+    rd_kafka_topic_partition_list_t *all = NULL;
+    if (rd_kafka_assignment(s->rk, &all) == RD_KAFKA_RESP_ERR_NO_ERROR && all)
+        rd_kafka_pause_partitions(s->rk, all);
+    if (all)
+        rd_kafka_topic_partition_list_destroy(all);
+}
+
+void source_rewind(source_t *s, const char *topic, int32_t partition, int64_t offset)
+{
+    source_tp_t tp = {topic, partition, offset};
+    rd_kafka_topic_partition_list_t *l = tp_list(&tp, 1, 1);
+    rd_kafka_pause_partitions(s->rk, l);
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, l, 2000);
+    if (e) {
+        LOG_ERROR("RTR-0103", "seek back after a full window failed",
+                  LKV_S("error", rd_kafka_error_string(e)));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+void source_store(source_t *s, const source_tp_t *tps, size_t n)
+{
+    if (!n)
+        return;
+    rd_kafka_topic_partition_list_t *l = tp_list(tps, n, 1);
+    rd_kafka_resp_err_t err = rd_kafka_offsets_store(s->rk, l);
+    if (err)
+        LOG_WARN("OFF-0101", "storing offsets failed (partition no longer assigned?)",
+                 LKV_S("error", rd_kafka_err2name(err)));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Bounded by timeout_ms: a synchronous commit waits as long as librdkafka
+ * retries, e.g. with the brokers gone. */
+void source_commit(source_t *s, int timeout_ms)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(s->rk);
+    rd_kafka_resp_err_t cerr = rd_kafka_commit_queue(s->rk, NULL, q, NULL, NULL);
+    if (!cerr) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms);
+        if (!ev) {
+            LOG_WARN("OFF-0104", "final commit did not finish before the shutdown deadline",
+                     LKV_I("waited_ms", timeout_ms));
+        } else {
+            cerr = rd_kafka_event_error(ev);
+            rd_kafka_event_destroy(ev);
+        }
+    }
+    if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        LOG_WARN("OFF-0103", "final commit failed", LKV_S("error", rd_kafka_err2name(cerr)));
+    rd_kafka_queue_destroy(q);
+}
+
+int source_watermarks(source_t *s, const char *topic, int32_t partition, int64_t *lo, int64_t *hi)
+{
+    return rd_kafka_get_watermark_offsets(s->rk, topic, partition, lo, hi) ==
+                   RD_KAFKA_RESP_ERR_NO_ERROR
+               ? 0
+               : -1;
+}
+
+int64_t source_starved_since(const source_t *s)
+{
+    return s->starved_since_ns;
+}
+
+void source_refetch(source_t *s, const source_tp_t *tps, size_t n)
+{
+    s->starved_since_ns = 0;
+    if (!n)
+        return;
+    /* Asynchronous (timeout 0). The seek bumps the partition's fetch version
+     * and wakes its broker thread, which then finds the queue empty and
+     * fetches for every partition it leads. Records of the old version still
+     * in flight are dropped by librdkafka; the router ignores any it already
+     * read (offsets at or below its last are skipped). */
+    rd_kafka_topic_partition_list_t *l = tp_list(tps, n, 1);
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, l, 0);
+    if (e) {
+        LOG_DEBUG("SRC-0104", "restarting the fetch failed",
+                  LKV_S("error", rd_kafka_error_string(e)));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* ---- rebalance (served from source_next and source_close) ---------------------- */
+
+static source_tp_t *tps_of(const rd_kafka_topic_partition_list_t *parts)
+{
+    source_tp_t *tps = calloc(parts->cnt ? (size_t)parts->cnt : 1, sizeof(*tps));
+    for (int i = 0; tps && i < parts->cnt; i++)
+        tps[i] = (source_tp_t){parts->elems[i].topic, parts->elems[i].partition, -1};
+    return tps;
+}
+
+static void assign(source_t *s, rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        LOG_INFO("SRC-0002", "partition assigned", LKV_S("topic", parts->elems[i].topic),
+                 LKV_I("partition", parts->elems[i].partition));
+        s->hooks.assigned(s->hooks.ctx, parts->elems[i].topic, parts->elems[i].partition);
+    }
+    rd_kafka_assign(s->rk, parts);
+    s->hooks.joined(s->hooks.ctx, 1);
+    /* librdkafka keeps a partition's pause flag across reassignment. */
+    rd_kafka_resume_partitions(s->rk, parts);
+}
+
+/* Commit what the hook says is finished, synchronously: once the partitions
+ * are given up, the next owner starts from the committed offset. */
+static void commit_revoked(source_t *s, const source_tp_t *tps, size_t n)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        if (tps[i].offset >= 0)
+            rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition)->offset =
+                tps[i].offset;
+    if (l->cnt > 0) {
+        rd_kafka_offsets_store(s->rk, l);
+        rd_kafka_resp_err_t cerr = rd_kafka_commit(s->rk, l, 0);
+        if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            LOG_WARN("OFF-0102", "commit on revoke failed",
+                     LKV_S("error", rd_kafka_err2name(cerr)));
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Another member may own lost partitions by now. librdkafka's auto-commit
+ * would still try to commit what was stored (the broker refuses it); an
+ * invalid stored offset is never committed. */
+static void forget_stored(source_t *s, const rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_topic_partition_list_t *none = rd_kafka_topic_partition_list_copy(parts);
+    for (int i = 0; i < none->cnt; i++)
+        none->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+    rd_kafka_offsets_store(s->rk, none);
+    rd_kafka_topic_partition_list_destroy(none);
+}
+
+/* lost: 1 when librdkafka says the assignment was lost, 2 after a
+ * rebalance error (logged by the caller). */
+static void revoke_parts(source_t *s, rd_kafka_topic_partition_list_t *parts, int lost)
+{
+    source_tp_t *tps = tps_of(parts);
+    size_t n = (size_t)parts->cnt;
+
+    if (lost == 1) {
+        LOG_WARN("SRC-0004", "assignment lost (session timed out?); releasing without committing",
+                 LKV_I("partitions", parts->cnt));
+        forget_stored(s, parts);
+    }
+    if (tps) {
+        s->hooks.revoking(s->hooks.ctx, tps, n, lost);
+        if (!lost)
+            commit_revoked(s, tps, n);
+    } else {
+        LOG_ERROR("SRC-0009", "out of memory on revoke; releasing without committing",
+                  LKV_I("partitions", parts->cnt));
+    }
+    for (int i = 0; i < parts->cnt; i++)
+        s->hooks.released(s->hooks.ctx, parts->elems[i].topic, parts->elems[i].partition);
+    free(tps);
+    rd_kafka_assign(s->rk, NULL);
+    s->hooks.joined(s->hooks.ctx, 0);
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    source_t *s = opaque;
+    (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        assign(s, parts);
+    } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        revoke_parts(s, parts, rd_kafka_assignment_lost(s->rk));
+    } else {
+        /* The whole assignment goes, as a lost revoke (no commit: who owns
+         * the partitions now is unknown), or their records stay in flight
+         * for ever and the window never empties. */
+        LOG_ERROR("SRC-0006", "rebalance error; dropping the assignment",
+                  LKV_S("error", rd_kafka_err2str(err)), LKV_I("partitions", parts->cnt));
+        revoke_parts(s, parts, 2);
+    }
+}
+
+void source_test_rebalance_error(source_t *s)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(s->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    on_rebalance(s->rk, RD_KAFKA_RESP_ERR__FAIL, l, s);
+    rd_kafka_topic_partition_list_destroy(l);
 }
 
 void source_close(source_t *s, int timeout_ms)
@@ -290,8 +543,8 @@ void source_close(source_t *s, int timeout_ms)
                 if (!ev)
                     continue;
                 if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
-                    s->rebalance(s->rk, rd_kafka_event_error(ev),
-                                 rd_kafka_event_topic_partition_list(ev), s->opaque);
+                    on_rebalance(s->rk, rd_kafka_event_error(ev),
+                                 rd_kafka_event_topic_partition_list(ev), s);
                 rd_kafka_event_destroy(ev);
             }
             if (!rd_kafka_consumer_closed(s->rk)) {
