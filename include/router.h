@@ -64,10 +64,4 @@ void router_test_rebalance_error(router_t *r);
 /** \brief Test hook: the dead-letter producer's handle (NULL without dlq.topic). Any thread. */
 rd_kafka_t *router_test_dlq_handle(router_t *r);
 
-/** \brief /healthz probe: the main loop turned recently. Any thread. */
-int router_live(void *r, char *why, size_t why_size);
-
-/** \brief /readyz probe (see docs/operations.md). Any thread. */
-int router_ready(void *r, char *why, size_t why_size);
-
 #endif /* ER_ROUTER_H */

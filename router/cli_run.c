@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "health.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -141,7 +142,7 @@ int cli_run(int argc, char **argv)
     rules = NULL; /* now owned by the router */
 
     if (cfg->http.listen && *cfg->http.listen) {
-        if (http_start(cfg->http.listen, router_live, router_ready, router, &http, errstr,
+        if (http_start(cfg->http.listen, health_live, health_ready, router, &http, errstr,
                        sizeof(errstr)) != 0) {
             fprintf(stderr, "event-router: http.listen %s: %s\n", cfg->http.listen, errstr);
             goto out;

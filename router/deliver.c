@@ -17,6 +17,7 @@
 #include "log.h"
 #include "monotime.h"
 #include "natsmsg.h"
+#include "deliver.h"
 #include "router_int.h"
 
 static int64_t wall_ms(void)

@@ -4,7 +4,7 @@
  * flight, lag, NATS up), the readiness reasons the HTTP thread serves
  * (/readyz), the liveness of the loop (/healthz), and the fatal errors of
  * the edges that stop the router. Runs on the router's thread, except
- * router_live() and router_ready(), which the HTTP thread calls.
+ * health_live() and health_ready(), which the HTTP thread calls.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include "kconf.h"
 #include "log.h"
 #include "monotime.h"
+#include "health.h"
 #include "router_int.h"
 
 /* ---- gauges and readiness -----------------------------------------------------------------------
@@ -99,7 +100,7 @@ void health_check_fatal(router_t *r)
     }
 }
 
-int router_live(void *opaque, char *why, size_t why_size)
+int health_live(void *opaque, char *why, size_t why_size)
 {
     router_t *r = opaque;
     int64_t age = (monotime_ns() - atomic_load(&r->last_tick_ns)) / 1000000;
@@ -111,7 +112,7 @@ int router_live(void *opaque, char *why, size_t why_size)
     return 1;
 }
 
-int router_ready(void *opaque, char *why, size_t why_size)
+int health_ready(void *opaque, char *why, size_t why_size)
 {
     router_t *r = opaque;
     pthread_mutex_lock(&r->why_lock);

@@ -46,6 +46,9 @@
 
 #include "log.h"
 #include "monotime.h"
+#include "deliver.h"
+#include "health.h"
+#include "router.h"
 #include "router_int.h"
 
 #define MAX_ROUTE_HEADERS 64   /* Kafka headers routing looks at */

@@ -3,9 +3,11 @@
  * router_int.h: the pipeline's state, shared by the files that make up the
  * router and by nobody else: router.c (the loop, partition lifecycle, flow
  * control, shutdown), deliver.c (what happens to one routed event:
- * publish, retry, dead-letter, finish) and health.c (gauges, readiness,
- * fatal errors of the edges). One thread, the caller of router_run(), owns
- * all of it, except the fields marked for the HTTP thread.
+ * publish, retry, dead-letter, finish; include/deliver.h) and health.c
+ * (gauges, readiness, fatal errors of the edges; include/health.h). One
+ * thread, the caller of router_run(), owns all of it, except the fields
+ * marked for the HTTP thread. It includes no header of those three files,
+ * so the calls go one way: router.c -> deliver.c, health.c.
  */
 #ifndef ER_ROUTER_INT_H
 #define ER_ROUTER_INT_H
@@ -19,10 +21,11 @@
 #include "reload.h"
 #include "rmetrics.h"
 #include "route.h"
-#include "router.h"
 #include "sink.h"
 #include "source.h"
 #include "streams.h"
+
+typedef struct router router_t;
 
 #define DUE_BATCH     256  /* retries acted on per loop turn */
 #define READY_WHY_MAX 1024 /* the readiness reasons; http.c answers up to 1 KiB */
@@ -48,7 +51,7 @@ struct router {
     route_result_t res;
     sink_completion_t comp[512];
     inflight_ref_t due[DUE_BATCH];
-    router_signals_t *sig;
+    struct router_signals *sig;
     int64_t last_store_ns, last_gauges_ns;
     int dlq_missing_logged;
     uint64_t reconnects_seen;
@@ -59,32 +62,5 @@ struct router {
     pthread_mutex_t why_lock;
     char why[READY_WHY_MAX];
 };
-
-/* deliver.c */
-
-/** Act on the rules' decision (r->res) for the event in slot seq: skip,
- *  dead-letter, or build the message and publish it. */
-void deliver_dispatch(router_t *r, inflight_part_t *p, uint64_t seq, int has_headers);
-
-/** Handle every queued PubAck completion. */
-void deliver_drain(router_t *r);
-
-/** Publish again (or dead-letter again) the events whose retry is due. */
-void deliver_retries(router_t *r);
-
-/** The in-flight table's clear callback: frees what a slot holds. */
-void deliver_clear_slot(void *ctx, inflight_slot_t *s);
-
-/** The dead-letter producer's delivery report (runs inside dlq_poll()). */
-void deliver_dlq_report(void *opaque, int err, const char *errstr, void *ctx);
-
-/* health.c */
-
-/** Refresh the gauges and the readiness reasons (about once a second). */
-void health_update(router_t *r);
-
-/** Stop (r->fatal) when the consumer, the NATS connection or the DLQ
- *  producer failed for good. */
-void health_check_fatal(router_t *r);
 
 #endif /* ER_ROUTER_INT_H */
