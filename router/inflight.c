@@ -201,7 +201,7 @@ inflight_slot_t *inflight_resolve(const inflight_ref_t *ref)
 
 inflight_ref_t inflight_ref(const inflight_part_t *p, uint64_t seq)
 {
-    return (inflight_ref_t){(inflight_part_t *)p, p->epoch, seq};
+    return (inflight_ref_t){(inflight_part_t *)(uintptr_t)p, p->epoch, seq};
 }
 
 static int is_waiting(uint8_t st)
