@@ -144,8 +144,7 @@ uint32_t inflight_release(inflight_t *t, inflight_part_t *p);
  * \return 0; -1 when the partition's window is full; -2 when \p offset is
  *         not above the last one pushed (a record read twice).
  */
-int inflight_push(inflight_t *t, inflight_part_t *p, int64_t offset, int64_t now_ns,
-                  uint64_t *seq);
+int inflight_push(inflight_t *t, inflight_part_t *p, int64_t offset, int64_t now_ns, uint64_t *seq);
 
 /** \brief The slot of sequence number \p seq (must be in the window). */
 inflight_slot_t *inflight_slot(inflight_part_t *p, uint64_t seq);
@@ -196,7 +195,8 @@ size_t inflight_due(inflight_t *t, int64_t now_ns, inflight_ref_t *out, size_t m
  */
 int inflight_map_put(inflight_t *t, const void *key, inflight_ref_t ref);
 
-/** \brief Forget a message; \p out (may be NULL) gets its reference. \return 0, or -1 if unknown. */
+/** \brief Forget a message; \p out (may be NULL) gets its reference.
+ *  \return 0, or -1 if unknown. */
 int inflight_map_take(inflight_t *t, const void *key, inflight_ref_t *out);
 
 /** \brief The offset to commit for \p p: everything below it is finished; -1 when none. */

@@ -171,8 +171,7 @@ uint32_t inflight_release(inflight_t *t, inflight_part_t *p)
 
 /* ---- slots ------------------------------------------------------------------ */
 
-int inflight_push(inflight_t *t, inflight_part_t *p, int64_t offset, int64_t now_ns,
-                  uint64_t *seq)
+int inflight_push(inflight_t *t, inflight_part_t *p, int64_t offset, int64_t now_ns, uint64_t *seq)
 {
     int rc = offsets_push(p->win, offset, seq);
     if (rc != 0)
