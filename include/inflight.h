@@ -195,8 +195,8 @@ size_t inflight_due(inflight_t *t, int64_t now_ns, inflight_ref_t *out, size_t m
  */
 int inflight_map_put(inflight_t *t, const void *key, inflight_ref_t ref);
 
-/** \brief Forget a message; \p out (may be NULL) gets its reference. \return 0, or -1 if unknown.
- */
+/** \brief Forget a message; \p out (may be NULL) gets its reference.
+ *  \return 0, or -1 if unknown. */
 int inflight_map_take(inflight_t *t, const void *key, inflight_ref_t *out);
 
 /** \brief The offset to commit for \p p: everything below it is finished; -1 when none. */

@@ -217,10 +217,12 @@ void inflight_set_state(inflight_part_t *p, uint64_t seq, inflight_state_t st)
 
 void inflight_finish(inflight_t *t, inflight_part_t *p, uint64_t seq, int64_t now_ns)
 {
+    if (!offsets_pending(p->win, seq))
+        return; /* finished already, or released: the slot may hold a newer event */
     inflight_set_state(p, seq, IF_FREE);
     slot_clear(t, inflight_slot(p, seq));
-    if (offsets_done(p->win, seq) == 0)
-        t->total--;
+    offsets_done(p->win, seq);
+    t->total--;
     p->last_progress_ns = now_ns;
 }
 
@@ -295,7 +297,7 @@ static size_t map_hash(const void *k, size_t mask)
 
 int inflight_map_put(inflight_t *t, const void *key, inflight_ref_t ref)
 {
-    if (t->map_count * 2 > t->map_mask)
+    if (!key || t->map_count * 2 > t->map_mask)
         return -1;
     size_t i = map_hash(key, t->map_mask);
     while (t->map[i].key)
@@ -308,6 +310,8 @@ int inflight_map_put(inflight_t *t, const void *key, inflight_ref_t ref)
 
 int inflight_map_take(inflight_t *t, const void *key, inflight_ref_t *out)
 {
+    if (!key)
+        return -1; /* NULL marks an empty bucket */
     size_t i = map_hash(key, t->map_mask);
     while (t->map[i].key != key) {
         if (!t->map[i].key)
