@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "route.h"
+#include "event.h"
 
 #define ENVELOPE_TOKENS_HARD_MAX 4096 /**< Upper bound for limits.max_json_tokens. */
 #define ENVELOPE_PATH_MAX_SEGS   8    /**< Segments in a JSON path. */

@@ -1262,7 +1262,7 @@ static void reload_rules(router_t *r, const char *trigger)
         metrics_add(r->m_reload_ok, 1);
         set_rules_info(r);
         if (sink_connected(r->sink))
-            streams_check_routes(sink_js(r->sink), r->cfg, r->rules);
+            streams_check_routes(sink_js(r->sink), r->cfg, rules_route_at, r->rules);
     }
     rules_diags_clear(&d);
 }
@@ -1361,7 +1361,7 @@ static void provision_streams(router_t *r)
     free(buf);
     if (rc < 0)
         LOG_WARN("STR-0005", "stream provisioning failed", LKV_S("error", errstr));
-    streams_check_routes(sink_js(r->sink), r->cfg, r->rules);
+    streams_check_routes(sink_js(r->sink), r->cfg, rules_route_at, r->rules);
 }
 
 int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr,

@@ -37,6 +37,12 @@ int secret_key_is_secret(const char *key, size_t len)
     return 0;
 }
 
+int secret_property_is_secret(const char *prop)
+{
+    const char *eq = strchr(prop, '=');
+    return secret_key_is_secret(prop, eq ? (size_t)(eq - prop) : strlen(prop));
+}
+
 /* Bounded appender: output stops at the buffer's end, never overruns. */
 typedef struct wbuf {
     char *p;
