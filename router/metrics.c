@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 
 typedef enum metric_type { MT_COUNTER, MT_GAUGE, MT_HISTOGRAM } metric_type_t;
@@ -394,38 +395,6 @@ double metrics_value(const metrics_series_t *s)
 
 /* ---- rendering ------------------------------------------------------------ */
 
-typedef struct obuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} obuf_t;
-
-static void ob_putn(obuf_t *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap : 4096;
-        while (b->len + n + 1 > ncap)
-            ncap *= 2;
-        char *np = realloc(b->p, ncap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void ob_puts(obuf_t *b, const char *s)
-{
-    ob_putn(b, s, strlen(s));
-}
-
 /* Prometheus float text: shortest form that reads back to the same value. */
 static void fmt_double(char *out, size_t size, double v)
 {
@@ -446,37 +415,37 @@ static void fmt_double(char *out, size_t size, double v)
 }
 
 /* HELP text escapes \ and newline. */
-static void ob_put_help(obuf_t *b, const char *s)
+static void ob_put_help(buf_t *b, const char *s)
 {
     for (; *s; s++) {
         if (*s == '\\')
-            ob_puts(b, "\\\\");
+            buf_puts(b, "\\\\");
         else if (*s == '\n')
-            ob_puts(b, "\\n");
+            buf_puts(b, "\\n");
         else
-            ob_putn(b, s, 1);
+            buf_append(b, s, 1);
     }
 }
 
 /* name{labels[,extra]} value\n */
-static void ob_sample(obuf_t *b, const char *name, const char *suffix, const char *labels,
+static void ob_sample(buf_t *b, const char *name, const char *suffix, const char *labels,
                       const char *extra, const char *value)
 {
-    ob_puts(b, name);
-    ob_puts(b, suffix);
+    buf_puts(b, name);
+    buf_puts(b, suffix);
     if (*labels || extra) {
-        ob_puts(b, "{");
-        ob_puts(b, labels);
+        buf_puts(b, "{");
+        buf_puts(b, labels);
         if (extra) {
             if (*labels)
-                ob_puts(b, ",");
-            ob_puts(b, extra);
+                buf_puts(b, ",");
+            buf_puts(b, extra);
         }
-        ob_puts(b, "}");
+        buf_puts(b, "}");
     }
-    ob_puts(b, " ");
-    ob_puts(b, value);
-    ob_puts(b, "\n");
+    buf_puts(b, " ");
+    buf_puts(b, value);
+    buf_puts(b, "\n");
 }
 
 static int cmp_family(const void *a, const void *b)
@@ -489,7 +458,7 @@ static int cmp_series(const void *a, const void *b)
     return strcmp((*(metrics_series_t *const *)a)->labels, (*(metrics_series_t *const *)b)->labels);
 }
 
-static void render_series(obuf_t *b, const family_t *f, const metrics_series_t *s)
+static void render_series(buf_t *b, const family_t *f, const metrics_series_t *s)
 {
     char num[64], le[80];
 
@@ -529,7 +498,7 @@ static void render_series(obuf_t *b, const family_t *f, const metrics_series_t *
 
 int metrics_render(char **out, size_t *len)
 {
-    obuf_t b = {0};
+    buf_t b = BUF_INIT;
     family_t **fams = NULL;
     metrics_series_t **series = NULL;
     size_t nfam = 0;
@@ -548,7 +517,7 @@ int metrics_render(char **out, size_t *len)
         fams[nfam++] = f;
     qsort(fams, nfam, sizeof(*fams), cmp_family);
 
-    ob_putn(&b, "", 0); /* an empty registry renders as "" not NULL */
+    buf_append(&b, "", 0); /* an empty registry renders as "" not NULL */
     for (size_t i = 0; i < nfam; i++) {
         family_t *f = fams[i];
         size_t ns = 0;
@@ -561,19 +530,19 @@ int metrics_render(char **out, size_t *len)
         if (ns == 0)
             continue;
         qsort(series, ns, sizeof(*series), cmp_series);
-        ob_puts(&b, "# HELP ");
-        ob_puts(&b, f->name);
-        ob_puts(&b, " ");
+        buf_puts(&b, "# HELP ");
+        buf_puts(&b, f->name);
+        buf_puts(&b, " ");
         ob_put_help(&b, f->help);
-        ob_puts(&b, "\n# TYPE ");
-        ob_puts(&b, f->name);
-        ob_puts(&b, " ");
-        ob_puts(&b, type_names[f->type]);
-        ob_puts(&b, "\n");
+        buf_puts(&b, "\n# TYPE ");
+        buf_puts(&b, f->name);
+        buf_puts(&b, " ");
+        buf_puts(&b, type_names[f->type]);
+        buf_puts(&b, "\n");
         for (size_t k = 0; k < ns; k++)
             render_series(&b, f, series[k]);
     }
-    if (b.oom)
+    if (b.failed)
         goto err;
     pthread_mutex_unlock(&reg.lock);
     free(fams);
@@ -586,7 +555,7 @@ err:
     pthread_mutex_unlock(&reg.lock);
     free(fams);
     free(series);
-    free(b.p);
+    buf_free(&b);
     return -1;
 }
 
