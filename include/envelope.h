@@ -138,14 +138,6 @@ int envelope_unescape(const char *s, size_t len, char *out, size_t size, size_t 
 const route_header_t *envelope_header(const route_event_t *ev, const char *name, size_t name_len);
 
 /**
- * \brief Is \p s valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF)?
- * \param[in] s   Bytes.
- * \param[in] len Length.
- * \return 1 if valid.
- */
-int envelope_utf8_valid(const char *s, size_t len);
-
-/**
  * \brief How many JSON parses this thread has run. Lets tests prove that
  *        header-typed events never pay for one.
  * \return Counter value.

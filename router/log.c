@@ -32,6 +32,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "buf.h"
+#include "utf8.h"
 
 /*
  * Lines up to PIPE_BUF bytes are written atomically to pipes; longer lines
@@ -90,48 +91,6 @@ int log_format_parse(const char *name, log_format_t *out)
 const char *log_level_name(log_level_t level)
 {
     return level < LOG_LVL__COUNT ? level_names[level] : "unknown";
-}
-
-/* ---- UTF-8 ------------------------------------------------------------ */
-
-/*
- * Length of the valid UTF-8 sequence at p (at most n bytes), or 0 if the
- * bytes there are not one (overlong forms, surrogates and values above
- * U+10FFFF count as invalid). *cp receives the code point.
- */
-static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
-{
-    uint32_t c;
-    size_t len;
-
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-        len = 2;
-        c = p[0] & 0x1F;
-    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        len = 3;
-        c = p[0] & 0x0F;
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        len = 4;
-        c = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3F);
-    }
-    if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
-        (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return len;
 }
 
 /*
@@ -197,7 +156,7 @@ static size_t quote_unit(const unsigned char *p, size_t n, char out[16], size_t 
         out[0] = (char)p[0];
         return 1;
     }
-    len = utf8_seq(p, n, &cp);
+    len = utf8_decode(p, n, &cp);
     if (len > 1 && !codepoint_is_dangerous(cp)) {
         *used = len;
         memcpy(out, p, len);
@@ -271,7 +230,7 @@ static size_t json_unit(const unsigned char *p, size_t n, char out[16], size_t *
             *json_len = p[0] < 0x20 ? 6 : 1; /* \u00XX */
         return 1;
     }
-    len = utf8_seq(p, n, &cp);
+    len = utf8_decode(p, n, &cp);
     if (len > 1 && !codepoint_is_dangerous(cp)) {
         *used = len;
         memcpy(out, p, len);

@@ -34,6 +34,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "utf8.h"
 
 typedef enum metric_type { MT_COUNTER, MT_GAUGE, MT_HISTOGRAM } metric_type_t;
 
@@ -585,15 +586,8 @@ const char *metrics_label_escape(char *buf, size_t size, const char *in, size_t 
         } else {
             /* Label values must be UTF-8: keep whole valid sequences,
              * replace each invalid byte with U+FFFD. */
-            size_t n = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : *p >= 0xC0 ? 2 : 0;
-            int ok = n > 0 && i + n <= len && *p >= 0xC2 && *p <= 0xF4;
-            for (size_t k = 1; ok && k < n; k++)
-                ok = (p[k] & 0xC0) == 0x80;
-            if (ok && n == 3 && ((*p == 0xE0 && p[1] < 0xA0) || (*p == 0xED && p[1] > 0x9F)))
-                ok = 0; /* overlong or surrogate */
-            if (ok && n == 4 && ((*p == 0xF0 && p[1] < 0x90) || (*p == 0xF4 && p[1] > 0x8F)))
-                ok = 0;
-            if (ok) {
+            size_t n = utf8_decode(p, len - i, NULL);
+            if (n) {
                 memcpy(unit, p, n);
                 ulen = used = n;
             } else {

@@ -26,6 +26,7 @@
 #include "glob.h"
 #include "naming.h"
 #include "rules_int.h"
+#include "utf8.h"
 
 #define HEADER_GLOB_MAX        4096 /* longer header values never match a glob */
 #define ROUTE_HEADER_VALUE_MAX 1024 /* one rendered extra-header value, with its NUL */
@@ -193,7 +194,7 @@ static int text_ok(const char *s, size_t len, int allow_space)
         if (ch < 0x20 || ch == 0x7f || (!allow_space && ch == ' '))
             return 0;
     }
-    return envelope_utf8_valid(s, len);
+    return utf8_valid(s, len);
 }
 
 static int type_matches(const croute_t *rt, const char *t, size_t n)
