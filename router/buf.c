@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 #define BUF_MIN_GROW 256
 
 void buf_init(buf_t *b, unsigned flags)
