@@ -10,6 +10,7 @@
 
 #include "envelope.h"
 #include "naming.h"
+#include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char buf[512], err[128];
     size_t n;
 
-    (void)envelope_utf8_valid(s, size);
+    (void)utf8_valid(s, size);
     (void)naming_kebab(s, size, buf, sizeof(buf), &n);
     (void)envelope_unescape(s, size, buf, sizeof(buf), &n);
     if (envelope_json_parse(&j, s, size, &lim) != ENVELOPE_OK)

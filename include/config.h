@@ -191,14 +191,7 @@ void config_free(config_t *cfg);
 /** \brief Write the effective config as YAML with every secret redacted. */
 void config_dump(const config_t *cfg, FILE *fp);
 
-/**
- * \brief Whether a librdkafka "key=value" property holds a secret (its key
- *        names a password, secret, token, credential or private key: the
- *        rule of secret_key_is_secret() in secret.h).
- *        config_dump() redacts such values unless they are only
- *        ${env:NAME} / ${file:PATH} references (see kconf.h).
- */
-int config_property_is_secret(const char *prop);
+/* Which kafka.properties hold a secret: secret_property_is_secret() in secret.h. */
 
 /**
  * \brief Resolve a secret from an env var name or a file path (first set

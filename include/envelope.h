@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "route.h"
+#include "event.h"
 
 #define ENVELOPE_TOKENS_HARD_MAX 4096 /**< Upper bound for limits.max_json_tokens. */
 #define ENVELOPE_PATH_MAX_SEGS   8    /**< Segments in a JSON path. */
@@ -136,14 +136,6 @@ int envelope_unescape(const char *s, size_t len, char *out, size_t size, size_t 
  * \return The header, or NULL. A header with a NULL value is returned too.
  */
 const route_header_t *envelope_header(const route_event_t *ev, const char *name, size_t name_len);
-
-/**
- * \brief Is \p s valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF)?
- * \param[in] s   Bytes.
- * \param[in] len Length.
- * \return 1 if valid.
- */
-int envelope_utf8_valid(const char *s, size_t len);
 
 /**
  * \brief How many JSON parses this thread has run. Lets tests prove that

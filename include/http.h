@@ -46,17 +46,7 @@ typedef int (*http_probe_fn)(void *opaque, char *why, size_t why_size);
 int http_start(const char *listen, http_probe_fn live, http_probe_fn ready, void *opaque,
                http_t **out, char *errstr, size_t errstr_size);
 
-/**
- * \brief Parse a listen address the way http_start() does.
- * \param[in]  listen  "a.b.c.d:port" or "localhost:port" (= 127.0.0.1), port 0..65535.
- * \param[out] sa      The IPv4 address and port.
- * \param[out] errstr  Why not, on failure; may be NULL.
- * \return 0 on success, -1 when \p listen is not such an address.
- *
- * Pure and reentrant; config.c uses it to refuse at load time what
- * http_start() would refuse later.
- */
-int http_listen_parse(const char *listen, struct sockaddr_in *sa, char *errstr, size_t errstr_size);
+/* The listen address rule http_start() applies: listenaddr.h. */
 
 /** \brief The port actually bound (useful when 0 was asked for). */
 int http_port(const http_t *h);

@@ -24,7 +24,11 @@
 
 typedef struct metrics_series metrics_series_t;
 
-/** \brief Counter series; \p help and \p labels may be NULL/"" . Never NULL (aborts on OOM). */
+/**
+ * \brief Counter series; \p help and \p labels may be NULL/"". Never NULL:
+ *        misuse (MET-0001) or an allocation failure (MET-0002, logged once)
+ *        yields a working series that is never rendered (alloc.h).
+ */
 metrics_series_t *metrics_counter(const char *name, const char *help, const char *labels);
 /** \brief Gauge series. */
 metrics_series_t *metrics_gauge(const char *name, const char *help, const char *labels);
@@ -59,6 +63,14 @@ const char *metrics_label_escape(char *buf, size_t size, const char *in, size_t 
 
 /** \brief Free everything. Only after all threads that update metrics have stopped. */
 void metrics_shutdown(void);
+
+/**
+ * \brief Tests only: the allocator the registry uses (NULL restores
+ *        calloc), so a test can fail every allocation in turn. Not
+ *        thread-safe; set it while no other thread registers metrics.
+ * \param[in] fn calloc-compatible function, or NULL.
+ */
+void metrics_set_calloc_for_tests(void *(*fn)(size_t n, size_t size));
 
 /** Common latency buckets in seconds: 0.0005 .. 10. */
 extern const double metrics_latency_buckets[];

@@ -20,7 +20,7 @@
 
 #include "metrics.h"
 #include "natsmsg.h"
-#include "route.h"
+#include "decision.h"
 
 /** The router-wide series. */
 typedef struct rmetrics {

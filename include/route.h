@@ -23,59 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decision.h"
+#include "event.h"
 #include "rules.h"
-
-#define ROUTE_SUBJECT_MAX    255 /**< Longest subject we ever build. */
-#define ROUTE_DEDUP_MAX      255 /**< Longest Nats-Msg-Id we ever build. */
-#define ROUTE_MAX_HEADERS    16  /**< Extra headers a route may add. */
-#define ROUTE_SCRATCH        4096
-#define ROUTE_REASON_MAX     255
-#define ROUTE_EVENT_TYPE_MAX 127 /**< Copy kept for logs/metrics (truncated). */
-
-/** A Kafka header as librdkafka hands it over: value may hold any bytes, or be NULL. */
-typedef struct route_header {
-    const char *name;
-    const void *value;
-    size_t value_len;
-} route_header_t;
-
-/** The Kafka record to route. All pointers are borrowed for the call only. */
-typedef struct route_event {
-    const char *topic;
-    int32_t partition;
-    int64_t offset;
-    int64_t timestamp_ms; /**< Kafka record timestamp; -1 if none. */
-    const void *key;      /**< NULL for a null key. */
-    size_t key_len;
-    const void *value; /**< NULL for a tombstone. */
-    size_t value_len;
-    const route_header_t *headers;
-    size_t header_count;
-} route_event_t;
-
-typedef enum route_action {
-    ROUTE_SKIP,      /**< Count and commit; publish nothing. */
-    ROUTE_JETSTREAM, /**< Durable publish, PubAck required. */
-    ROUTE_NATS_CORE, /**< Core NATS publish (non-durable), for routes that choose it. */
-    ROUTE_DLQ,       /**< Dead-letter with reason. */
-    ROUTE__COUNT
-} route_action_t;
-
-/** Why an event was skipped or dead-lettered. Stable: used as a metric label. */
-typedef enum route_reason {
-    ROUTE_R_NONE,          /**< Matched a publishing route. */
-    ROUTE_R_SKIP_RULE,     /**< A route with action skip matched. */
-    ROUTE_R_UNMATCHED,     /**< No route matched (policy decides skip or dlq). */
-    ROUTE_R_DLQ_RULE,      /**< A route with action dlq matched. */
-    ROUTE_R_BAD_ENVELOPE,  /**< Value not parseable where a field was needed. */
-    ROUTE_R_NO_EVENT_TYPE, /**< No declared source yielded an event type. */
-    ROUTE_R_UNSAFE_TOKEN,  /**< A data-derived token is unsafe for a subject. */
-    ROUTE_R_NO_DOMAIN,     /**< Critical event whose domain cannot be found. */
-    ROUTE_R_SUBJECT_TOO_LONG,
-    ROUTE_R_BAD_DEDUP_ID,  /**< Event ID unusable as Nats-Msg-Id. */
-    ROUTE_R_MISSING_FIELD, /**< A template variable had no value. */
-    ROUTE_R__COUNT
-} route_reason_t;
 
 /** An extra header to add to the published message. */
 typedef struct route_kv {
@@ -110,10 +60,6 @@ typedef struct route_result {
  */
 route_action_t route_decide(const rules_t *rules, const route_event_t *ev, route_result_t *out);
 
-/** \brief Stable snake_case name of an action ("jetstream", "skip", ...). */
-const char *route_action_name(route_action_t a);
-
-/** \brief Stable snake_case name of a reason ("unmatched", "unsafe_token", ...). */
-const char *route_reason_name(route_reason_t r);
+/* route_action_name() and route_reason_name(): decision.h. */
 
 #endif /* ER_ROUTE_H */

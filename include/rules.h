@@ -87,6 +87,18 @@ const char *rules_route_name(const rules_t *rules, size_t i);
  */
 const char *rules_route_subject_prefix(const rules_t *rules, size_t i);
 
+/**
+ * \brief Route \p i's name and subject prefix in one call, shaped as
+ *        streams.h's streams_route_at_fn so the start-up stream check can
+ *        walk a rule set without knowing it.
+ * \param[in]  rules          The rule set (a const rules_t *).
+ * \param[in]  i              Route index, 0-based.
+ * \param[out] name           rules_route_name().
+ * \param[out] subject_prefix rules_route_subject_prefix() (NULL: does not publish).
+ * \return 1 when route \p i exists, 0 past the last one.
+ */
+int rules_route_at(const void *rules, size_t i, const char **name, const char **subject_prefix);
+
 /* ---- Additions for the CLI (explain/test), probe.c and the tests. ---- */
 
 #include <stdint.h>

@@ -42,6 +42,17 @@
 int secret_key_is_secret(const char *key, size_t len);
 
 /**
+ * \brief Whether a librdkafka "key=value" property holds a secret: its key
+ *        (the text before the first '=', or all of it) names one by
+ *        secret_key_is_secret(). config_dump() redacts such values unless
+ *        they are only ${env:NAME} / ${file:PATH} references; kconf.c warns
+ *        about literal ones.
+ * \param[in] prop Property text, NUL-terminated.
+ * \return 1 or 0. Pure.
+ */
+int secret_property_is_secret(const char *prop);
+
+/**
  * \brief Copy \p url (one URL or a comma-separated list, possibly malformed)
  *        with the userinfo of every URL redacted. Over-redacts rather than
  *        leak: everything between a scheme's "//" (or a comma) and an '@' is

@@ -39,7 +39,7 @@
 
 #include "config.h"
 #include "natsmsg.h"
-#include "route.h"
+#include "event.h"
 
 typedef struct source source_t;
 

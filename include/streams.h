@@ -16,7 +16,6 @@
 #include <nats/nats.h>
 
 #include "config.h"
-#include "rules.h"
 
 /**
  * \brief Create missing streams (unless \p dry_run) and report differences.
@@ -35,11 +34,31 @@ int streams_ensure(jsCtx *js, const config_t *cfg, int dry_run, FILE *report, ch
 int streams_filter_covers_prefix(const char *filter, const char *prefix);
 
 /**
+ * \brief One route as streams_check_routes() needs it: its name and the
+ *        literal subject prefix it publishes under. rules_route_at() of
+ *        rules.h has this shape, so a rule set can be passed as \p ctx
+ *        without this module knowing rules.
+ * \param[in]  ctx            Caller's data (e.g. a const rules_t *).
+ * \param[in]  i              Route index, 0-based.
+ * \param[out] name           Route name (borrowed from \p ctx).
+ * \param[out] subject_prefix Literal prefix, or NULL for a route that does
+ *                            not publish (borrowed from \p ctx).
+ * \return 1 when route \p i exists, 0 past the last one.
+ */
+typedef int (*streams_route_at_fn)(const void *ctx, size_t i, const char **name,
+                                   const char **subject_prefix);
+
+/**
  * \brief Log a warning for each publishing route whose subject prefix no
  *        declared (or, without declarations, existing) stream covers.
+ * \param[in] js       JetStream context (used only when \p cfg declares no stream).
+ * \param[in] cfg      Config with the `streams:` declarations.
+ * \param[in] route_at Enumerates the routes, see streams_route_at_fn.
+ * \param[in] ctx      Passed to \p route_at.
  * \return Number of uncovered routes, or -1 when streams could not be listed.
  */
-int streams_check_routes(jsCtx *js, const config_t *cfg, const rules_t *rules);
+int streams_check_routes(jsCtx *js, const config_t *cfg, streams_route_at_fn route_at,
+                         const void *ctx);
 
 /** The subject filters of every stream JetStream has, as last listed. */
 typedef struct streams_filters {

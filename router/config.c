@@ -51,7 +51,7 @@
 
 #include <cyaml/cyaml.h>
 
-#include "http.h"
+#include "listenaddr.h"
 #include "log.h"
 #include "secret.h"
 #include "yamlwalk.h"
@@ -1127,7 +1127,7 @@ static void validate_misc(vctx_t *v, const config_t *c)
         verr(v, "dlq.topic", "'dlq.topic': '%s' is not a valid topic name",
              q(vq, sizeof(vq), c->dlq.topic));
     check_properties(v, "dlq.properties", c->dlq.properties, c->dlq.properties_count, NULL, NULL);
-    if (*c->http.listen && http_listen_parse(c->http.listen, &sa, NULL, 0))
+    if (*c->http.listen && listenaddr_parse(c->http.listen, &sa, NULL, 0))
         verr(v, "http.listen",
              "'http.listen' must be \"ipv4-address:port\" (e.g. 127.0.0.1:9180) or \"\" to "
              "disable, got '%s'",
@@ -1357,13 +1357,6 @@ static void y_kv(FILE *fp, int indent, const char *key, const char *val)
     fputc('\n', fp);
 }
 
-/* One rule for the whole program: secret.h. */
-int config_property_is_secret(const char *prop)
-{
-    const char *eq = strchr(prop, '=');
-    return secret_key_is_secret(prop, eq ? (size_t)(eq - prop) : strlen(prop));
-}
-
 /* "key=${env:A}" or "key=${file:/p}${env:B}": the value is made of
  * references only, names of where the secret lives, fine to show. A value
  * with any literal text next to its references is redacted whole. */
@@ -1393,7 +1386,7 @@ static void y_list(FILE *fp, int indent, const char *key, char **items, unsigned
         const char *it = items[i];
         char buf[512];
         fprintf(fp, "%*s- ", indent + 2, "");
-        if (redact_props && config_property_is_secret(it) && !only_references(it))
+        if (redact_props && secret_property_is_secret(it) && !only_references(it))
             it = secret_redact_property(it, buf, sizeof(buf));
         else if (redact_userinfo)
             it = secret_redact_url(it, buf, sizeof(buf));

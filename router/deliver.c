@@ -6,7 +6,7 @@
  * completion, a transient failure is retried with backoff, a permanent one
  * (or too many counted failures) is dead-lettered, and the slot is finished
  * only once JetStream or the dead-letter topic has the event. Runs on the
- * router's thread; the state is router_int.h's.
+ * router's thread; the state is pipeline.h's.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
 #include "monotime.h"
 #include "natsmsg.h"
 #include "deliver.h"
-#include "router_int.h"
+#include "pipeline.h"
 
 static int64_t wall_ms(void)
 {

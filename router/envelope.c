@@ -2,7 +2,7 @@
 /*
  * envelope: header lookup, bounded JSON tokenising (jsmn, strict mode, into
  * a thread-local token array: no allocation), JSON path lookup, JSON string
- * unescaping and UTF-8 validation. See include/envelope.h for the contract.
+ * unescaping. See include/envelope.h for the contract (UTF-8: utf8.h).
  *
  * Not for: policy. Which field comes from where, and what happens when it is
  * missing, is decided by route.c from the rule file.
@@ -396,45 +396,4 @@ const route_header_t *envelope_header(const route_event_t *ev, const char *name,
             found = &ev->headers[i];
     }
     return found;
-}
-
-int envelope_utf8_valid(const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned long cp;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + n >= len)
-            return 0; /* sequence cut short */
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += n + 1;
-    }
-    return 1;
 }

@@ -14,7 +14,7 @@
 #include "log.h"
 #include "monotime.h"
 #include "health.h"
-#include "router_int.h"
+#include "pipeline.h"
 
 /* ---- gauges and readiness -----------------------------------------------------------------------
  */

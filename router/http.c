@@ -9,7 +9,7 @@
  * is given, built into a sockaddr_in and passed as MHD_OPTION_SOCK_ADDR, so
  * "127.0.0.1:9180" never becomes "every interface". IPv4 only: the host
  * must be a dotted quad or "localhost" (taken as 127.0.0.1); config.c
- * validates the same rule.
+ * validates the same rule (listenaddr.c).
  *
  * Threads: libmicrohttpd runs one internal polling thread
  * (MHD_USE_INTERNAL_POLLING_THREAD); the request handler, the probes and
@@ -46,6 +46,7 @@
 
 #include <microhttpd.h>
 
+#include "listenaddr.h"
 #include "log.h"
 #include "metrics.h"
 #include "monotime.h"
@@ -109,40 +110,6 @@ static void mhd_logger(void *cls, const char *fm, va_list ap)
     LOG_WARN("HTTP-0002", "libmicrohttpd", LKV_S("detail", msg),
              LKV_U("suppressed", h->log_suppressed));
     h->log_suppressed = 0;
-}
-
-int http_listen_parse(const char *listen, struct sockaddr_in *sa, char *errstr, size_t errstr_size)
-{
-    const char *colon;
-    char host[64];
-    char *end;
-    long port;
-
-    memset(sa, 0, sizeof(*sa));
-    sa->sin_family = AF_INET;
-    colon = listen ? strrchr(listen, ':') : NULL;
-    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host)) {
-        set_err(errstr, errstr_size, "http: listen address '%s' is not host:port",
-                listen ? listen : "(null)");
-        return -1;
-    }
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    if (!strcmp(host, "localhost"))
-        snprintf(host, sizeof(host), "127.0.0.1");
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-        set_err(errstr, errstr_size,
-                "http: listen host '%s' is not an IPv4 address (IPv6 is not supported)", host);
-        return -1;
-    }
-    errno = 0;
-    port = strtol(colon + 1, &end, 10);
-    if (!colon[1] || *end != '\0' || errno || port < 0 || port > 65535) {
-        set_err(errstr, errstr_size, "http: listen port '%s' is not 0..65535", colon + 1);
-        return -1;
-    }
-    sa->sin_port = htons((uint16_t)port);
-    return 0;
 }
 
 /* Queue a response; body is copied unless take_ownership (then freed by MHD). */
@@ -232,7 +199,7 @@ int http_start(const char *listen, http_probe_fn live, http_probe_fn ready, void
     http_t *h = NULL;
 
     *out = NULL;
-    if (http_listen_parse(listen, &sa, errstr, errstr_size))
+    if (listenaddr_parse(listen, &sa, errstr, errstr_size))
         goto err;
     h = calloc(1, sizeof(*h));
     if (!h) {

@@ -16,7 +16,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "config.h"
 #include "kconf.h"
 #include "log.h"
 #include "monotime.h"
@@ -65,13 +64,13 @@ int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const
             snprintf(errstr, errstr_size, "%s: %s: %s", where, key, rerr);
             return -1;
         }
-        if (refs == 0 && config_property_is_secret(props[i]))
+        if (refs == 0 && secret_property_is_secret(props[i]))
             LOG_WARN("KFK-0003",
                      "secret written in the config file; reference it instead: "
                      "${env:NAME} or ${file:PATH}",
                      LKV_S("property", where), LKV_S("key", key));
         int rc = kconf_set(conf, key, val, where, errstr, errstr_size);
-        if (rc != 0 && (refs > 0 || config_property_is_secret(props[i])))
+        if (rc != 0 && (refs > 0 || secret_property_is_secret(props[i])))
             secret_scrub(errstr, errstr_size, val); /* librdkafka may quote the value */
         kconf_free_secret(val);
         if (rc != 0)

@@ -31,6 +31,9 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
+#include "buf.h"
+#include "utf8.h"
+
 /*
  * Lines up to PIPE_BUF bytes are written atomically to pipes; longer lines
  * are cut at a pair boundary and marked truncated=true.
@@ -88,48 +91,6 @@ int log_format_parse(const char *name, log_format_t *out)
 const char *log_level_name(log_level_t level)
 {
     return level < LOG_LVL__COUNT ? level_names[level] : "unknown";
-}
-
-/* ---- UTF-8 ------------------------------------------------------------ */
-
-/*
- * Length of the valid UTF-8 sequence at p (at most n bytes), or 0 if the
- * bytes there are not one (overlong forms, surrogates and values above
- * U+10FFFF count as invalid). *cp receives the code point.
- */
-static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
-{
-    uint32_t c;
-    size_t len;
-
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-        len = 2;
-        c = p[0] & 0x1F;
-    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        len = 3;
-        c = p[0] & 0x0F;
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        len = 4;
-        c = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3F);
-    }
-    if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
-        (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return len;
 }
 
 /*
@@ -195,7 +156,7 @@ static size_t quote_unit(const unsigned char *p, size_t n, char out[16], size_t 
         out[0] = (char)p[0];
         return 1;
     }
-    len = utf8_seq(p, n, &cp);
+    len = utf8_decode(p, n, &cp);
     if (len > 1 && !codepoint_is_dangerous(cp)) {
         *used = len;
         memcpy(out, p, len);
@@ -269,7 +230,7 @@ static size_t json_unit(const unsigned char *p, size_t n, char out[16], size_t *
             *json_len = p[0] < 0x20 ? 6 : 1; /* \u00XX */
         return 1;
     }
-    len = utf8_seq(p, n, &cp);
+    len = utf8_decode(p, n, &cp);
     if (len > 1 && !codepoint_is_dangerous(cp)) {
         *used = len;
         memcpy(out, p, len);
@@ -297,37 +258,13 @@ static int logfmt_bare_ok(const unsigned char *p, size_t n)
 
 /* ---- line building ------------------------------------------------------ */
 
-typedef struct sbuf {
-    char *p;
-    size_t cap; /* bytes usable now; raised for the tail once pairs are done */
-    size_t len;
-    int full;
-} sbuf_t;
-
-static void sb_putn(sbuf_t *b, const char *s, size_t n)
-{
-    if (b->full)
-        return;
-    if (b->len + n > b->cap) {
-        b->full = 1;
-        return;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-static void sb_puts(sbuf_t *b, const char *s)
-{
-    sb_putn(b, s, strlen(s));
-}
-
 /*
  * Render bytes as a logfmt value into b: bare when safe (unless
  * force_quote), else "..." with quote_unit() escapes. At most budget bytes
  * are written; a value that does not fit is cut on a unit boundary and ends
  * in "...". Returns 1 if it was cut.
  */
-static int put_logfmt_value(sbuf_t *b, const void *data, size_t len, size_t budget, int force_quote)
+static int put_logfmt_value(buf_t *b, const void *data, size_t len, size_t budget, int force_quote)
 {
     const unsigned char *p = data ? data : (const unsigned char *)"";
     char unit[16];
@@ -336,7 +273,7 @@ static int put_logfmt_value(sbuf_t *b, const void *data, size_t len, size_t budg
     if (!data)
         len = 0;
     if (!force_quote && logfmt_bare_ok(p, len) && len <= budget) {
-        sb_putn(b, (const char *)p, len);
+        buf_append(b, (const char *)p, len);
         return 0;
     }
     for (i = 0; i < len && total <= budget; i += used)
@@ -344,17 +281,17 @@ static int put_logfmt_value(sbuf_t *b, const void *data, size_t len, size_t budg
     int cut = total > budget;
     size_t limit = cut ? budget - 5 : budget - 2; /* room for "..." and the quotes */
     size_t o = 0;
-    sb_putn(b, "\"", 1);
+    buf_append(b, "\"", 1);
     for (i = 0; i < len; i += used) {
         size_t ulen = quote_unit(p + i, len - i, unit, &used);
         if (o + ulen > limit)
             break;
-        sb_putn(b, unit, ulen);
+        buf_append(b, unit, ulen);
         o += ulen;
     }
     if (cut)
-        sb_putn(b, "...", 3);
-    sb_putn(b, "\"", 1);
+        buf_append(b, "...", 3);
+    buf_append(b, "\"", 1);
     return cut;
 }
 
@@ -492,20 +429,20 @@ static int kv_is_text(const log_kv_t *kv)
 /* ---- logfmt ------------------------------------------------------------- */
 
 /* One pair; returns 1 if its value was cut. */
-static int logfmt_pair(sbuf_t *b, const char *key, size_t klen, const log_kv_t *kv)
+static int logfmt_pair(buf_t *b, const char *key, size_t klen, const log_kv_t *kv)
 {
     char num[40];
     int is_number;
 
-    sb_putn(b, " ", 1);
-    sb_putn(b, key, klen);
-    sb_putn(b, "=", 1);
+    buf_append(b, " ", 1);
+    buf_append(b, key, klen);
+    buf_append(b, "=", 1);
     if (kv_is_text(kv)) {
         size_t len = 0;
         const void *data = kv->type < LKV__COUNT ? kv_bytes(kv, &len) : NULL;
         return put_logfmt_value(b, data, len, LOG_VALUE_MAX, 0);
     }
-    sb_putn(b, num, scalar_text(kv, num, &is_number));
+    buf_append(b, num, scalar_text(kv, num, &is_number));
     return 0;
 }
 
@@ -520,19 +457,19 @@ static void format_ts(char *out, size_t size)
     snprintf(out + n, size - n, ".%03dZ", (int)(ts.tv_nsec / 1000000L) % 1000);
 }
 
-static void logfmt_line(sbuf_t *b, const char *ts, const char *lvl, const char *id, const char *msg,
+static void logfmt_line(buf_t *b, const char *ts, const char *lvl, const char *id, const char *msg,
                         const log_kv_t *kvs, size_t n)
 {
     int truncated = 0;
     char key[LOG_KEY_MAX];
 
-    sb_puts(b, "ts=");
-    sb_puts(b, ts);
-    sb_puts(b, " level=");
-    sb_puts(b, lvl);
-    sb_puts(b, " id=");
+    buf_puts(b, "ts=");
+    buf_puts(b, ts);
+    buf_puts(b, " level=");
+    buf_puts(b, lvl);
+    buf_puts(b, " id=");
     put_logfmt_value(b, id, strnlen(id, LOG_ID_MAX), LOG_ID_MAX, 0);
-    sb_puts(b, " msg=");
+    buf_puts(b, " msg=");
     put_logfmt_value(b, msg, strnlen(msg, LOG_MSG_MAX), LOG_MSG_MAX, 1);
 
     /* Pairs: each one goes in whole or, once the line is full, not at all. */
@@ -541,16 +478,15 @@ static void logfmt_line(sbuf_t *b, const char *ts, const char *lvl, const char *
         if (key_seen(kvs, i, key))
             continue;
         truncated |= logfmt_pair(b, key, klen, &kvs[i]);
-        if (b->full) {
-            b->len = mark;
-            b->full = 0;
+        if (b->failed) {
+            buf_rewind(b, mark);
             truncated = 1;
             break;
         }
     }
-    b->cap = LOG_LINE_MAX - 1; /* the tail always fits: LOG_TAIL_MAX was kept free */
+    buf_set_limit(b, LOG_LINE_MAX - 1); /* the tail always fits: LOG_TAIL_MAX was kept free */
     if (truncated || n > LOG_MAX_PAIRS)
-        sb_puts(b, " truncated=true");
+        buf_puts(b, " truncated=true");
 }
 
 /* ---- JSON (yajl_gen) ---------------------------------------------------- */
@@ -603,7 +539,7 @@ static void arena_free(void *ctx, void *ptr)
 
 static void json_print(void *ctx, const char *str, size_t len)
 {
-    sb_putn(ctx, str, len);
+    buf_append(ctx, str, len);
 }
 
 /* Generate a string; yajl validates UTF-8, so a bug here costs a value, not the line. */
@@ -652,7 +588,7 @@ static int json_pair(yajl_gen g, const char *key, size_t klen, const log_kv_t *k
 }
 
 /* Returns 0, or -1 if no generator could be made (the caller falls back to logfmt). */
-static int json_line(sbuf_t *b, const char *ts, const char *lvl, const char *id, const char *msg,
+static int json_line(buf_t *b, const char *ts, const char *lvl, const char *id, const char *msg,
                      const log_kv_t *kvs, size_t n)
 {
     union {
@@ -692,14 +628,13 @@ static int json_line(sbuf_t *b, const char *ts, const char *lvl, const char *id,
         if (key_seen(kvs, i, key))
             continue;
         truncated |= json_pair(g, key, klen, &kvs[i]);
-        if (b->full) {
-            b->len = mark;
-            b->full = 0;
+        if (b->failed) {
+            buf_rewind(b, mark);
             truncated = 1;
             break;
         }
     }
-    b->cap = LOG_LINE_MAX - 1; /* the tail always fits: LOG_TAIL_MAX was kept free */
+    buf_set_limit(b, LOG_LINE_MAX - 1); /* the tail always fits: LOG_TAIL_MAX was kept free */
     if (truncated || n > LOG_MAX_PAIRS) {
         json_string(g, "truncated", 9);
         yajl_gen_bool(g, 1);
@@ -714,7 +649,7 @@ void log_write(log_level_t level, const char *id, const char *msg, const log_kv_
     char line[LOG_LINE_MAX + 1];
     char ts[40];
     int saved_errno = errno; /* callers may log and then look at errno */
-    sbuf_t b = {.p = line, .cap = LOG_LINE_MAX - LOG_TAIL_MAX};
+    buf_t b;
     const char *lvl = log_level_name(level);
     int done = 0;
 
@@ -725,12 +660,15 @@ void log_write(log_level_t level, const char *id, const char *msg, const log_kv_
     if (!kvs)
         n = 0;
     format_ts(ts, sizeof(ts));
+    /* Fixed, over the stack line: LOG_TAIL_MAX stays free for the tail
+     * (json_line/logfmt_line raise the limit), and one byte for the '\n'. */
+    buf_init_fixed(&b, line, LOG_LINE_MAX, 0);
+    buf_set_limit(&b, LOG_LINE_MAX - LOG_TAIL_MAX);
     if (log_format == LOG_FMT_JSON)
         done = json_line(&b, ts, lvl, id, msg, kvs, n) == 0;
     if (!done) {
-        b.len = 0;
-        b.full = 0;
-        b.cap = LOG_LINE_MAX - LOG_TAIL_MAX;
+        buf_rewind(&b, 0);
+        buf_set_limit(&b, LOG_LINE_MAX - LOG_TAIL_MAX);
         logfmt_line(&b, ts, lvl, id, msg, kvs, n);
     }
     line[b.len++] = '\n';

@@ -17,7 +17,9 @@
  * Misuse that would corrupt the exposition (an invalid metric name, the
  * same name registered as two types or with two bucket layouts) is logged
  * (MET-0001) and answered with a detached series that works but is never
- * rendered, so an instrumentation bug cannot take the router down.
+ * rendered, so an instrumentation bug cannot take the router down. A
+ * registration that runs out of memory is answered the same way, with a
+ * shared no-op series (MET-0002, logged once): alloc.h's policy.
  *
  * Not for: HTTP (http.c serves metrics_render()'s text) or deciding what to
  * measure.
@@ -32,7 +34,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+#include "buf.h"
 #include "log.h"
+#include "utf8.h"
 
 typedef enum metric_type { MT_COUNTER, MT_GAUGE, MT_HISTOGRAM } metric_type_t;
 
@@ -85,23 +90,46 @@ const size_t metrics_latency_bucket_count =
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static void *xcalloc(size_t n, size_t size)
+static void *(*reg_calloc)(size_t, size_t) = calloc;
+
+void metrics_set_calloc_for_tests(void *(*fn)(size_t n, size_t size))
 {
-    void *p = calloc(n, size);
-    if (!p) {
-        /* metrics.h promises never NULL; there is no useful way on. */
-        fputs("event-router: out of memory in metrics registry\n", stderr);
-        abort();
-    }
+    reg_calloc = fn ? fn : calloc;
+}
+
+static char *dupstr(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = reg_calloc(1, n);
+    if (p)
+        memcpy(p, s, n);
     return p;
 }
 
-static char *xstrdup(const char *s)
+/*
+ * The series every registration that cannot allocate gets (alloc.h's
+ * policy: a metric is never worth stopping the router for). One per type,
+ * shared, never rendered and never freed; updates to it are harmless
+ * atomics. Logged once per process (MET-0002) so a starving process does
+ * not also flood its log.
+ */
+static _Atomic uint64_t noop_hist_bucket[1];
+static metrics_series_t noop_series[] = {
+    [MT_COUNTER] = {.type = MT_COUNTER, .hidden = 1},
+    [MT_GAUGE] = {.type = MT_GAUGE, .hidden = 1},
+    [MT_HISTOGRAM] = {.type = MT_HISTOGRAM, .hidden = 1, .buckets = noop_hist_bucket},
+};
+static atomic_int noop_logged;
+
+/* Caller holds reg.lock. */
+static metrics_series_t *noop(metric_type_t type, const char *name)
 {
-    size_t n = strlen(s) + 1;
-    char *p = xcalloc(1, n);
-    memcpy(p, s, n);
-    return p;
+    if (!atomic_exchange(&noop_logged, 1))
+        LOG_ERROR("MET-0002",
+                  "out of memory registering a metric: it and any other that fails the same "
+                  "way are not recorded (logged once)",
+                  LKV_S("name", name ? name : ""));
+    return &noop_series[type];
 }
 
 static uint64_t d2u(double d)
@@ -150,10 +178,12 @@ static int name_is_valid(const char *s)
 }
 
 /* Caller holds reg.lock. */
-static void table_grow(void)
+static int table_grow(void)
 {
     size_t nsize = reg.table_size ? reg.table_size * 2 : 64;
-    metrics_series_t **nt = xcalloc(nsize, sizeof(*nt));
+    metrics_series_t **nt = reg_calloc(nsize, sizeof(*nt));
+    if (!nt)
+        return -1;
     for (size_t i = 0; i < reg.table_size; i++) {
         metrics_series_t *s = reg.table[i], *next;
         for (; s; s = next) {
@@ -166,6 +196,7 @@ static void table_grow(void)
     free(reg.table);
     reg.table = nt;
     reg.table_size = nsize;
+    return 0;
 }
 
 /* Caller holds reg.lock. */
@@ -209,26 +240,40 @@ static int bounds_valid(const double *bounds, size_t n)
     return 1;
 }
 
-/* Caller holds reg.lock. The series is owned by reg.all from here on. */
+static void series_free(metrics_series_t *s)
+{
+    free(s->own_bounds);
+    free(s->buckets);
+    free(s->labels);
+    free(s);
+}
+
+/* Caller holds reg.lock. The series is owned by reg.all from here on.
+ * NULL when memory ran out (nothing is left allocated). */
 static metrics_series_t *series_new(family_t *fam, metric_type_t type, const char *labels,
                                     const double *bounds, size_t bound_count)
 {
-    metrics_series_t *s = xcalloc(1, sizeof(*s));
+    metrics_series_t *s = reg_calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
     s->fam = fam;
     s->type = type;
-    s->labels = xstrdup(labels);
+    if (!(s->labels = dupstr(labels)))
+        goto oom;
     atomic_init(&s->hidden, fam == NULL);
     atomic_init(&s->value, type == MT_GAUGE ? d2u(0.0) : 0);
     atomic_init(&s->sum_bits, d2u(0.0));
     if (type == MT_HISTOGRAM) {
-        s->buckets = xcalloc(bound_count + 1, sizeof(*s->buckets));
+        if (!(s->buckets = reg_calloc(bound_count + 1, sizeof(*s->buckets))))
+            goto oom;
         for (size_t i = 0; i <= bound_count; i++)
             atomic_init(&s->buckets[i], 0);
         /* A detached histogram keeps its own copy of the bounds. */
         if (fam) {
             s->bounds = fam->bounds;
         } else if (bound_count) {
-            s->own_bounds = xcalloc(bound_count, sizeof(*s->own_bounds));
+            if (!(s->own_bounds = reg_calloc(bound_count, sizeof(*s->own_bounds))))
+                goto oom;
             memcpy(s->own_bounds, bounds, bound_count * sizeof(*s->own_bounds));
             s->bounds = s->own_bounds;
         }
@@ -237,6 +282,36 @@ static metrics_series_t *series_new(family_t *fam, metric_type_t type, const cha
     s->all_next = reg.all;
     reg.all = s;
     return s;
+oom:
+    series_free(s);
+    return NULL;
+}
+
+/* Caller holds reg.lock. NULL when memory ran out (nothing is left allocated). */
+static family_t *family_new(const char *name, const char *help, metric_type_t type,
+                            const double *bounds, size_t bound_count)
+{
+    family_t *f = reg_calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    f->name = dupstr(name);
+    f->help = dupstr(help);
+    f->type = type;
+    if (type == MT_HISTOGRAM && bound_count) {
+        if ((f->bounds = reg_calloc(bound_count, sizeof(*f->bounds))) != NULL)
+            memcpy(f->bounds, bounds, bound_count * sizeof(*f->bounds));
+    }
+    if (!f->name || !f->help || (type == MT_HISTOGRAM && bound_count && !f->bounds)) {
+        free(f->name);
+        free(f->help);
+        free(f->bounds);
+        free(f);
+        return NULL;
+    }
+    f->bound_count = bound_count;
+    f->next = reg.families;
+    reg.families = f;
+    return f;
 }
 
 static metrics_series_t *get_series(const char *name, const char *help, const char *labels,
@@ -255,20 +330,23 @@ static metrics_series_t *get_series(const char *name, const char *help, const ch
     if (!name_is_valid(name)) {
         LOG_ERROR("MET-0001", "metric rejected", LKV_S("reason", "invalid_name"),
                   LKV_U("labels_len", strlen(labels)));
-        s = series_new(NULL, type, labels, bounds, bound_count);
+        if (!(s = series_new(NULL, type, labels, bounds, bound_count)))
+            s = noop(type, name);
         goto out;
     }
     f = family_find(name);
     if (f && (f->type != type || (type == MT_HISTOGRAM && !bounds_equal(f, bounds, bound_count)))) {
         LOG_ERROR("MET-0001", "metric rejected", LKV_S("reason", "conflicting_registration"),
                   LKV_S("name", name));
-        s = series_new(NULL, type, labels, bounds, bound_count);
+        if (!(s = series_new(NULL, type, labels, bounds, bound_count)))
+            s = noop(type, name);
         goto out;
     }
     if (type == MT_HISTOGRAM && !bounds_valid(bounds, bound_count)) {
         LOG_ERROR("MET-0001", "metric rejected", LKV_S("reason", "bad_bounds"),
                   LKV_S("name", name));
-        s = series_new(NULL, type, labels, bounds, bound_count);
+        if (!(s = series_new(NULL, type, labels, bounds, bound_count)))
+            s = noop(type, name);
         goto out;
     }
     if (f && (s = table_find(name, labels)) != NULL) {
@@ -276,22 +354,19 @@ static metrics_series_t *get_series(const char *name, const char *help, const ch
             atomic_store(&s->value, d2u(0.0)); /* revived: no stale level */
         goto out;
     }
-    if (!f) {
-        f = xcalloc(1, sizeof(*f));
-        f->name = xstrdup(name);
-        f->help = xstrdup(help);
-        f->type = type;
-        if (type == MT_HISTOGRAM && bound_count) {
-            f->bounds = xcalloc(bound_count, sizeof(*f->bounds));
-            memcpy(f->bounds, bounds, bound_count * sizeof(*f->bounds));
-        }
-        f->bound_count = bound_count;
-        f->next = reg.families;
-        reg.families = f;
+    if (!f && !(f = family_new(name, help, type, bounds, bound_count))) {
+        s = noop(type, name);
+        goto out;
     }
-    if (reg.count + 1 > reg.table_size * 2 || !reg.table_size)
-        table_grow();
-    s = series_new(f, type, labels, bounds, bound_count);
+    /* A family left without series by a failure here renders nothing. */
+    if ((reg.count + 1 > reg.table_size * 2 || !reg.table_size) && table_grow()) {
+        s = noop(type, name);
+        goto out;
+    }
+    if (!(s = series_new(f, type, labels, bounds, bound_count))) {
+        s = noop(type, name);
+        goto out;
+    }
     size_t b = hash_key(name, labels) & (reg.table_size - 1);
     s->hnext = reg.table[b];
     reg.table[b] = s;
@@ -394,38 +469,6 @@ double metrics_value(const metrics_series_t *s)
 
 /* ---- rendering ------------------------------------------------------------ */
 
-typedef struct obuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} obuf_t;
-
-static void ob_putn(obuf_t *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = b->cap ? b->cap : 4096;
-        while (b->len + n + 1 > ncap)
-            ncap *= 2;
-        char *np = realloc(b->p, ncap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void ob_puts(obuf_t *b, const char *s)
-{
-    ob_putn(b, s, strlen(s));
-}
-
 /* Prometheus float text: shortest form that reads back to the same value. */
 static void fmt_double(char *out, size_t size, double v)
 {
@@ -446,37 +489,37 @@ static void fmt_double(char *out, size_t size, double v)
 }
 
 /* HELP text escapes \ and newline. */
-static void ob_put_help(obuf_t *b, const char *s)
+static void ob_put_help(buf_t *b, const char *s)
 {
     for (; *s; s++) {
         if (*s == '\\')
-            ob_puts(b, "\\\\");
+            buf_puts(b, "\\\\");
         else if (*s == '\n')
-            ob_puts(b, "\\n");
+            buf_puts(b, "\\n");
         else
-            ob_putn(b, s, 1);
+            buf_append(b, s, 1);
     }
 }
 
 /* name{labels[,extra]} value\n */
-static void ob_sample(obuf_t *b, const char *name, const char *suffix, const char *labels,
+static void ob_sample(buf_t *b, const char *name, const char *suffix, const char *labels,
                       const char *extra, const char *value)
 {
-    ob_puts(b, name);
-    ob_puts(b, suffix);
+    buf_puts(b, name);
+    buf_puts(b, suffix);
     if (*labels || extra) {
-        ob_puts(b, "{");
-        ob_puts(b, labels);
+        buf_puts(b, "{");
+        buf_puts(b, labels);
         if (extra) {
             if (*labels)
-                ob_puts(b, ",");
-            ob_puts(b, extra);
+                buf_puts(b, ",");
+            buf_puts(b, extra);
         }
-        ob_puts(b, "}");
+        buf_puts(b, "}");
     }
-    ob_puts(b, " ");
-    ob_puts(b, value);
-    ob_puts(b, "\n");
+    buf_puts(b, " ");
+    buf_puts(b, value);
+    buf_puts(b, "\n");
 }
 
 static int cmp_family(const void *a, const void *b)
@@ -489,7 +532,7 @@ static int cmp_series(const void *a, const void *b)
     return strcmp((*(metrics_series_t *const *)a)->labels, (*(metrics_series_t *const *)b)->labels);
 }
 
-static void render_series(obuf_t *b, const family_t *f, const metrics_series_t *s)
+static void render_series(buf_t *b, const family_t *f, const metrics_series_t *s)
 {
     char num[64], le[80];
 
@@ -529,7 +572,7 @@ static void render_series(obuf_t *b, const family_t *f, const metrics_series_t *
 
 int metrics_render(char **out, size_t *len)
 {
-    obuf_t b = {0};
+    buf_t b = BUF_INIT;
     family_t **fams = NULL;
     metrics_series_t **series = NULL;
     size_t nfam = 0;
@@ -548,7 +591,7 @@ int metrics_render(char **out, size_t *len)
         fams[nfam++] = f;
     qsort(fams, nfam, sizeof(*fams), cmp_family);
 
-    ob_putn(&b, "", 0); /* an empty registry renders as "" not NULL */
+    buf_append(&b, "", 0); /* an empty registry renders as "" not NULL */
     for (size_t i = 0; i < nfam; i++) {
         family_t *f = fams[i];
         size_t ns = 0;
@@ -561,19 +604,19 @@ int metrics_render(char **out, size_t *len)
         if (ns == 0)
             continue;
         qsort(series, ns, sizeof(*series), cmp_series);
-        ob_puts(&b, "# HELP ");
-        ob_puts(&b, f->name);
-        ob_puts(&b, " ");
+        buf_puts(&b, "# HELP ");
+        buf_puts(&b, f->name);
+        buf_puts(&b, " ");
         ob_put_help(&b, f->help);
-        ob_puts(&b, "\n# TYPE ");
-        ob_puts(&b, f->name);
-        ob_puts(&b, " ");
-        ob_puts(&b, type_names[f->type]);
-        ob_puts(&b, "\n");
+        buf_puts(&b, "\n# TYPE ");
+        buf_puts(&b, f->name);
+        buf_puts(&b, " ");
+        buf_puts(&b, type_names[f->type]);
+        buf_puts(&b, "\n");
         for (size_t k = 0; k < ns; k++)
             render_series(&b, f, series[k]);
     }
-    if (b.oom)
+    if (b.failed)
         goto err;
     pthread_mutex_unlock(&reg.lock);
     free(fams);
@@ -586,7 +629,7 @@ err:
     pthread_mutex_unlock(&reg.lock);
     free(fams);
     free(series);
-    free(b.p);
+    buf_free(&b);
     return -1;
 }
 
@@ -616,15 +659,8 @@ const char *metrics_label_escape(char *buf, size_t size, const char *in, size_t 
         } else {
             /* Label values must be UTF-8: keep whole valid sequences,
              * replace each invalid byte with U+FFFD. */
-            size_t n = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : *p >= 0xC0 ? 2 : 0;
-            int ok = n > 0 && i + n <= len && *p >= 0xC2 && *p <= 0xF4;
-            for (size_t k = 1; ok && k < n; k++)
-                ok = (p[k] & 0xC0) == 0x80;
-            if (ok && n == 3 && ((*p == 0xE0 && p[1] < 0xA0) || (*p == 0xED && p[1] > 0x9F)))
-                ok = 0; /* overlong or surrogate */
-            if (ok && n == 4 && ((*p == 0xF0 && p[1] < 0x90) || (*p == 0xF4 && p[1] > 0x8F)))
-                ok = 0;
-            if (ok) {
+            size_t n = utf8_decode(p, len - i, NULL);
+            if (n) {
                 memcpy(unit, p, n);
                 ulen = used = n;
             } else {
@@ -647,10 +683,7 @@ void metrics_shutdown(void)
     pthread_mutex_lock(&reg.lock);
     for (metrics_series_t *s = reg.all, *next; s; s = next) {
         next = s->all_next;
-        free(s->own_bounds);
-        free(s->buckets);
-        free(s->labels);
-        free(s);
+        series_free(s);
     }
     for (family_t *f = reg.families, *next; f; f = next) {
         next = f->next;

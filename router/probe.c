@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "envelope.h"
 
 typedef struct jpair {
@@ -22,51 +23,24 @@ typedef struct jpair {
     const char *path_text;
 } jpair_t;
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} sbuf_t;
-
-static void sb_add(sbuf_t *b, const char *s, size_t n)
+static void sb_str(buf_t *b, const char *s, size_t n)
 {
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->cap ? b->cap : 128);
-        char *ns;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if (!(ns = realloc(b->s, cap))) {
-            b->oom = 1;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(sbuf_t *b, const char *s, size_t n)
-{
-    sb_add(b, "\"", 1);
+    buf_append(b, "\"", 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         char esc[8];
         if (ch == '"' || ch == '\\') {
             esc[0] = '\\';
             esc[1] = (char)ch;
-            sb_add(b, esc, 2);
+            buf_append(b, esc, 2);
         } else if (ch < 0x20) {
             snprintf(esc, sizeof(esc), "\\u%04x", ch);
-            sb_add(b, esc, 6);
+            buf_append(b, esc, 6);
         } else {
-            sb_add(b, (const char *)&s[i], 1);
+            buf_append(b, (const char *)&s[i], 1);
         }
     }
-    sb_add(b, "\"", 1);
+    buf_append(b, "\"", 1);
 }
 
 static int seg_eq(const envelope_path_t *a, const envelope_path_t *b, unsigned d)
@@ -75,12 +49,12 @@ static int seg_eq(const envelope_path_t *a, const envelope_path_t *b, unsigned d
 }
 
 /* Emit the object holding pairs idx[0..n), which share their first `depth` segments. */
-static int emit(sbuf_t *b, const jpair_t *pr, const size_t *idx, size_t n, unsigned depth,
-                char *err, size_t errsize)
+static int emit(buf_t *b, const jpair_t *pr, const size_t *idx, size_t n, unsigned depth, char *err,
+                size_t errsize)
 {
     int first = 1;
 
-    sb_add(b, "{", 1);
+    buf_append(b, "{", 1);
     for (size_t i = 0; i < n; i++) {
         const jpair_t *a = &pr[idx[i]];
         size_t sub[RULES_F__COUNT], ns = 0;
@@ -101,16 +75,16 @@ static int emit(sbuf_t *b, const jpair_t *pr, const size_t *idx, size_t n, unsig
             return -1;
         }
         if (!first)
-            sb_add(b, ",", 1);
+            buf_append(b, ",", 1);
         first = 0;
         sb_str(b, a->path.seg[depth].s, a->path.seg[depth].len);
-        sb_add(b, ":", 1);
+        buf_append(b, ":", 1);
         if (leaf)
             sb_str(b, a->value, strlen(a->value));
         else if (emit(b, pr, sub, ns, depth + 1, err, errsize))
             return -1;
     }
-    sb_add(b, "}", 1);
+    buf_append(b, "}", 1);
     return 0;
 }
 
@@ -164,19 +138,19 @@ int probe_build(probe_t *p, const rules_t *r, const rules_test_t *t, char *err, 
         p->ev.value = t->value;
         p->ev.value_len = strlen(t->value);
     } else {
-        sbuf_t b = {0};
+        buf_t b = BUF_INIT;
         size_t idx[RULES_F__COUNT];
         for (size_t i = 0; i < np; i++)
             idx[i] = i;
-        if (emit(&b, pairs, idx, np, 0, err, errsize) || b.oom) {
-            if (b.oom)
+        if (emit(&b, pairs, idx, np, 0, err, errsize) || b.failed) {
+            if (b.failed)
                 snprintf(err, errsize, "out of memory");
-            free(b.s);
+            buf_free(&b);
             return -1;
         }
-        p->json = b.s;
-        p->ev.value = p->json;
         p->ev.value_len = b.len;
+        p->json = buf_take(&b); /* not failed and not empty ("{...}"): never NULL */
+        p->ev.value = p->json;
     }
     p->ev.topic = t->topic ? t->topic : "events";
     p->ev.partition = t->partition;

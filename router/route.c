@@ -23,65 +23,13 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "glob.h"
 #include "naming.h"
 #include "rules_int.h"
+#include "utf8.h"
 
 #define HEADER_GLOB_MAX        4096 /* longer header values never match a glob */
 #define ROUTE_HEADER_VALUE_MAX 1024 /* one rendered extra-header value, with its NUL */
-
-static const char *const action_names[ROUTE__COUNT] = {
-    [ROUTE_SKIP] = "skip",
-    [ROUTE_JETSTREAM] = "jetstream",
-    [ROUTE_NATS_CORE] = "nats_core",
-    [ROUTE_DLQ] = "dlq",
-};
-
-static const char *const reason_names[ROUTE_R__COUNT] = {
-    [ROUTE_R_NONE] = "none",
-    [ROUTE_R_SKIP_RULE] = "skip_rule",
-    [ROUTE_R_UNMATCHED] = "unmatched",
-    [ROUTE_R_DLQ_RULE] = "dlq_rule",
-    [ROUTE_R_BAD_ENVELOPE] = "bad_envelope",
-    [ROUTE_R_NO_EVENT_TYPE] = "no_event_type",
-    [ROUTE_R_UNSAFE_TOKEN] = "unsafe_token",
-    [ROUTE_R_NO_DOMAIN] = "no_domain",
-    [ROUTE_R_SUBJECT_TOO_LONG] = "subject_too_long",
-    [ROUTE_R_BAD_DEDUP_ID] = "bad_dedup_id",
-    [ROUTE_R_MISSING_FIELD] = "missing_field",
-};
-
-const char *route_action_name(route_action_t a)
-{
-    return (unsigned)a < ROUTE__COUNT ? action_names[a] : "unknown";
-}
-
-const char *route_reason_name(route_reason_t r)
-{
-    return (unsigned)r < ROUTE_R__COUNT ? reason_names[r] : "unknown";
-}
-
-int route_glob_match(const char *p, size_t plen, const char *s, size_t slen)
-{
-    size_t pi = 0, si = 0, star = (size_t)-1, mark = 0;
-
-    while (si < slen) {
-        if (pi < plen && (p[pi] == '?' || p[pi] == s[si])) {
-            pi++;
-            si++;
-        } else if (pi < plen && p[pi] == '*') {
-            star = pi++;
-            mark = si;
-        } else if (star != (size_t)-1) {
-            pi = star + 1;
-            si = ++mark;
-        } else {
-            return 0;
-        }
-    }
-    while (pi < plen && p[pi] == '*')
-        pi++;
-    return pi == plen;
-}
 
 /* A resolved envelope field. */
 typedef struct fval {
@@ -246,7 +194,7 @@ static int text_ok(const char *s, size_t len, int allow_space)
         if (ch < 0x20 || ch == 0x7f || (!allow_space && ch == ' '))
             return 0;
     }
-    return envelope_utf8_valid(s, len);
+    return utf8_valid(s, len);
 }
 
 static int type_matches(const croute_t *rt, const char *t, size_t n)
@@ -261,7 +209,7 @@ static int type_matches(const croute_t *rt, const char *t, size_t n)
     case TM_SUFFIX:
         return n >= rt->tlen && !memcmp(t + n - rt->tlen, rt->tpat, rt->tlen);
     case TM_GLOB:
-        return route_glob_match(rt->tpat, rt->tlen, t, n);
+        return glob_match(rt->tpat, rt->tlen, t, n);
     }
     return 0;
 }
@@ -271,7 +219,7 @@ static int route_matches(const croute_t *rt, rctx_t *c, size_t topic_len)
     if (!type_matches(rt, c->type, c->type_len))
         return 0;
     if (rt->topic &&
-        !route_glob_match(rt->topic, rt->topic_len, c->ev->topic ? c->ev->topic : "", topic_len))
+        !glob_match(rt->topic, rt->topic_len, c->ev->topic ? c->ev->topic : "", topic_len))
         return 0;
     for (size_t i = 0; i < rt->nhm; i++) {
         const route_header_t *h = envelope_header(c->ev, rt->hm[i].name, rt->hm[i].name_len);
@@ -279,7 +227,7 @@ static int route_matches(const croute_t *rt, rctx_t *c, size_t topic_len)
             return 0;
         if (rt->hm[i].value &&
             (!h->value || h->value_len > HEADER_GLOB_MAX ||
-             !route_glob_match(rt->hm[i].value, rt->hm[i].value_len, h->value, h->value_len)))
+             !glob_match(rt->hm[i].value, rt->hm[i].value_len, h->value, h->value_len)))
             return 0;
     }
     return 1;

@@ -44,12 +44,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "log.h"
 #include "monotime.h"
 #include "deliver.h"
 #include "health.h"
 #include "router.h"
-#include "router_int.h"
+#include "pipeline.h"
 
 #define MAX_ROUTE_HEADERS 64   /* Kafka headers routing looks at */
 #define CONSUME_BATCH     2000 /* records per loop turn before draining acks */
@@ -384,7 +385,7 @@ static void provision_streams(router_t *r)
     free(buf);
     if (rc < 0)
         LOG_WARN("STR-0005", "stream provisioning failed", LKV_S("error", errstr));
-    streams_check_routes(sink_js(r->sink), r->cfg, reload_rules(r->reload));
+    streams_check_routes(sink_js(r->sink), r->cfg, rules_route_at, reload_rules(r->reload));
 }
 
 int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr,
@@ -520,7 +521,7 @@ int router_run(router_t *r, router_signals_t *sig)
         sig->reload = 0;
         if (reload_check(r->reload, (pfd[2].revents & POLLIN) != 0, hup, monotime_ns()) &&
             sink_connected(r->sink))
-            streams_check_routes(sink_js(r->sink), r->cfg, reload_rules(r->reload));
+            streams_check_routes(sink_js(r->sink), r->cfg, rules_route_at, reload_rules(r->reload));
 
         deliver_drain(r);
         update_blocked(r, monotime_ns()); /* the acks may have made room */

@@ -34,8 +34,9 @@
 
 #include <cyaml/cyaml.h>
 
+#include "decision.h"
+#include "glob.h"
 #include "naming.h"
-#include "route.h"
 #include "rules_int.h"
 #include "yamlwalk.h"
 
@@ -915,7 +916,7 @@ static int covers(const croute_t *a, const croute_t *b)
             type_ok = b->tlen >= a->tlen && !memcmp(b->tpat + b->tlen - a->tlen, a->tpat, a->tlen);
             break;
         case TM_GLOB:
-            type_ok = route_glob_match(a->tpat, a->tlen, b->tpat, b->tlen);
+            type_ok = glob_match(a->tpat, a->tlen, b->tpat, b->tlen);
             break;
         default:
             break;
@@ -1653,6 +1654,16 @@ const char *rules_route_name(const rules_t *rules, size_t i)
 const char *rules_route_subject_prefix(const rules_t *rules, size_t i)
 {
     return i < rules->nroutes ? rules->routes[i].subject_prefix : NULL;
+}
+
+int rules_route_at(const void *rules, size_t i, const char **name, const char **subject_prefix)
+{
+    const rules_t *r = rules;
+    if (i >= rules_route_count(r))
+        return 0;
+    *name = rules_route_name(r, i);
+    *subject_prefix = rules_route_subject_prefix(r, i);
+    return 1;
 }
 
 int rules_route_line(const rules_t *rules, size_t i)

@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decision.h"
 #include "envelope.h"
-#include "route.h"
 #include "rules.h"
 
 #define RULES_SRC_MAX    8  /**< Sources per envelope field. */
@@ -134,16 +134,5 @@ struct rules {
     size_t ntests;
     void *raw; /**< The libcyaml document; compiled strings point into it. */
 };
-
-/**
- * \brief Glob match: '*' is any run of bytes, '?' one byte, all else literal.
- *        Iterative; O(len(p) * len(s)) worst case, so callers bound len(s).
- * \param[in] p    Pattern.
- * \param[in] plen Its length.
- * \param[in] s    Subject.
- * \param[in] slen Its length.
- * \return 1 on a match.
- */
-int route_glob_match(const char *p, size_t plen, const char *s, size_t slen);
 
 #endif /* ER_RULES_INT_H */

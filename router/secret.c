@@ -20,6 +20,7 @@
 #include "log.h"
 #include "secret.h"
 
+#include "buf.h"
 #include "fileio.h"
 
 /* ---- redaction ---------------------------------------------------------------- */
@@ -37,22 +38,10 @@ int secret_key_is_secret(const char *key, size_t len)
     return 0;
 }
 
-/* Bounded appender: output stops at the buffer's end, never overruns. */
-typedef struct wbuf {
-    char *p;
-    size_t size, len;
-} wbuf_t;
-
-static void wadd(wbuf_t *w, const char *s, size_t n)
+int secret_property_is_secret(const char *prop)
 {
-    if (w->size == 0)
-        return;
-    size_t room = w->size - 1 - w->len;
-    if (n > room)
-        n = room;
-    memcpy(w->p + w->len, s, n);
-    w->len += n;
-    w->p[w->len] = '\0';
+    const char *eq = strchr(prop, '=');
+    return secret_key_is_secret(prop, eq ? (size_t)(eq - prop) : strlen(prop));
 }
 
 /* Whether [start, sep) ends with a URL scheme that starts at \p start or
@@ -68,11 +57,10 @@ static int scheme_before(const char *start, const char *sep)
 
 const char *secret_redact_url(const char *url, char *buf, size_t size)
 {
-    wbuf_t w = {buf, size, 0};
+    buf_t w;
     const char *pos = url ? url : "", *at;
 
-    if (size)
-        buf[0] = '\0';
+    buf_init_fixed(&w, buf, size, BUF_CUT); /* truncated if short, always NUL-terminated */
     while ((at = strchr(pos, '@'))) {
         /* Where this '@''s userinfo starts: after the last "scheme://"
          * that begins a URL (at the start or after a comma), else after the
@@ -86,32 +74,31 @@ const char *secret_redact_url(const char *url, char *buf, size_t size)
                 if (*p == ',')
                     u = p + 1;
         const char *colon = memchr(u, ':', (size_t)(at - u));
-        wadd(&w, pos, (size_t)(u - pos));
+        buf_append(&w, pos, (size_t)(u - pos));
         if (colon) /* user:password: the user name helps and is no secret */
-            wadd(&w, u, (size_t)(colon - u) + 1);
-        wadd(&w, SECRET_REDACTED "@", sizeof(SECRET_REDACTED));
+            buf_append(&w, u, (size_t)(colon - u) + 1);
+        buf_append(&w, SECRET_REDACTED "@", sizeof(SECRET_REDACTED));
         pos = at + 1;
     }
-    wadd(&w, pos, strlen(pos));
+    buf_append(&w, pos, strlen(pos));
     return buf;
 }
 
 const char *secret_redact_property(const char *prop, char *buf, size_t size)
 {
-    wbuf_t w = {buf, size, 0};
+    buf_t w;
     const char *p = prop ? prop : "";
     size_t klen = strcspn(p, "=: \t");
 
-    if (size)
-        buf[0] = '\0';
+    buf_init_fixed(&w, buf, size, BUF_CUT); /* truncated if short, always NUL-terminated */
     if (!secret_key_is_secret(p, p[klen] == '=' || !p[klen] ? klen : strlen(p))) {
-        wadd(&w, p, strlen(p));
+        buf_append(&w, p, strlen(p));
         return buf;
     }
     /* Keep the key and its separator ("=", ": ", " "), hide the rest. */
     size_t sep = strspn(p + klen, "=: \t");
-    wadd(&w, p, klen + sep);
-    wadd(&w, SECRET_REDACTED, sizeof(SECRET_REDACTED) - 1);
+    buf_append(&w, p, klen + sep);
+    buf_append(&w, SECRET_REDACTED, sizeof(SECRET_REDACTED) - 1);
     return buf;
 }
 
@@ -119,20 +106,20 @@ void secret_scrub(char *msg, size_t size, const char *secret)
 {
     size_t sl = secret ? strlen(secret) : 0;
     char out[1024], *hit;
-    wbuf_t w = {out, sizeof(out), 0};
+    buf_t w;
     const char *m = msg;
 
     if (sl == 0 || !msg || size == 0)
         return;
-    out[0] = '\0';
+    buf_init_fixed(&w, out, sizeof(out), BUF_CUT);
     while ((hit = strstr(m, secret))) {
-        wadd(&w, m, (size_t)(hit - m));
-        wadd(&w, SECRET_REDACTED, sizeof(SECRET_REDACTED) - 1);
+        buf_append(&w, m, (size_t)(hit - m));
+        buf_append(&w, SECRET_REDACTED, sizeof(SECRET_REDACTED) - 1);
         m = hit + sl;
     }
     if (m == msg)
         return;
-    wadd(&w, m, strlen(m));
+    buf_append(&w, m, strlen(m));
     snprintf(msg, size, "%s", out);
     explicit_bzero(out, sizeof(out));
 }
@@ -227,38 +214,13 @@ char *secret_from(const char *env_name, const char *file_path, char *errstr, siz
     return NULL;
 }
 
-/* Growable output buffer for secret_resolve(); wiped whenever it moves. */
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf_t;
-
-static int sbuf_add(sbuf_t *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t ncap = (b->len + n + 1) * 2;
-        char *np = malloc(ncap);
-        if (!np)
-            return -1;
-        if (b->p) {
-            memcpy(np, b->p, b->len);
-            explicit_bzero(b->p, b->cap);
-            free(b->p);
-        }
-        b->p = np;
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
 int secret_resolve(const char *value, char **out, unsigned *refs, char *errstr, size_t errstr_size)
 {
-    sbuf_t b = {0};
+    buf_t b; /* wiped whenever it moves (BUF_WIPE): it holds secrets */
     const char *v = value;
     unsigned n = 0;
+
+    buf_init(&b, BUF_WIPE);
 
     *out = NULL;
     *refs = 0;
@@ -267,14 +229,14 @@ int secret_resolve(const char *value, char **out, unsigned *refs, char *errstr, 
     while (*v) {
         int is_env = !strncmp(v, "${env:", 6), is_file = !strncmp(v, "${file:", 7);
         if (!strncmp(v, "$${", 3)) { /* escaped: a literal "${" */
-            if (sbuf_add(&b, "${", 2))
+            if (buf_append(&b, "${", 2))
                 goto oom;
             v += 3;
             continue;
         }
         if (!is_env && !is_file) {
             size_t run = strcspn(v + 1, "$") + 1;
-            if (sbuf_add(&b, v, run))
+            if (buf_append(&b, v, run))
                 goto oom;
             v += run;
             continue;
@@ -305,7 +267,7 @@ int secret_resolve(const char *value, char **out, unsigned *refs, char *errstr, 
                 free(ref);
                 goto err;
             }
-            if (sbuf_add(&b, e, strlen(e))) {
+            if (buf_append(&b, e, strlen(e))) {
                 free(ref);
                 goto oom;
             }
@@ -317,7 +279,7 @@ int secret_resolve(const char *value, char **out, unsigned *refs, char *errstr, 
                 free(ref);
                 goto err;
             }
-            int rc = sbuf_add(&b, secret, strlen(secret));
+            int rc = buf_append(&b, secret, strlen(secret));
             secret_free(secret);
             if (rc) {
                 free(ref);
@@ -328,16 +290,13 @@ int secret_resolve(const char *value, char **out, unsigned *refs, char *errstr, 
         n++;
         v = end + 1;
     }
-    if (!b.p && sbuf_add(&b, "", 0))
+    if (!(*out = buf_take(&b))) /* "" for an empty value */
         goto oom;
-    *out = b.p;
     *refs = n;
     return 0;
 oom:
     snprintf(errstr, errstr_size, "out of memory");
 err:
-    if (b.p)
-        explicit_bzero(b.p, b.cap);
-    free(b.p);
+    buf_free(&b);
     return -1;
 }

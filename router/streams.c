@@ -136,8 +136,10 @@ int streams_ensure(jsCtx *js, const config_t *cfg, int dry_run, FILE *report, ch
     return rc;
 }
 
-int streams_check_routes(jsCtx *js, const config_t *cfg, const rules_t *rules)
+int streams_check_routes(jsCtx *js, const config_t *cfg, streams_route_at_fn route_at,
+                         const void *ctx)
 {
+    const char *name, *prefix;
     jsStreamInfoList *list = NULL;
     int uncovered = 0;
 
@@ -149,8 +151,7 @@ int streams_check_routes(jsCtx *js, const config_t *cfg, const rules_t *rules)
         else if (st != NATS_OK)
             return -1;
     }
-    for (size_t i = 0; i < rules_route_count(rules); i++) {
-        const char *prefix = rules_route_subject_prefix(rules, i);
+    for (size_t i = 0; route_at(ctx, i, &name, &prefix); i++) {
         int covered = 0;
         if (!prefix)
             continue;
@@ -165,7 +166,7 @@ int streams_check_routes(jsCtx *js, const config_t *cfg, const rules_t *rules)
             LOG_WARN("STR-0001",
                      "route publishes where no stream listens: its JetStream publishes will "
                      "fail with no responders and end in the DLQ; declare a stream for it",
-                     LKV_S("route", rules_route_name(rules, i)), LKV_S("subject_prefix", prefix));
+                     LKV_S("route", name), LKV_S("subject_prefix", prefix));
         }
     }
     jsStreamInfoList_Destroy(list);

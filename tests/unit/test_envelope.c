@@ -2,7 +2,7 @@
 /*
  * Unit tests for envelope.c: bounded JSON tokenising (truncated, invalid,
  * too big, too many tokens, deep nesting, not an object), JSON path lookup,
- * string unescaping, UTF-8 validation and header lookup.
+ * string unescaping and header lookup (UTF-8 validation: test_utf8.c).
  */
 #include <check.h>
 #include <stdlib.h>
@@ -249,32 +249,6 @@ START_TEST(unescape_never_overflows)
 }
 END_TEST
 
-static const struct {
-    const char *s;
-    size_t len;
-    int valid;
-} utf8_cases[] = {
-    {"ascii", 5, 1},
-    {"\xc3\xa9", 2, 1},
-    {"\xe2\x82\xac", 3, 1},
-    {"\xf0\x9f\x98\x80", 4, 1},
-    {"\xc0\x80", 2, 0},         /* overlong */
-    {"\xe0\x80\x80", 3, 0},     /* overlong */
-    {"\xed\xa0\x80", 3, 0},     /* surrogate */
-    {"\xf4\x90\x80\x80", 4, 0}, /* > U+10FFFF */
-    {"\xe2\x82", 2, 0},         /* cut short */
-    {"\x80", 1, 0},             /* stray continuation */
-    {"\xff", 1, 0},
-    {"a\xc3", 2, 0},
-};
-
-START_TEST(utf8_validation)
-{
-    ck_assert_msg(envelope_utf8_valid(utf8_cases[_i].s, utf8_cases[_i].len) == utf8_cases[_i].valid,
-                  "row %d", _i);
-}
-END_TEST
-
 START_TEST(last_header_of_a_name_wins)
 {
     route_header_t h[] = {
@@ -331,7 +305,6 @@ static Suite *envelope_suite(void)
     tcase_add_loop_test(tc, path_compile_rejects_bad_paths, 0, NROWS(path_cases));
     tcase_add_loop_test(tc, unescape_decodes_json_strings, 0, NROWS(unescape_cases));
     tcase_add_test(tc, unescape_never_overflows);
-    tcase_add_loop_test(tc, utf8_validation, 0, NROWS(utf8_cases));
     tcase_add_test(tc, last_header_of_a_name_wins);
     tcase_add_test(tc, parse_count_counts_parses);
     tcase_add_test(tc, status_strings_cover_every_code);

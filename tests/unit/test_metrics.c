@@ -2,7 +2,9 @@
 /*
  * Unit tests for metrics.c: exact text exposition for a small registry,
  * idempotent registration, removal and revival, misuse answered with
- * detached series, label escaping, and lock-free updates from two threads.
+ * detached series, allocation failures answered with a no-op series (no
+ * abort, logged once), label escaping, and lock-free updates from two
+ * threads.
  * Each test starts from an empty registry (metrics_shutdown in teardown).
  */
 #include <check.h>
@@ -171,6 +173,73 @@ START_TEST(conflicting_or_invalid_registration_is_detached)
 }
 END_TEST
 
+/* Fails the fail_at-th allocation (0-based) of the registry, counting all. */
+static long alloc_calls, fail_at = -1;
+
+static void *failing_calloc(size_t n, size_t size)
+{
+    if (alloc_calls++ == fail_at)
+        return NULL;
+    return calloc(n, size);
+}
+
+START_TEST(failed_allocation_gives_a_working_noop_series_and_is_logged_once)
+{
+    static const double b[] = {1, 2};
+    char path[] = "/tmp/er_test_metrics_XXXXXX";
+    int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+    long k;
+
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    dup2(fd, STDERR_FILENO); /* log.c writes here */
+    metrics_set_calloc_for_tests(failing_calloc);
+    for (k = 0;; k++) {
+        alloc_calls = 0;
+        fail_at = k;
+        metrics_series_t *c = metrics_counter("a_total", "h", "x=\"1\"");
+        metrics_series_t *g = metrics_gauge("g", "h", "");
+        metrics_series_t *h = metrics_histogram("h", "h", "", b, 2);
+        long calls = alloc_calls; /* calls <= k: nothing failed this round */
+        ck_assert_ptr_nonnull(c);
+        ck_assert_ptr_nonnull(g);
+        ck_assert_ptr_nonnull(h);
+        metrics_add(c, 1);
+        metrics_set(g, 2);
+        metrics_gauge_add(g, 1);
+        metrics_observe(h, 1.5);
+        metrics_observe(h, 99);
+        metrics_remove("a_total", "x=\"1\"");
+        char *out = NULL;
+        size_t len;
+        fail_at = -1;
+        ck_assert_int_eq(metrics_render(&out, &len), 0);
+        free(out);
+        metrics_shutdown();
+        if (calls <= k)
+            break; /* every allocation has failed once, in turn */
+        ck_assert_int_lt(k, 1000);
+    }
+    metrics_set_calloc_for_tests(NULL);
+    /* The registry works again once memory is back. */
+    metrics_add(metrics_counter("after_total", "h", ""), 3);
+    char *out = render();
+    ck_assert_str_eq(out, "# HELP after_total h\n# TYPE after_total counter\nafter_total 3\n");
+    free(out);
+
+    dup2(saved, STDERR_FILENO);
+    char logbuf[65536];
+    ssize_t n = pread(fd, logbuf, sizeof(logbuf) - 1, 0);
+    ck_assert_int_ge(n, 0);
+    logbuf[n] = '\0';
+    close(fd);
+    close(saved);
+    char *first = strstr(logbuf, "MET-0002");
+    ck_assert_msg(first != NULL, "no MET-0002 in: %s", logbuf);
+    ck_assert_msg(strstr(first + 1, "MET-0002") == NULL, "MET-0002 twice: %s", logbuf);
+}
+END_TEST
+
 START_TEST(updates_of_the_wrong_kind_are_ignored)
 {
     metrics_series_t *c = metrics_counter("c_total", "h", "");
@@ -277,6 +346,7 @@ static Suite *metrics_suite(void)
     tcase_add_test(tc, registration_is_idempotent);
     tcase_add_test(tc, removed_series_is_hidden_but_handle_works_and_revives);
     tcase_add_test(tc, conflicting_or_invalid_registration_is_detached);
+    tcase_add_test(tc, failed_allocation_gives_a_working_noop_series_and_is_logged_once);
     tcase_add_test(tc, updates_of_the_wrong_kind_are_ignored);
     tcase_add_test(tc, many_series_survive_table_growth);
     tcase_add_loop_test(tc, label_escape_escapes_and_truncates_on_whole_units, 0,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * router_int.h: the pipeline's state, shared by the files that make up the
+ * pipeline.h: the pipeline's state, shared by the files that make up the
  * router and by nobody else: router.c (the loop, partition lifecycle, flow
  * control, shutdown), deliver.c (what happens to one routed event:
  * publish, retry, dead-letter, finish; include/deliver.h) and health.c
@@ -9,8 +9,8 @@
  * marked for the HTTP thread. It includes no header of those three files,
  * so the calls go one way: router.c -> deliver.c, health.c.
  */
-#ifndef ER_ROUTER_INT_H
-#define ER_ROUTER_INT_H
+#ifndef ER_PIPELINE_H
+#define ER_PIPELINE_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -63,4 +63,4 @@ struct router {
     char why[READY_WHY_MAX];
 };
 
-#endif /* ER_ROUTER_INT_H */
+#endif /* ER_PIPELINE_H */
