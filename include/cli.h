@@ -4,6 +4,10 @@
  * \brief The event-router subcommands. Each takes the arguments after the
  *        subcommand name (argv[0] is the subcommand) and returns the process
  *        exit code; only main.c calls exit.
+ *
+ * Threads: main thread; a subcommand starts and joins any thread it needs
+ * (`run` the HTTP server's). Ownership: each subcommand frees what it
+ * loaded before it returns.
  */
 #ifndef ER_CLI_H
 #define ER_CLI_H

@@ -9,6 +9,7 @@
  * Threads: health_update() and health_check_fatal() run on the router's
  * thread; health_live() and health_ready() on the HTTP thread (they read
  * atomics and a string under a lock).
+ * Ownership: nothing is allocated; the state is the router's (pipeline.h).
  */
 #ifndef ER_HEALTH_H
 #define ER_HEALTH_H

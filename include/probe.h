@@ -13,6 +13,10 @@
  * with neither a value nor JSON-sourced fields gets the value "{}".
  *
  * Not for: the hot path (it allocates).
+ *
+ * Threads: any; a probe_t belongs to the thread that built it.
+ * Ownership: the caller owns the probe_t; probe_build() allocates the
+ * record's storage inside it and probe_fini() frees it.
  */
 #ifndef ER_PROBE_H
 #define ER_PROBE_H
