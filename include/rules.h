@@ -21,23 +21,16 @@
 
 #include <stddef.h>
 
+#include "diag.h"
+
 typedef struct rules rules_t;
 
-/** One load/validation error or warning. */
-typedef struct rules_diag {
-    char *file;  /**< Path as given to the loader. */
-    int line;    /**< 1-based; 0 when unknown. */
-    int col;     /**< 1-based; 0 when unknown. */
-    int warning; /**< 1 for a warning (load still succeeds). */
-    char *msg;   /**< Message with hint, without the file:line:col prefix. */
-} rules_diag_t;
+/** One load/validation error or warning: the shared YAML diagnostic (diag.h). */
+typedef diag_t rules_diag_t;
 
-/** A growable list of diagnostics; zero-initialise before first use. */
-typedef struct rules_diags {
-    rules_diag_t *items;
-    size_t count;
-    size_t cap;
-} rules_diags_t;
+/** The diagnostics of one load; zero-initialise before first use, free with
+ *  rules_diags_clear(). Owned by the caller; the loader only appends. */
+typedef diags_t rules_diags_t;
 
 /**
  * \brief Load and compile a rule file.
@@ -56,10 +49,11 @@ int rules_load_file(const char *path, rules_t **out, rules_diags_t *diags);
 int rules_load_buffer(const char *name, const char *buf, size_t len, rules_t **out,
                       rules_diags_t *diags);
 
-/** \brief Format one diagnostic as "file:line:col: error: msg" into \p buf. */
+/** \brief Format one diagnostic as "file:line:col: error: msg" into \p buf
+ *         (diag_format(), kept under the rules_ prefix for its callers). */
 const char *rules_diag_format(const rules_diag_t *d, char *buf, size_t size);
 
-/** \brief Free the diagnostics' contents (not the struct itself). */
+/** \brief Free the diagnostics' contents (not the struct itself): diags_clear(). */
 void rules_diags_clear(rules_diags_t *diags);
 
 /** \brief Take a reference. Any thread. \return \p rules. */

@@ -34,6 +34,7 @@
 
 #include <cyaml/cyaml.h>
 
+#include "diag.h"
 #include "naming.h"
 #include "route.h"
 #include "rules_int.h"
@@ -354,6 +355,9 @@ static const struct {
 
 /* ------------------------------------------------------------------------ */
 /* Diagnostics collected during a load, each tied to a document path.       */
+/* They are staged here until the load ends, because the order (by mark)   */
+/* and the " in route 'x'" context are known only then; lctx_finish() then */
+/* hands them over as the shared diag_t (diag.h), which words nothing.     */
 
 typedef struct pdiag {
     size_t seq; /* qsort is not stable; this keeps equal marks in order */
@@ -450,40 +454,14 @@ static void path_context(const lctx_t *c, const char *path, char *buf, size_t si
     }
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
-
-    if (la >= 63 || lb >= 63)
-        return 99;
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
-    }
-    return prev[lb];
-}
-
-/* "did you mean 'x'?" for the closest of candidates, or "" when none is close. */
+/* "did you mean 'x'?" for the closest of candidates (diag_suggest()), or ""
+ * when none is close. */
 static void suggest(const char *got, const char *const *cand, size_t n, char *buf, size_t size)
 {
-    size_t best = 99, bi = 0;
+    const char *best = diag_suggest(got, cand, n);
 
-    for (size_t i = 0; i < n; i++) {
-        size_t d = edit_distance(got, cand[i]);
-        if (d < best) {
-            best = d;
-            bi = i;
-        }
-    }
-    if (n && best <= 2 + strlen(got) / 6)
-        snprintf(buf, size, "did you mean '%s'?", cand[bi]);
+    if (best)
+        snprintf(buf, size, "did you mean '%s'?", best);
     else
         buf[0] = '\0';
 }
@@ -1462,22 +1440,6 @@ static int pdiag_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void diags_push(rules_diags_t *out, const char *file, int line, int col, int warning,
-                       const char *msg)
-{
-    if (!out)
-        return;
-    if (out->count == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 8;
-        rules_diag_t *n = realloc(out->items, cap * sizeof(*n));
-        if (!n)
-            return;
-        out->items = n;
-        out->cap = cap;
-    }
-    out->items[out->count++] = (rules_diag_t){xstrdup(file), line, col, warning, xstrdup(msg)};
-}
-
 static void lctx_finish(lctx_t *c, rules_diags_t *out)
 {
     if (c->oom)
@@ -1485,14 +1447,12 @@ static void lctx_finish(lctx_t *c, rules_diags_t *out)
     if (c->nd)
         qsort(c->d, c->nd, sizeof(*c->d), pdiag_cmp);
     for (size_t i = 0; i < c->nd; i++) {
-        char ctx[200], msg[1024];
+        char ctx[200];
         path_context(c, c->d[i].path, ctx, sizeof(ctx));
         if (ctx[0] && c->d[i].msg && strstr(c->d[i].msg, ctx + 4))
             ctx[0] = '\0'; /* the message already names the route or test */
-        snprintf(msg, sizeof(msg), "%s%s%s%s%s", c->d[i].msg ? c->d[i].msg : "?", ctx,
-                 c->d[i].hint ? " (" : "", c->d[i].hint ? c->d[i].hint : "",
-                 c->d[i].hint ? ")" : "");
-        diags_push(out, c->file, c->d[i].line, c->d[i].col, c->d[i].warning, msg);
+        diags_add(out, c->file, c->d[i].line, c->d[i].col, c->d[i].warning, c->d[i].hint, "%s%s",
+                  c->d[i].msg ? c->d[i].msg : "?", ctx);
         free(c->d[i].path);
         free(c->d[i].msg);
         free(c->d[i].hint);
@@ -1549,15 +1509,14 @@ err:
 int rules_load_file(const char *path, rules_t **out, rules_diags_t *diags)
 {
     FILE *fp;
-    char *buf = NULL, msg[300];
+    char *buf = NULL;
     size_t len = 0, cap = 0;
     int rc;
 
     *out = NULL;
     fp = fopen(path, "rb");
     if (!fp) {
-        snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
-        diags_push(diags, path, 0, 0, 0, msg);
+        diags_add(diags, path, 0, 0, 0, NULL, "cannot open: %s", strerror(errno));
         return -1;
     }
     for (;;) {
@@ -1566,9 +1525,8 @@ int rules_load_file(const char *path, rules_t **out, rules_diags_t *diags)
             char *nb;
             cap = cap ? cap * 2 : 16384;
             if (cap > RULES_FILE_MAX + 1 || !(nb = realloc(buf, cap))) {
-                snprintf(msg, sizeof(msg), "file is larger than %u bytes or out of memory",
-                         RULES_FILE_MAX);
-                diags_push(diags, path, 0, 0, 0, msg);
+                diags_add(diags, path, 0, 0, 0, NULL,
+                          "file is larger than %u bytes or out of memory", RULES_FILE_MAX);
                 free(buf);
                 fclose(fp);
                 return -1;
@@ -1581,8 +1539,7 @@ int rules_load_file(const char *path, rules_t **out, rules_diags_t *diags)
             break;
     }
     if (ferror(fp)) {
-        snprintf(msg, sizeof(msg), "read error: %s", strerror(errno));
-        diags_push(diags, path, 0, 0, 0, msg);
+        diags_add(diags, path, 0, 0, 0, NULL, "read error: %s", strerror(errno));
         free(buf);
         fclose(fp);
         return -1;
@@ -1595,26 +1552,12 @@ int rules_load_file(const char *path, rules_t **out, rules_diags_t *diags)
 
 const char *rules_diag_format(const rules_diag_t *d, char *buf, size_t size)
 {
-    const char *sev = d->warning ? "warning" : "error";
-
-    if (d->line > 0)
-        snprintf(buf, size, "%s:%d:%d: %s: %s", d->file ? d->file : "?", d->line, d->col, sev,
-                 d->msg ? d->msg : "");
-    else
-        snprintf(buf, size, "%s: %s: %s", d->file ? d->file : "?", sev, d->msg ? d->msg : "");
-    return buf;
+    return diag_format(d, buf, size);
 }
 
 void rules_diags_clear(rules_diags_t *diags)
 {
-    if (!diags)
-        return;
-    for (size_t i = 0; i < diags->count; i++) {
-        free(diags->items[i].file);
-        free(diags->items[i].msg);
-    }
-    free(diags->items);
-    *diags = (rules_diags_t){0};
+    diags_clear(diags);
 }
 
 rules_t *rules_ref(rules_t *rules)
