@@ -1048,17 +1048,12 @@ static int route_name_ok(const char *s)
     return 1;
 }
 
-static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_t *r)
+/* The route's name: a plain identifier, not used by an earlier route. */
+static void check_route_name(lctx_t *c, const raw_route_t *rr, unsigned idx, const rules_t *r,
+                             const char *base)
 {
-    croute_t *cr = &r->routes[idx];
-    char base[64], path[128];
-    const yamlwalk_pos_t *e;
-    int have_domains = r->ndomains > 0;
+    char path[128];
 
-    snprintf(base, sizeof(base), "routes[%u]", idx);
-    e = yamlwalk_find(c->idx, base);
-    cr->line = e ? e->val_line : 0;
-    cr->name = rr->name;
     snprintf(path, sizeof(path), "%s.name", base);
     if (!route_name_ok(rr->name))
         diag_path(c, path, 0, "use letters, digits, '-', '_' and '.'",
@@ -1070,73 +1065,131 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
             diag_path(c, path, 0, hint, "route '%s' is defined twice", rr->name);
             break;
         }
+}
 
-    /* match */
-    cr->tkind = TM_ANY;
-    if (rr->match) {
-        const raw_match_t *m = rr->match;
-        static const char *const keys[] = {"type", "type_prefix", "type_suffix", "type_glob"};
-        const char *vals[] = {m->type, m->type_prefix, m->type_suffix, m->type_glob};
-        int which = -1;
-        for (int k = 0; k < 4; k++) {
-            if (!vals[k])
-                continue;
-            snprintf(path, sizeof(path), "%s.match.%s", base, keys[k]);
-            if (which >= 0) {
-                diag_path(c, path, 1, "split it into two routes",
-                          "a match may have only one of type/type_prefix/type_suffix/type_glob "
-                          "('%s' and '%s' given)",
-                          keys[which], keys[k]);
-                continue;
-            }
-            if (!*vals[k]) {
-                diag_path(c, path, 0, "leave the key out to match every type", "empty '%s'",
-                          keys[k]);
-                continue;
-            }
-            which = k;
-        }
+/* match.type / type_prefix / type_suffix / type_glob: at most one, not empty;
+ * sets the matcher and what of the type it strips before naming. */
+static void compile_type_match(lctx_t *c, const raw_match_t *m, const char *base, croute_t *cr)
+{
+    static const char *const keys[] = {"type", "type_prefix", "type_suffix", "type_glob"};
+    static const tmatch_t kinds[] = {TM_EXACT, TM_PREFIX, TM_SUFFIX, TM_GLOB};
+    const char *vals[] = {m->type, m->type_prefix, m->type_suffix, m->type_glob};
+    char path[128];
+    int which = -1;
+
+    for (int k = 0; k < 4; k++) {
+        if (!vals[k])
+            continue;
+        snprintf(path, sizeof(path), "%s.match.%s", base, keys[k]);
         if (which >= 0) {
-            static const tmatch_t kinds[] = {TM_EXACT, TM_PREFIX, TM_SUFFIX, TM_GLOB};
-            cr->tkind = kinds[which];
-            cr->tpat = vals[which];
-            cr->tlen = strlen(cr->tpat);
-            if (cr->tkind == TM_PREFIX)
-                cr->strip_head = cr->tlen;
-            else if (cr->tkind == TM_SUFFIX)
-                cr->strip_tail = cr->tlen;
-            else if (cr->tkind == TM_GLOB) {
-                cr->strip_head = (size_t)glob_literal_head(cr->tpat);
-                cr->strip_tail = (size_t)glob_literal_tail(cr->tpat);
-                if (cr->strip_head == cr->tlen) {
-                    cr->strip_head = 0;
-                    snprintf(path, sizeof(path), "%s.match.type_glob", base);
-                    diag_at(c, path, 0, 0, 1, NULL, "type_glob '%s' has no wildcard", cr->tpat);
-                }
-            }
+            diag_path(c, path, 1, "split it into two routes",
+                      "a match may have only one of type/type_prefix/type_suffix/type_glob "
+                      "('%s' and '%s' given)",
+                      keys[which], keys[k]);
+            continue;
         }
-        if (m->topic) {
-            snprintf(path, sizeof(path), "%s.match.topic", base);
-            if (!*m->topic)
-                diag_path(c, path, 0, "leave the key out to match every topic", "empty topic");
-            cr->topic = m->topic;
-            cr->topic_len = strlen(m->topic);
+        if (!*vals[k]) {
+            diag_path(c, path, 0, "leave the key out to match every type", "empty '%s'", keys[k]);
+            continue;
         }
-        for (unsigned h = 0; h < m->headers_count && h < RULES_HMATCH_MAX; h++) {
-            snprintf(path, sizeof(path), "%s.match.headers[%u].name", base, h);
-            if (!*m->headers[h].name)
-                diag_path(c, path, 0, NULL, "empty header name");
-            cr->hm[cr->nhm++] =
-                (hmatch_t){m->headers[h].name, strlen(m->headers[h].name), m->headers[h].value,
-                           m->headers[h].value ? strlen(m->headers[h].value) : 0};
+        which = k;
+    }
+    if (which < 0)
+        return;
+    cr->tkind = kinds[which];
+    cr->tpat = vals[which];
+    cr->tlen = strlen(cr->tpat);
+    if (cr->tkind == TM_PREFIX)
+        cr->strip_head = cr->tlen;
+    else if (cr->tkind == TM_SUFFIX)
+        cr->strip_tail = cr->tlen;
+    else if (cr->tkind == TM_GLOB) {
+        cr->strip_head = (size_t)glob_literal_head(cr->tpat);
+        cr->strip_tail = (size_t)glob_literal_tail(cr->tpat);
+        if (cr->strip_head == cr->tlen) {
+            cr->strip_head = 0;
+            snprintf(path, sizeof(path), "%s.match.type_glob", base);
+            diag_at(c, path, 0, 0, 1, NULL, "type_glob '%s' has no wildcard", cr->tpat);
         }
     }
+}
 
-    /* action */
+/* The whole match: type, topic and header matchers. */
+static void compile_match(lctx_t *c, const raw_match_t *m, const char *base, croute_t *cr)
+{
+    char path[128];
+
+    compile_type_match(c, m, base, cr);
+    if (m->topic) {
+        snprintf(path, sizeof(path), "%s.match.topic", base);
+        if (!*m->topic)
+            diag_path(c, path, 0, "leave the key out to match every topic", "empty topic");
+        cr->topic = m->topic;
+        cr->topic_len = strlen(m->topic);
+    }
+    for (unsigned h = 0; h < m->headers_count && h < RULES_HMATCH_MAX; h++) {
+        snprintf(path, sizeof(path), "%s.match.headers[%u].name", base, h);
+        if (!*m->headers[h].name)
+            diag_path(c, path, 0, NULL, "empty header name");
+        cr->hm[cr->nhm++] =
+            (hmatch_t){m->headers[h].name, strlen(m->headers[h].name), m->headers[h].value,
+                       m->headers[h].value ? strlen(m->headers[h].value) : 0};
+    }
+}
+
+/* The headers a publishing route sets: valid, not Nats-*, each a template. */
+static void compile_route_headers(lctx_t *c, const raw_route_t *rr, const char *base,
+                                  int have_domains, croute_t *cr)
+{
+    char path[128];
+
+    for (unsigned h = 0; h < rr->headers_count && h < ROUTE_MAX_HEADERS; h++) {
+        const raw_kv_t *kv = &rr->headers[h];
+        snprintf(path, sizeof(path), "%s.headers[%u].name", base, h);
+        if (!header_name_ok(kv->name)) {
+            diag_path(c, path, 0, "header names are letters, digits and !#$%&'*+-.^_`|~",
+                      "invalid header name '%s'", kv->name);
+            continue;
+        }
+        if (!strncasecmp(kv->name, "Nats-", 5)) {
+            diag_path(c, path, 0, "the router sets Nats-Msg-Id from 'dedup:'",
+                      "header '%s' is reserved for NATS", kv->name);
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s.headers[%u].value", base, h);
+        if (!kv->value) {
+            snprintf(path, sizeof(path), "%s.headers[%u]", base, h);
+            diag_path(c, path, 0, NULL, "header '%s' has no 'value'", kv->name);
+            continue;
+        }
+        cr->hdr[cr->nhdr].name = kv->name;
+        if (!tmpl_compile(c, path, kv->value, 0, have_domains, &cr->hdr[cr->nhdr].value)) {
+            cr->uses |= cr->hdr[cr->nhdr].value.uses;
+            cr->nhdr++;
+        }
+    }
+}
+
+static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_t *r)
+{
     static const route_action_t actions[] = {[RA_JETSTREAM] = ROUTE_JETSTREAM,
                                              [RA_NATS] = ROUTE_NATS_CORE,
                                              [RA_SKIP] = ROUTE_SKIP,
                                              [RA_DLQ] = ROUTE_DLQ};
+    croute_t *cr = &r->routes[idx];
+    char base[64], path[128];
+    const yamlwalk_pos_t *e;
+    int have_domains = r->ndomains > 0;
+
+    snprintf(base, sizeof(base), "routes[%u]", idx);
+    e = yamlwalk_find(c->idx, base);
+    cr->line = e ? e->val_line : 0;
+    cr->name = rr->name;
+    check_route_name(c, rr, idx, r, base);
+    cr->tkind = TM_ANY;
+    if (rr->match)
+        compile_match(c, rr->match, base, cr);
+
     cr->action = actions[rr->action];
     cr->critical = rr->critical;
     cr->dedup = rr->dedup == RD_CLOUDEVENTS ? DEDUP_CLOUDEVENTS
@@ -1169,31 +1222,7 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
         if (!cr->subject_prefix)
             c->oom = 1;
     }
-    for (unsigned h = 0; h < rr->headers_count && h < ROUTE_MAX_HEADERS; h++) {
-        const raw_kv_t *kv = &rr->headers[h];
-        snprintf(path, sizeof(path), "%s.headers[%u].name", base, h);
-        if (!header_name_ok(kv->name)) {
-            diag_path(c, path, 0, "header names are letters, digits and !#$%&'*+-.^_`|~",
-                      "invalid header name '%s'", kv->name);
-            continue;
-        }
-        if (!strncasecmp(kv->name, "Nats-", 5)) {
-            diag_path(c, path, 0, "the router sets Nats-Msg-Id from 'dedup:'",
-                      "header '%s' is reserved for NATS", kv->name);
-            continue;
-        }
-        snprintf(path, sizeof(path), "%s.headers[%u].value", base, h);
-        if (!kv->value) {
-            snprintf(path, sizeof(path), "%s.headers[%u]", base, h);
-            diag_path(c, path, 0, NULL, "header '%s' has no 'value'", kv->name);
-            continue;
-        }
-        cr->hdr[cr->nhdr].name = kv->name;
-        if (!tmpl_compile(c, path, kv->value, 0, have_domains, &cr->hdr[cr->nhdr].value)) {
-            cr->uses |= cr->hdr[cr->nhdr].value.uses;
-            cr->nhdr++;
-        }
-    }
+    compile_route_headers(c, rr, base, have_domains, cr);
 }
 
 static int name_in(const char *s, const char *(*fn)(int), int n)
