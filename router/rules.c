@@ -737,12 +737,109 @@ static int header_name_ok(const char *s)
  * Parse a template into parts. is_subject selects subject rules for the
  * literal text. Returns 0, or -1 after reporting at path.
  */
+/* A template's shape with every variable as 'X' ("commands.X.X"), to find
+ * empty subject tokens whatever the variables hold. */
+typedef struct skel {
+    char s[512];
+    size_t n;
+} skel_t;
+
+/* The literal text p[0..n) of a template: subject or header-value characters only. */
+static int tmpl_literal(lctx_t *c, const char *path, const char *text, int is_subject,
+                        const char *p, size_t n, skel_t *sk)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        if (is_subject ? !subject_lit_char((char)ch) : (ch < 0x20 || ch == 0x7f)) {
+            diag_path(c, path, 0,
+                      is_subject ? "subject text may use only [A-Za-z0-9_-] and '.' "
+                                   "between tokens; no wildcards"
+                                 : NULL,
+                      "character '%c' (0x%02x) is not allowed in %s '%s'", isprint(ch) ? ch : '?',
+                      ch, is_subject ? "subject" : "header value", text);
+            return -1;
+        }
+        if (sk->n < sizeof(sk->s) - 1)
+            sk->s[sk->n++] = (char)ch;
+    }
+    return 0;
+}
+
+/* The variable name[0..nlen) between '{' and '}': a known word,
+ * header:NAME or field:json.path. Fills *part; -1 after reporting. */
+static int tmpl_variable(lctx_t *c, const char *path, const char *text, const char *name,
+                         size_t nlen, int have_domains, tpart_t *part)
+{
+    *part = (tpart_t){.var = V__COUNT, .s = name, .len = nlen};
+    if (nlen > 7 && !strncmp(name, "header:", 7)) {
+        part->var = V_HEADER;
+        part->s = name + 7;
+        part->len = nlen - 7;
+    } else if (nlen > 6 && !strncmp(name, "field:", 6)) {
+        char err[160];
+        part->var = V_FIELD;
+        part->s = name + 6;
+        part->len = nlen - 6;
+        if (envelope_path_compile(part->s, part->len, &part->path, err, sizeof(err))) {
+            diag_path(c, path, 0, "write {field:data.officerId}", "%s in template '%s'", err, text);
+            return -1;
+        }
+    } else {
+        for (int v = V_DOMAIN; v < V_HEADER; v++)
+            if (strlen(rules_var_names[v]) == nlen && !strncmp(rules_var_names[v], name, nlen))
+                part->var = (tvar_t)v;
+    }
+    if (part->var == V__COUNT) {
+        char got[64], hint[320];
+        snprintf(got, sizeof(got), "%.*s", (int)(nlen < 63 ? nlen : 63), name);
+        suggest(got, rules_var_names + 1, V__COUNT - 1, hint, sizeof(hint));
+        if (!hint[0])
+            snprintf(hint, sizeof(hint),
+                     "known: {domain} {action} {event} {event_type} {topic} {partition} "
+                     "{offset} {key} {aggregate_type} {aggregate_id} {event_id} "
+                     "{correlation_id} {causation_id} {header:NAME} {field:json.path}");
+        diag_path(c, path, 0, hint, "unknown variable '{%s}' in template '%s'", got, text);
+        return -1;
+    }
+    if ((part->var == V_HEADER || part->var == V_FIELD) && !part->len) {
+        diag_path(c, path, 0, NULL, "empty name in '{%.*s}'", (int)nlen, name);
+        return -1;
+    }
+    if ((part->var == V_DOMAIN || part->var == V_ACTION) && !have_domains) {
+        diag_path(c, path, 0,
+                  "add a top-level list, e.g. 'domains: [officer, incident]'; {domain} falls "
+                  "back to it when the event has no aggregate type",
+                  "template '%s' uses {%s} but the file has no 'domains:' list", text,
+                  rules_var_names[part->var]);
+        return -1;
+    }
+    return 0;
+}
+
+/* A subject starts with a literal token and has no empty token. */
+static int tmpl_check_subject(lctx_t *c, const char *path, const char *text, const tmpl_t *t,
+                              const skel_t *sk)
+{
+    const char *dot = memchr(text, '.', t->prefix_len);
+
+    if (!t->prefix_len || !dot || dot == text) {
+        diag_path(c, path, 0, "e.g. 'commands.{domain}.{action}'",
+                  "subject '%s' must start with a literal token and a '.'", text);
+        return -1;
+    }
+    if (sk->s[0] == '.' || sk->s[sk->n - 1] == '.' || strstr(sk->s, "..")) {
+        diag_path(c, path, 0, "tokens are separated by exactly one '.'",
+                  "subject '%s' has an empty token", text);
+        return -1;
+    }
+    return 0;
+}
+
 static int tmpl_compile(lctx_t *c, const char *path, const char *text, int is_subject,
                         int have_domains, tmpl_t *t)
 {
     const char *p = text;
-    char skel[512];
-    size_t sk = 0;
+    skel_t sk = {.n = 0};
 
     memset(t, 0, sizeof(*t));
     if (!*text) {
@@ -763,21 +860,8 @@ static int tmpl_compile(lctx_t *c, const char *path, const char *text, int is_su
         }
         if (open != p) {
             size_t n = open ? (size_t)(open - p) : strlen(p);
-            for (size_t i = 0; i < n; i++) {
-                unsigned char ch = (unsigned char)p[i];
-                if (is_subject ? !subject_lit_char((char)ch) : (ch < 0x20 || ch == 0x7f)) {
-                    diag_path(c, path, 0,
-                              is_subject ? "subject text may use only [A-Za-z0-9_-] and '.' "
-                                           "between tokens; no wildcards"
-                                         : NULL,
-                              "character '%c' (0x%02x) is not allowed in %s '%s'",
-                              isprint(ch) ? ch : '?', ch, is_subject ? "subject" : "header value",
-                              text);
-                    return -1;
-                }
-                if (sk < sizeof(skel) - 1)
-                    skel[sk++] = (char)ch;
-            }
+            if (tmpl_literal(c, path, text, is_subject, p, n, &sk))
+                return -1;
             t->part[t->n++] = (tpart_t){.var = V_LIT, .s = p, .len = n};
             if (t->n == 1)
                 t->prefix_len = n;
@@ -792,73 +876,17 @@ static int tmpl_compile(lctx_t *c, const char *path, const char *text, int is_su
                       text);
             return -1;
         }
-        const char *name = p + 1;
-        size_t nlen = (size_t)(end - name);
-        tpart_t part = {.var = V__COUNT, .s = name, .len = nlen};
-        if (nlen > 7 && !strncmp(name, "header:", 7)) {
-            part.var = V_HEADER;
-            part.s = name + 7;
-            part.len = nlen - 7;
-        } else if (nlen > 6 && !strncmp(name, "field:", 6)) {
-            char err[160];
-            part.var = V_FIELD;
-            part.s = name + 6;
-            part.len = nlen - 6;
-            if (envelope_path_compile(part.s, part.len, &part.path, err, sizeof(err))) {
-                diag_path(c, path, 0, "write {field:data.officerId}", "%s in template '%s'", err,
-                          text);
-                return -1;
-            }
-        } else {
-            for (int v = V_DOMAIN; v < V_HEADER; v++)
-                if (strlen(rules_var_names[v]) == nlen && !strncmp(rules_var_names[v], name, nlen))
-                    part.var = (tvar_t)v;
-        }
-        if (part.var == V__COUNT) {
-            char got[64], hint[320];
-            snprintf(got, sizeof(got), "%.*s", (int)(nlen < 63 ? nlen : 63), name);
-            suggest(got, rules_var_names + 1, V__COUNT - 1, hint, sizeof(hint));
-            if (!hint[0])
-                snprintf(hint, sizeof(hint),
-                         "known: {domain} {action} {event} {event_type} {topic} {partition} "
-                         "{offset} {key} {aggregate_type} {aggregate_id} {event_id} "
-                         "{correlation_id} {causation_id} {header:NAME} {field:json.path}");
-            diag_path(c, path, 0, hint, "unknown variable '{%s}' in template '%s'", got, text);
+        tpart_t part;
+        if (tmpl_variable(c, path, text, p + 1, (size_t)(end - p - 1), have_domains, &part))
             return -1;
-        }
-        if ((part.var == V_HEADER || part.var == V_FIELD) && !part.len) {
-            diag_path(c, path, 0, NULL, "empty name in '{%.*s}'", (int)nlen, name);
-            return -1;
-        }
-        if ((part.var == V_DOMAIN || part.var == V_ACTION) && !have_domains) {
-            diag_path(c, path, 0,
-                      "add a top-level list, e.g. 'domains: [officer, incident]'; {domain} falls "
-                      "back to it when the event has no aggregate type",
-                      "template '%s' uses {%s} but the file has no 'domains:' list", text,
-                      rules_var_names[part.var]);
-            return -1;
-        }
         t->uses |= 1u << part.var;
         t->part[t->n++] = part;
-        if (sk < sizeof(skel) - 1)
-            skel[sk++] = 'X';
+        if (sk.n < sizeof(sk.s) - 1)
+            sk.s[sk.n++] = 'X';
         p = end + 1;
     }
-    skel[sk] = '\0';
-    if (is_subject) {
-        const char *dot = memchr(text, '.', t->prefix_len);
-        if (!t->prefix_len || !dot || dot == text) {
-            diag_path(c, path, 0, "e.g. 'commands.{domain}.{action}'",
-                      "subject '%s' must start with a literal token and a '.'", text);
-            return -1;
-        }
-        if (skel[0] == '.' || skel[sk - 1] == '.' || strstr(skel, "..")) {
-            diag_path(c, path, 0, "tokens are separated by exactly one '.'",
-                      "subject '%s' has an empty token", text);
-            return -1;
-        }
-    }
-    return 0;
+    sk.s[sk.n] = '\0';
+    return is_subject ? tmpl_check_subject(c, path, text, t, &sk) : 0;
 }
 
 static int glob_literal_head(const char *g)
