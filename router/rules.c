@@ -1287,6 +1287,82 @@ static rules_kv_t *copy_kv(lctx_t *c, const raw_kv_t *kv, unsigned n)
     return out;
 }
 
+/* The test's event, as the YAML wrote it, onto the compiled test. */
+static void copy_test_event(lctx_t *c, const raw_test_event_t *ev, rules_test_t *t)
+{
+    t->fields[RULES_F_EVENT_TYPE] = ev->type;
+    t->fields[RULES_F_EVENT_ID] = ev->event_id;
+    t->fields[RULES_F_AGGREGATE_TYPE] = ev->aggregate_type;
+    t->fields[RULES_F_AGGREGATE_ID] = ev->aggregate_id;
+    t->fields[RULES_F_CORRELATION_ID] = ev->correlation_id;
+    t->fields[RULES_F_CAUSATION_ID] = ev->causation_id;
+    t->fields[RULES_F_CE_SOURCE] = ev->ce_source;
+    t->fields[RULES_F_CE_ID] = ev->ce_id;
+    t->topic = ev->topic;
+    t->partition = ev->partition;
+    t->offset = ev->offset;
+    t->key = ev->key;
+    t->value = ev->value;
+    t->tombstone = ev->tombstone;
+    t->headers = copy_kv(c, ev->headers, ev->headers_count);
+    t->header_count = ev->headers_count;
+}
+
+/* The test's expectation onto the compiled test. */
+static void copy_test_expect(lctx_t *c, const raw_test_expect_t *ex, rules_test_t *t)
+{
+    t->expect_action = ex->action;
+    t->expect_reason = ex->reason;
+    t->expect_route = ex->route;
+    t->expect_subject = ex->subject;
+    t->expect_dedup_id = ex->dedup_id;
+    t->expect_critical = ex->critical ? (int)*ex->critical : -1;
+    t->expect_headers = copy_kv(c, ex->headers, ex->headers_count);
+    t->expect_header_count = ex->headers_count;
+}
+
+/* expect.action, expect.reason and expect.route must name what exists. */
+static void check_test_expect(lctx_t *c, const raw_test_expect_t *ex, const rules_t *r,
+                              const char *base, rules_test_t *t)
+{
+    char path[128];
+
+    if (ex->action && !strcmp(ex->action, "nats"))
+        t->expect_action = "nats_core"; /* the YAML action name, as an alias */
+    else if (ex->action && !name_in(ex->action, action_name_i, ROUTE__COUNT)) {
+        snprintf(path, sizeof(path), "%s.expect.action", base);
+        diag_path(c, path, 0, "one of: skip, jetstream, nats (or nats_core), dlq",
+                  "unknown action '%s'", ex->action);
+    }
+    if (ex->reason && !name_in(ex->reason, reason_name_i, ROUTE_R__COUNT)) {
+        const char *names[ROUTE_R__COUNT];
+        char hint[128];
+        for (int k = 0; k < ROUTE_R__COUNT; k++)
+            names[k] = route_reason_name((route_reason_t)k);
+        suggest(ex->reason, names, ROUTE_R__COUNT, hint, sizeof(hint));
+        snprintf(path, sizeof(path), "%s.expect.reason", base);
+        diag_path(c, path, 0, hint[0] ? hint : "see docs/rules.md for the reasons",
+                  "unknown reason '%s'", ex->reason);
+    }
+    if (ex->route) {
+        const char *names[256];
+        size_t n = 0;
+        int found = 0;
+        for (size_t k = 0; k < r->nroutes; k++) {
+            if (r->routes[k].name && !strcmp(r->routes[k].name, ex->route))
+                found = 1;
+            if (n < 256 && r->routes[k].name)
+                names[n++] = r->routes[k].name;
+        }
+        if (!found) {
+            char hint[128];
+            suggest(ex->route, names, n, hint, sizeof(hint));
+            snprintf(path, sizeof(path), "%s.expect.route", base);
+            diag_path(c, path, 0, hint[0] ? hint : NULL, "no route named '%s'", ex->route);
+        }
+    }
+}
+
 static void compile_tests(lctx_t *c, const raw_rules_t *raw, rules_t *r)
 {
     if (!raw->tests_count)
@@ -1299,8 +1375,6 @@ static void compile_tests(lctx_t *c, const raw_rules_t *raw, rules_t *r)
     for (unsigned i = 0; i < raw->tests_count; i++) {
         const raw_test_t *rt = &raw->tests[i];
         rules_test_t *t = &r->tests[r->ntests++];
-        const raw_test_event_t *ev = rt->event;
-        const raw_test_expect_t *ex = rt->expect;
         char base[64], path[128];
         const yamlwalk_pos_t *e;
 
@@ -1308,68 +1382,13 @@ static void compile_tests(lctx_t *c, const raw_rules_t *raw, rules_t *r)
         e = yamlwalk_find(c->idx, base);
         t->name = rt->name;
         t->line = e ? e->val_line : 0;
-        t->fields[RULES_F_EVENT_TYPE] = ev->type;
-        t->fields[RULES_F_EVENT_ID] = ev->event_id;
-        t->fields[RULES_F_AGGREGATE_TYPE] = ev->aggregate_type;
-        t->fields[RULES_F_AGGREGATE_ID] = ev->aggregate_id;
-        t->fields[RULES_F_CORRELATION_ID] = ev->correlation_id;
-        t->fields[RULES_F_CAUSATION_ID] = ev->causation_id;
-        t->fields[RULES_F_CE_SOURCE] = ev->ce_source;
-        t->fields[RULES_F_CE_ID] = ev->ce_id;
-        t->topic = ev->topic;
-        t->partition = ev->partition;
-        t->offset = ev->offset;
-        t->key = ev->key;
-        t->value = ev->value;
-        t->tombstone = ev->tombstone;
-        t->headers = copy_kv(c, ev->headers, ev->headers_count);
-        t->header_count = ev->headers_count;
-        t->expect_action = ex->action;
-        t->expect_reason = ex->reason;
-        t->expect_route = ex->route;
-        t->expect_subject = ex->subject;
-        t->expect_dedup_id = ex->dedup_id;
-        t->expect_critical = ex->critical ? (int)*ex->critical : -1;
-        t->expect_headers = copy_kv(c, ex->headers, ex->headers_count);
-        t->expect_header_count = ex->headers_count;
-        if (ev->tombstone && ev->value) {
+        copy_test_event(c, rt->event, t);
+        copy_test_expect(c, rt->expect, t);
+        if (rt->event->tombstone && rt->event->value) {
             snprintf(path, sizeof(path), "%s.event.tombstone", base);
             diag_path(c, path, 1, NULL, "a tombstone has no value; remove 'value' or 'tombstone'");
         }
-        if (ex->action && !strcmp(ex->action, "nats"))
-            t->expect_action = "nats_core"; /* the YAML action name, as an alias */
-        else if (ex->action && !name_in(ex->action, action_name_i, ROUTE__COUNT)) {
-            snprintf(path, sizeof(path), "%s.expect.action", base);
-            diag_path(c, path, 0, "one of: skip, jetstream, nats (or nats_core), dlq",
-                      "unknown action '%s'", ex->action);
-        }
-        if (ex->reason && !name_in(ex->reason, reason_name_i, ROUTE_R__COUNT)) {
-            const char *names[ROUTE_R__COUNT];
-            char hint[128];
-            for (int k = 0; k < ROUTE_R__COUNT; k++)
-                names[k] = route_reason_name((route_reason_t)k);
-            suggest(ex->reason, names, ROUTE_R__COUNT, hint, sizeof(hint));
-            snprintf(path, sizeof(path), "%s.expect.reason", base);
-            diag_path(c, path, 0, hint[0] ? hint : "see docs/rules.md for the reasons",
-                      "unknown reason '%s'", ex->reason);
-        }
-        if (ex->route) {
-            const char *names[256];
-            size_t n = 0;
-            int found = 0;
-            for (size_t k = 0; k < r->nroutes; k++) {
-                if (r->routes[k].name && !strcmp(r->routes[k].name, ex->route))
-                    found = 1;
-                if (n < 256 && r->routes[k].name)
-                    names[n++] = r->routes[k].name;
-            }
-            if (!found) {
-                char hint[128];
-                suggest(ex->route, names, n, hint, sizeof(hint));
-                snprintf(path, sizeof(path), "%s.expect.route", base);
-                diag_path(c, path, 0, hint[0] ? hint : NULL, "no route named '%s'", ex->route);
-            }
-        }
+        check_test_expect(c, rt->expect, r, base, t);
     }
 }
 
