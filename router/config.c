@@ -833,6 +833,63 @@ static void verr(vctx_t *v, const char *path, const char *fmt, ...)
 #define REGEX_MAX_COUNT 249
 #define REGEX_MAX_DEPTH 32
 
+/* The ']' that closes the bracket expression opening at \p open ('['),
+ * past [:class:], [.coll.] and [=equiv=]; NULL when it is not closed. */
+static const char *bracket_end(const char *open)
+{
+    const char *b = open + 1;
+
+    if (*b == '^')
+        b++;
+    if (*b == ']')
+        b++;
+    while (*b && *b != ']') {
+        if (*b == '[' && (b[1] == ':' || b[1] == '.' || b[1] == '=')) {
+            const char *end = strchr(b + 2, b[1]);
+            while (end && end[1] != ']')
+                end = strchr(end + 1, b[1]);
+            if (!end)
+                return NULL;
+            b = end + 2;
+        } else {
+            b++;
+        }
+    }
+    return *b ? b : NULL;
+}
+
+/*
+ * The interval "{n}", "{n,}", "{,m}" or "{n,m}" opening at \p open: *n and
+ * *m (m >= n), *close at its '}'. Digits saturate past the count limit;
+ * glibc reads "{,m}" as "{0,m}", and "{n,}" counts as one more copy.
+ * Returns 0, -1 when it is not closed (regcomp() reports it), 1 when a
+ * count is past REGEX_MAX_COUNT.
+ */
+static int interval(const char *open, unsigned long *n, unsigned long *m, const char **close)
+{
+    const char *e = open + 1;
+
+    *n = 0;
+    for (; isdigit((unsigned char)*e); e++)
+        if (*n <= REGEX_MAX_COUNT)
+            *n = *n * 10 + (unsigned long)(*e - '0');
+    *m = *n;
+    if (*e == ',') {
+        *m = isdigit((unsigned char)e[1]) ? 0 : *n + 1; /* "{n,}": one more, at least */
+        for (e++; isdigit((unsigned char)*e); e++)
+            if (*m <= REGEX_MAX_COUNT)
+                *m = *m * 10 + (unsigned long)(*e - '0');
+    }
+    if (*e != '}')
+        return -1;
+    if (*n > REGEX_MAX_COUNT || *m > REGEX_MAX_COUNT)
+        return 1;
+    if (*m < *n)
+        *m = *n;
+    *close = e;
+    return 0;
+}
+
 static int regex_too_complex(const char *re)
 {
     size_t sum[REGEX_MAX_DEPTH + 1] = {0}, last = 0, atom;
@@ -845,30 +902,11 @@ static int regex_too_complex(const char *re)
                 p++;
             atom = 1;
             break;
-        case '[': {
-            const char *b = p + 1;
-            if (*b == '^')
-                b++;
-            if (*b == ']')
-                b++;
-            while (*b && *b != ']') {
-                if (*b == '[' && (b[1] == ':' || b[1] == '.' || b[1] == '=')) {
-                    const char *end = strchr(b + 2, b[1]);
-                    while (end && end[1] != ']')
-                        end = strchr(end + 1, b[1]);
-                    if (!end)
-                        return 0; /* regcomp() reports the broken bracket */
-                    b = end + 2;
-                } else {
-                    b++;
-                }
-            }
-            if (!*b)
-                return 0;
-            p = b;
+        case '[':
+            if (!(p = bracket_end(p)))
+                return 0; /* regcomp() reports the broken bracket */
             atom = 1;
             break;
-        }
         case '(':
             if (d == REGEX_MAX_DEPTH)
                 return 1;
@@ -895,33 +933,17 @@ static int regex_too_complex(const char *re)
                 return 1;
             continue;
         case '{': {
-            const char *e = p + 1;
-            unsigned long n = 0, m;
-            if (!isdigit((unsigned char)*e) && *e != ',') {
+            unsigned long n, m;
+            int rc;
+            if (!isdigit((unsigned char)p[1]) && p[1] != ',') {
                 atom = 1;
                 break;
             }
-            /* Digits saturate past the count limit; glibc reads "{,m}" as "{0,m}". */
-            for (; isdigit((unsigned char)*e); e++)
-                if (n <= REGEX_MAX_COUNT)
-                    n = n * 10 + (unsigned long)(*e - '0');
-            m = n;
-            if (*e == ',') {
-                m = isdigit((unsigned char)e[1]) ? 0 : n + 1; /* "{n,}": one more, at least */
-                for (e++; isdigit((unsigned char)*e); e++)
-                    if (m <= REGEX_MAX_COUNT)
-                        m = m * 10 + (unsigned long)(*e - '0');
-            }
-            if (*e != '}')
-                return 0; /* regcomp() reports the broken interval */
-            if (n > REGEX_MAX_COUNT || m > REGEX_MAX_COUNT)
-                return 1;
-            if (m < n)
-                m = n;
+            if ((rc = interval(p, &n, &m, &p)) != 0)
+                return rc > 0;
             sum[d] += last * m;
             sum[d] -= last;
             last *= m;
-            p = e;
             if (sum[d] > REGEX_MAX_NODES)
                 return 1;
             continue;
@@ -1386,16 +1408,8 @@ static void y_list(FILE *fp, int indent, const char *key, char **items, unsigned
     }
 }
 
-void config_dump(const config_t *c, FILE *fp)
+static void dump_kafka(const config_t *c, FILE *fp)
 {
-    if (!c || !fp)
-        return;
-    fprintf(fp, "# effective configuration");
-    if (c->path) {
-        fputs(" of ", fp);
-        y_str(fp, c->path);
-    }
-    fputs(" (defaults filled in, secrets redacted)\n", fp);
     fputs("kafka:\n", fp);
     y_kv(fp, 2, "brokers", c->kafka.brokers);
     y_kv(fp, 2, "group_id", c->kafka.group_id);
@@ -1404,7 +1418,10 @@ void config_dump(const config_t *c, FILE *fp)
     y_kv(fp, 2, "group_instance_id", c->kafka.group_instance_id);
     y_kv(fp, 2, "group_instance_id_env", c->kafka.group_instance_id_env);
     fprintf(fp, "  refetch_idle_ms: %u\n", c->kafka.refetch_idle_ms);
+}
 
+static void dump_nats(const config_t *c, FILE *fp)
+{
     fputs("nats:\n", fp);
     y_list(fp, 2, "servers", c->nats.servers, c->nats.servers_count, 0, 1);
     y_kv(fp, 2, "domain", c->nats.domain);
@@ -1424,9 +1441,11 @@ void config_dump(const config_t *c, FILE *fp)
     y_kv(fp, 2, "tls_ca_file", c->nats.tls_ca_file);
     y_kv(fp, 2, "tls_cert_file", c->nats.tls_cert_file);
     y_kv(fp, 2, "tls_key_file", c->nats.tls_key_file);
+}
 
-    y_kv(fp, 0, "rules", c->rules);
-
+/* limits, retry, dlq, http and log: the sections of plain values. */
+static void dump_sections(const config_t *c, FILE *fp)
+{
     fputs("limits:\n", fp);
     fprintf(fp, "  max_inflight_per_partition: %u\n", c->limits.max_inflight_per_partition);
     fprintf(fp, "  max_inflight_total: %u\n", c->limits.max_inflight_total);
@@ -1451,7 +1470,10 @@ void config_dump(const config_t *c, FILE *fp)
     fputs("log:\n", fp);
     y_kv(fp, 2, "level", c->log.level);
     y_kv(fp, 2, "format", c->log.format);
+}
 
+static void dump_streams(const config_t *c, FILE *fp)
+{
     if (c->streams_count == 0) {
         fputs("streams: []\n", fp);
         return;
@@ -1470,6 +1492,23 @@ void config_dump(const config_t *c, FILE *fp)
         fprintf(fp, "    max_bytes: %lld\n", (long long)s->max_bytes);
         fprintf(fp, "    max_msgs: %lld\n", (long long)s->max_msgs);
     }
+}
+
+void config_dump(const config_t *c, FILE *fp)
+{
+    if (!c || !fp)
+        return;
+    fprintf(fp, "# effective configuration");
+    if (c->path) {
+        fputs(" of ", fp);
+        y_str(fp, c->path);
+    }
+    fputs(" (defaults filled in, secrets redacted)\n", fp);
+    dump_kafka(c, fp);
+    dump_nats(c, fp);
+    y_kv(fp, 0, "rules", c->rules);
+    dump_sections(c, fp);
+    dump_streams(c, fp);
 }
 
 /* ---- secrets ------------------------------------------------------------------ */
