@@ -7,14 +7,22 @@
  * The YAML schema is declared as static libcyaml field tables; one
  * validate-and-compile pass turns the loaded document into a rules_t. A file
  * with any error yields no rules_t at all: a half-valid file is never used.
- * Diagnostics carry file:line:col and a hint a platform engineer can act on.
+ * Diagnostics carry file:line:col and a hint a platform engineer can act on;
+ * they are the shared YAML diagnostics of diag.h, worded here.
+ *
+ * Ownership: a loader returns a rules_t holding one reference; the last
+ * rules_unref() frees it and everything it owns (the loaded document, every
+ * string a route or test points at). Diagnostics are appended to the
+ * caller's rules_diags_t, which the caller frees with rules_diags_clear().
  *
  * Not for: evaluating rules against events (route.h) or any I/O besides
  * reading the rule file.
  *
- * Threads: a compiled rules_t is immutable; any number of threads may read it
- * at once. rules_ref()/rules_unref() use atomics, so the router can swap in a
- * new set (hot reload) while in-flight events still hold the old one.
+ * Threads: loading touches no global state and may run on any thread
+ * (the main thread at start and on reload, the CLI, the fuzzer). A compiled
+ * rules_t is immutable; any number of threads may read it at once.
+ * rules_ref()/rules_unref() use atomics, so the router can swap in a new
+ * set (hot reload) while in-flight events still hold the old one.
  */
 #ifndef ER_RULES_H
 #define ER_RULES_H
