@@ -7,37 +7,38 @@
  * The YAML schema is declared as static libcyaml field tables; one
  * validate-and-compile pass turns the loaded document into a rules_t. A file
  * with any error yields no rules_t at all: a half-valid file is never used.
- * Diagnostics carry file:line:col and a hint a platform engineer can act on.
+ * Diagnostics carry file:line:col and a hint a platform engineer can act on;
+ * they are the shared YAML diagnostics of diag.h, worded here.
+ *
+ * Ownership: a loader returns a rules_t holding one reference; the last
+ * rules_unref() frees it and everything it owns (the loaded document, every
+ * string a route or test points at). Diagnostics are appended to the
+ * caller's rules_diags_t, which the caller frees with rules_diags_clear().
  *
  * Not for: evaluating rules against events (route.h) or any I/O besides
  * reading the rule file.
  *
- * Threads: a compiled rules_t is immutable; any number of threads may read it
- * at once. rules_ref()/rules_unref() use atomics, so the router can swap in a
- * new set (hot reload) while in-flight events still hold the old one.
+ * Threads: loading touches no global state and may run on any thread
+ * (the main thread at start and on reload, the CLI, the fuzzer). A compiled
+ * rules_t is immutable; any number of threads may read it at once.
+ * rules_ref()/rules_unref() use atomics, so the router can swap in a new
+ * set (hot reload) while in-flight events still hold the old one.
  */
 #ifndef ER_RULES_H
 #define ER_RULES_H
 
 #include <stddef.h>
 
+#include "diag.h"
+
 typedef struct rules rules_t;
 
-/** One load/validation error or warning. */
-typedef struct rules_diag {
-    char *file;  /**< Path as given to the loader. */
-    int line;    /**< 1-based; 0 when unknown. */
-    int col;     /**< 1-based; 0 when unknown. */
-    int warning; /**< 1 for a warning (load still succeeds). */
-    char *msg;   /**< Message with hint, without the file:line:col prefix. */
-} rules_diag_t;
+/** One load/validation error or warning: the shared YAML diagnostic (diag.h). */
+typedef diag_t rules_diag_t;
 
-/** A growable list of diagnostics; zero-initialise before first use. */
-typedef struct rules_diags {
-    rules_diag_t *items;
-    size_t count;
-    size_t cap;
-} rules_diags_t;
+/** The diagnostics of one load; zero-initialise before first use, free with
+ *  rules_diags_clear(). Owned by the caller; the loader only appends. */
+typedef diags_t rules_diags_t;
 
 /**
  * \brief Load and compile a rule file.
@@ -56,10 +57,11 @@ int rules_load_file(const char *path, rules_t **out, rules_diags_t *diags);
 int rules_load_buffer(const char *name, const char *buf, size_t len, rules_t **out,
                       rules_diags_t *diags);
 
-/** \brief Format one diagnostic as "file:line:col: error: msg" into \p buf. */
+/** \brief Format one diagnostic as "file:line:col: error: msg" into \p buf
+ *         (diag_format(), kept under the rules_ prefix for its callers). */
 const char *rules_diag_format(const rules_diag_t *d, char *buf, size_t size);
 
-/** \brief Free the diagnostics' contents (not the struct itself). */
+/** \brief Free the diagnostics' contents (not the struct itself): diags_clear(). */
 void rules_diags_clear(rules_diags_t *diags);
 
 /** \brief Take a reference. Any thread. \return \p rules. */

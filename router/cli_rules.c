@@ -258,81 +258,106 @@ static void print_explain_text(const rules_t *r, const rules_test_t *t, const ro
                                                                       : "core NATS (no ack)");
 }
 
+/* What `explain` was asked: the rule file, the value file, the output form. */
+typedef struct explain_opts {
+    const char *rules_file, *value_file;
+    int as_json;
+} explain_opts_t;
+
+/* One option with a value, \p a = \p v, onto the test event. 0, or 2 to exit. */
+static int explain_value_opt(const char *a, char *v, explain_opts_t *o, rules_test_t *t,
+                             rules_kv_t *hdrs)
+{
+    if (!strcmp(a, "--rules"))
+        o->rules_file = v;
+    else if (!strcmp(a, "--type"))
+        t->fields[RULES_F_EVENT_TYPE] = v;
+    else if (!strcmp(a, "--aggregate-type"))
+        t->fields[RULES_F_AGGREGATE_TYPE] = v;
+    else if (!strcmp(a, "--aggregate-id"))
+        t->fields[RULES_F_AGGREGATE_ID] = v;
+    else if (!strcmp(a, "--event-id"))
+        t->fields[RULES_F_EVENT_ID] = v;
+    else if (!strcmp(a, "--topic"))
+        t->topic = v;
+    else if (!strcmp(a, "--partition"))
+        t->partition = (int32_t)strtol(v, NULL, 10);
+    else if (!strcmp(a, "--offset"))
+        t->offset = strtoll(v, NULL, 10);
+    else if (!strcmp(a, "--key"))
+        t->key = v;
+    else if (!strcmp(a, "--value"))
+        o->value_file = v;
+    else if (!strcmp(a, "--header")) {
+        char *eq = strchr(v, '=');
+        if (!eq || eq == v || t->header_count == EXPLAIN_MAX_HEADERS) {
+            fprintf(stderr, "explain: --header wants K=V (at most %d)\n", EXPLAIN_MAX_HEADERS);
+            return 2;
+        }
+        /* Split in place: argv strings are ours to modify. */
+        *eq = '\0';
+        hdrs[t->header_count++] = (rules_kv_t){v, eq + 1};
+    } else {
+        fprintf(stderr, "explain: unknown option '%s'\n", a);
+        explain_usage(stderr);
+        return 2;
+    }
+    return 0;
+}
+
+/* The command line into \p o and the test event \p t. Returns -1 to go on,
+ * else the exit code (0 after --help, 2 on a usage error). */
+static int explain_parse(int argc, char **argv, explain_opts_t *o, rules_test_t *t,
+                         rules_kv_t *hdrs)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            explain_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            o->as_json = 1;
+        } else if (!strcmp(a, "--tombstone")) {
+            t->tombstone = 1;
+        } else if (!v) {
+            fprintf(stderr, "explain: %s needs a value\n", a);
+            explain_usage(stderr);
+            return 2;
+        } else if (explain_value_opt(a, v, o, t, hdrs)) {
+            return 2;
+        } else {
+            i++;
+        }
+    }
+    t->headers = hdrs;
+    if (!o->rules_file) {
+        fprintf(stderr, "explain: --rules FILE is required\n");
+        explain_usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
 int cli_explain(int argc, char **argv)
 {
     rules_test_t t = {0};
     rules_kv_t hdrs[EXPLAIN_MAX_HEADERS];
-    const char *rules_file = NULL, *value_file = NULL;
+    explain_opts_t o = {0};
     char *value = NULL, err[300];
-    int as_json = 0, rc = 2;
+    int rc;
     rules_t *r = NULL;
     probe_t p = {0};
     route_result_t *res = NULL;
 
     t.expect_critical = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = 1;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            explain_usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--json")) {
-            as_json = 1;
-            takes = 0;
-        } else if (!strcmp(a, "--tombstone")) {
-            t.tombstone = 1;
-            takes = 0;
-        } else if (!v) {
-            fprintf(stderr, "explain: %s needs a value\n", a);
-            explain_usage(stderr);
-            return 2;
-        } else if (!strcmp(a, "--rules"))
-            rules_file = v;
-        else if (!strcmp(a, "--type"))
-            t.fields[RULES_F_EVENT_TYPE] = v;
-        else if (!strcmp(a, "--aggregate-type"))
-            t.fields[RULES_F_AGGREGATE_TYPE] = v;
-        else if (!strcmp(a, "--aggregate-id"))
-            t.fields[RULES_F_AGGREGATE_ID] = v;
-        else if (!strcmp(a, "--event-id"))
-            t.fields[RULES_F_EVENT_ID] = v;
-        else if (!strcmp(a, "--topic"))
-            t.topic = v;
-        else if (!strcmp(a, "--partition"))
-            t.partition = (int32_t)strtol(v, NULL, 10);
-        else if (!strcmp(a, "--offset"))
-            t.offset = strtoll(v, NULL, 10);
-        else if (!strcmp(a, "--key"))
-            t.key = v;
-        else if (!strcmp(a, "--value"))
-            value_file = v;
-        else if (!strcmp(a, "--header")) {
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v || t.header_count == EXPLAIN_MAX_HEADERS) {
-                fprintf(stderr, "explain: --header wants K=V (at most %d)\n", EXPLAIN_MAX_HEADERS);
-                return 2;
-            }
-            /* Split in place: argv strings are ours to modify. */
-            argv[i + 1][eq - v] = '\0';
-            hdrs[t.header_count++] = (rules_kv_t){v, eq + 1};
-        } else {
-            fprintf(stderr, "explain: unknown option '%s'\n", a);
-            explain_usage(stderr);
-            return 2;
-        }
-        i += takes;
-    }
-    t.headers = hdrs;
-    if (!rules_file) {
-        fprintf(stderr, "explain: --rules FILE is required\n");
-        explain_usage(stderr);
-        return 2;
-    }
-    if (value_file) {
+    if ((rc = explain_parse(argc, argv, &o, &t, hdrs)) >= 0)
+        return rc;
+    rc = 2;
+    if (o.value_file) {
         size_t len;
-        if (!(value = read_all(value_file, &len))) {
-            fprintf(stderr, "explain: cannot read value from '%s'\n", value_file);
+        if (!(value = read_all(o.value_file, &len))) {
+            fprintf(stderr, "explain: cannot read value from '%s'\n", o.value_file);
             return 2;
         }
         if (strlen(value) != len) {
@@ -341,7 +366,7 @@ int cli_explain(int argc, char **argv)
         }
         t.value = value;
     }
-    if (!(r = load(rules_file))) {
+    if (!(r = load(o.rules_file))) {
         rc = 1;
         goto err;
     }
@@ -354,7 +379,7 @@ int cli_explain(int argc, char **argv)
         goto err;
     }
     route_decide(r, &p.ev, res);
-    if (as_json)
+    if (o.as_json)
         print_explain_json(r, &t, res);
     else
         print_explain_text(r, &t, res);

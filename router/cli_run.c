@@ -72,31 +72,24 @@ static void usage(FILE *fp)
                 "  --print-config      print the effective config (secrets redacted) and exit\n");
 }
 
-int cli_run(int argc, char **argv)
+/* The command line: -c FILE and --print-config. Returns -1 to go on, else
+ * the exit code (0 after --help, 2 on a usage error). */
+static int run_parse_args(int argc, char **argv, const char **path, int *print_only)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"print-config", no_argument, NULL, 'p'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *path = NULL;
-    int print_only = 0, c, rc = 1;
-    char errstr[1024];
-    config_t *cfg = NULL;
-    rules_t *rules = NULL;
-    rules_diags_t diags = {0};
-    router_t *router = NULL;
-    http_t *http = NULL;
-    log_level_t lvl;
-    log_format_t fmt;
+    int c;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            path = optarg;
+            *path = optarg;
             break;
         case 'p':
-            print_only = 1;
+            *print_only = 1;
             break;
         case 'h':
             usage(stdout);
@@ -106,11 +99,61 @@ int cli_run(int argc, char **argv)
             return 2;
         }
     }
-    if (!path) {
+    if (!*path) {
         fprintf(stderr, "event-router run: missing -c router.yaml\n");
         usage(stderr);
         return 2;
     }
+    return -1;
+}
+
+/* Load the rule file the config names; print its diagnostics (errors, or
+ * warnings when it loads). Returns 0, or -1 when the router must not start. */
+static int run_load_rules(const config_t *cfg, rules_t **rules, rules_diags_t *diags)
+{
+    if (rules_load_file(cfg->rules, rules, diags) != 0) {
+        size_t n = print_rules_diags(diags);
+        fprintf(stderr, "event-router: %zu error(s) in %s; not starting\n", n, cfg->rules);
+        return -1;
+    }
+    print_rules_diags(diags); /* warnings */
+    LOG_INFO("RUN-0001", "rules loaded", LKV_S("path", rules_path(*rules)),
+             LKV_U("routes", rules_route_count(*rules)), LKV_S("hash", rules_hash(*rules)));
+    return 0;
+}
+
+/* The admin endpoint, when http.listen is set. Returns 0, or -1 after printing why. */
+static int run_start_http(const config_t *cfg, router_t *router, http_t **http)
+{
+    char errstr[1024];
+
+    if (!cfg->http.listen || !*cfg->http.listen)
+        return 0;
+    if (http_start(cfg->http.listen, health_live, health_ready, router, http, errstr,
+                   sizeof(errstr)) != 0) {
+        fprintf(stderr, "event-router: http.listen %s: %s\n", cfg->http.listen, errstr);
+        return -1;
+    }
+    LOG_INFO("RUN-0002", "admin endpoint listening", LKV_S("listen", cfg->http.listen));
+    return 0;
+}
+
+int cli_run(int argc, char **argv)
+{
+    const char *path = NULL;
+    int print_only = 0, rc;
+    char errstr[1024];
+    config_t *cfg = NULL;
+    rules_t *rules = NULL;
+    rules_diags_t diags = {0};
+    router_t *router = NULL;
+    http_t *http = NULL;
+    log_level_t lvl;
+    log_format_t fmt;
+
+    if ((rc = run_parse_args(argc, argv, &path, &print_only)) >= 0)
+        return rc;
+    rc = 1;
     if (config_load_file(path, &cfg, errstr, sizeof(errstr)) != 0) {
         fprintf(stderr, "event-router: %s\n", errstr);
         return 1;
@@ -124,15 +167,8 @@ int cli_run(int argc, char **argv)
     log_format_parse(cfg->log.format, &fmt);
     log_setup(lvl, fmt);
 
-    if (rules_load_file(cfg->rules, &rules, &diags) != 0) {
-        size_t n = print_rules_diags(&diags);
-        fprintf(stderr, "event-router: %zu error(s) in %s; not starting\n", n, cfg->rules);
+    if (run_load_rules(cfg, &rules, &diags))
         goto out;
-    }
-    print_rules_diags(&diags); /* warnings */
-    LOG_INFO("RUN-0001", "rules loaded", LKV_S("path", rules_path(rules)),
-             LKV_U("routes", rules_route_count(rules)), LKV_S("hash", rules_hash(rules)));
-
     install_signals();
     if (router_new(cfg, rules, &router, errstr, sizeof(errstr)) != 0) {
         rules = NULL; /* owned (and freed) by router_new */
@@ -140,15 +176,8 @@ int cli_run(int argc, char **argv)
         goto out;
     }
     rules = NULL; /* now owned by the router */
-
-    if (cfg->http.listen && *cfg->http.listen) {
-        if (http_start(cfg->http.listen, health_live, health_ready, router, &http, errstr,
-                       sizeof(errstr)) != 0) {
-            fprintf(stderr, "event-router: http.listen %s: %s\n", cfg->http.listen, errstr);
-            goto out;
-        }
-        LOG_INFO("RUN-0002", "admin endpoint listening", LKV_S("listen", cfg->http.listen));
-    }
+    if (run_start_http(cfg, router, &http))
+        goto out;
 
     rc = router_run(router, &signals_seen);
 out:

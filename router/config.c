@@ -13,7 +13,9 @@
  * point at the offending value too, and so that defaults are applied only
  * to keys that are absent (an explicit 0 stays 0 and is then judged).
  * libcyaml's own message (captured by a custom log function) is the
- * fallback when the walk finds nothing to blame.
+ * fallback when the walk finds nothing to blame. Every problem goes through
+ * diag.h, the reporter rule files use too, so both read
+ * "file:line:col: error: message (hint)" and share one "did you mean".
  *
  * What each key means is written once, in the key table below the schema:
  * type, default, allowed range, one line of doc. libcyaml has no notion of
@@ -51,6 +53,7 @@
 
 #include <cyaml/cyaml.h>
 
+#include "diag.h"
 #include "listenaddr.h"
 #include "log.h"
 #include "secret.h"
@@ -451,73 +454,59 @@ static const char *q(char *buf, size_t size, const char *s)
 
 /* ---- did you mean ------------------------------------------------------------ */
 
-/* Optimal string alignment distance (Levenshtein + adjacent transposition). */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    size_t d[3][65]; /* rows i-2, i-1, i; keys are short */
-
-    if (la > 64 || lb > 64)
-        return (size_t)-1;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t *cur = d[i % 3], *prev = d[(i - 1) % 3], *pprev = d[(i + 1) % 3];
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost = a[i - 1] != b[j - 1];
-            size_t v = prev[j] + 1;
-            if (cur[j - 1] + 1 < v)
-                v = cur[j - 1] + 1;
-            if (prev[j - 1] + cost < v)
-                v = prev[j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                pprev[j - 2] + 1 < v)
-                v = pprev[j - 2] + 1;
-            cur[j] = v;
-        }
-    }
-    return d[la % 3][lb];
-}
-
+/* The schema key closest to \p key (diag_suggest()), or NULL. */
 static const char *suggest_key(const cyaml_schema_field_t *fields, const char *key)
 {
-    const char *best = NULL;
-    size_t best_d = (size_t)-1, limit = strlen(key) >= 4 ? 2 : 1;
+    const char *names[64];
+    size_t n = 0;
 
-    for (const cyaml_schema_field_t *f = fields; f->key; f++) {
-        size_t d = edit_distance(key, f->key);
-        if (d < best_d) {
-            best_d = d;
-            best = f->key;
-        }
+    while (n < sizeof(names) / sizeof(names[0]) && fields[n].key) {
+        names[n] = fields[n].key;
+        n++;
     }
-    return best_d <= limit ? best : NULL;
+    return diag_suggest(key, names, n);
 }
 
 /* ---- the schema walk (yamlwalk), in the config's words ------------------------ */
 
-/* yamlwalk reports every problem; the config reports the first and stops. */
-typedef struct walker {
-    int failed;
-    int line, col; /* of the first error, 1-based */
-    char msg[512];
-} walker_t;
+/*
+ * yamlwalk and the validation pass report every problem they meet; the
+ * config keeps the first (one line in errstr is its contract) and the walk
+ * stops there. The list is the shared diag.h one, so the line is worded and
+ * formatted like a rule file's.
+ */
+typedef struct creport {
+    const char *file;
+    diags_t d;
+    int failed; /* set even when the diagnostic itself could not be stored */
+} creport_t;
 
-static void walk_fail(walker_t *w, int line, int col, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void report_first(creport_t *r, int line, int col, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
-static void walk_fail(walker_t *w, int line, int col, const char *fmt, ...)
+static void report_first(creport_t *r, int line, int col, const char *hint, const char *fmt, ...)
 {
+    char msg[512];
     va_list ap;
-    if (w->failed)
+
+    if (r->failed)
         return;
-    w->failed = 1;
-    w->line = line;
-    w->col = col;
+    r->failed = 1;
     va_start(ap, fmt);
-    vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    diags_add(&r->d, r->file, line, col, 0, hint, "%s", msg);
+}
+
+/* The first problem as "file:line:col: error: msg" in errstr. */
+static void report_to_errstr(const creport_t *r, char *errstr, size_t size)
+{
+    if (!errstr || !size)
+        return;
+    if (r->d.count)
+        diag_format(&r->d.items[0], errstr, size);
+    else
+        set_err(errstr, size, "%s:1:1: error: out of memory", r->file);
 }
 
 static const char *type_want(const cyaml_schema_value_t *s)
@@ -548,53 +537,55 @@ static void in_path(char *buf, size_t size, const char *path)
 /* yamlwalk problem callback: word the first problem, then stop the walk. */
 static int walk_problem(void *opaque, const yamlwalk_problem_t *p)
 {
-    walker_t *w = opaque;
+    creport_t *w = opaque;
     int l = p->line, c = p->col;
-    char ctx[160], kq[80], vq[80];
+    char ctx[160], kq[80], vq[80], hq[160];
     const char *hint;
 
     in_path(ctx, sizeof(ctx), p->path);
     switch (p->kind) {
     case YAMLWALK_SYNTAX:
-        walk_fail(w, l, c, "YAML syntax error: %s%s%s", p->problem ? p->problem : "unknown problem",
-                  p->context ? " " : "", p->context ? p->context : "");
+        report_first(w, l, c, NULL, "YAML syntax error: %s%s%s",
+                     p->problem ? p->problem : "unknown problem", p->context ? " " : "",
+                     p->context ? p->context : "");
         break;
     case YAMLWALK_NO_DOCUMENT:
-        walk_fail(w, l, c, "the config file is empty");
+        report_first(w, l, c, NULL, "the config file is empty");
         break;
     case YAMLWALK_KEY_NOT_SCALAR:
-        walk_fail(w, l, c, "keys must be plain strings%s", ctx);
+        report_first(w, l, c, NULL, "keys must be plain strings%s", ctx);
         break;
     case YAMLWALK_UNKNOWN_KEY:
         hint = suggest_key(p->schema->mapping.fields, p->key);
         if (hint)
-            walk_fail(w, l, c, "unknown key '%s'%s (did you mean '%s'?)", q(kq, sizeof(kq), p->key),
-                      ctx, hint);
-        else
-            walk_fail(w, l, c, "unknown key '%s'%s", q(kq, sizeof(kq), p->key), ctx);
+            snprintf(hq, sizeof(hq), "did you mean '%s'?", hint);
+        report_first(w, l, c, hint ? hq : NULL, "unknown key '%s'%s", q(kq, sizeof(kq), p->key),
+                     ctx);
         break;
     case YAMLWALK_DUPLICATE_KEY:
-        walk_fail(w, l, c, "duplicate key '%s'%s", p->key, ctx);
+        report_first(w, l, c, NULL, "duplicate key '%s'%s", p->key, ctx);
         break;
     case YAMLWALK_MISSING_KEY:
-        walk_fail(w, l, c, "missing required key '%s'%s", p->key, ctx);
+        report_first(w, l, c, NULL, "missing required key '%s'%s", p->key, ctx);
         break;
     case YAMLWALK_EMPTY_DOCUMENT:
     case YAMLWALK_ALIAS:
     case YAMLWALK_WRONG_TYPE:
         if (!*p->path)
-            walk_fail(w, l, c, "the config must be a mapping (kafka:, nats:, rules:, ...)");
+            report_first(w, l, c, NULL,
+                         "the config must be a mapping (kafka:, nats:, rules:, ...)");
         else if (p->kind == YAMLWALK_ALIAS)
-            walk_fail(w, l, c, "'%s': YAML aliases are not supported in the config", p->path);
+            report_first(w, l, c, NULL, "'%s': YAML aliases are not supported in the config",
+                         p->path);
         else if (p->schema->type == CYAML_SEQUENCE && p->got == YAMLWALK_NODE_SCALAR)
-            walk_fail(w, l, c, "'%s' must be a list, not a scalar (write: - %s)", p->path,
-                      q(vq, sizeof(vq), p->value));
+            report_first(w, l, c, NULL, "'%s' must be a list, not a scalar (write: - %s)", p->path,
+                         q(vq, sizeof(vq), p->value));
         else
-            walk_fail(w, l, c, "'%s' must be %s, not %s", p->path, type_want(p->schema),
-                      yamlwalk_node_name(p->got));
+            report_first(w, l, c, NULL, "'%s' must be %s, not %s", p->path, type_want(p->schema),
+                         yamlwalk_node_name(p->got));
         break;
     default: /* list bounds, depth, more documents: none in this schema and walk */
-        walk_fail(w, l, c, "'%s' does not fit the config schema", p->path);
+        report_first(w, l, c, NULL, "'%s' does not fit the config schema", p->path);
         break;
     }
     return 1;
@@ -628,7 +619,7 @@ static void key_range(const cyaml_schema_value_t *s, const char *path, long long
  */
 static int walk_scalar(void *opaque, const yamlwalk_scalar_t *sc)
 {
-    walker_t *w = opaque;
+    creport_t *w = opaque;
     const cyaml_schema_value_t *s = sc->schema;
     const char *v = sc->value, *path = sc->path;
     char *end = NULL, vq[80];
@@ -649,12 +640,12 @@ static int walk_scalar(void *opaque, const yamlwalk_scalar_t *sc)
         in_range = errno != ERANGE && u <= (unsigned long long)max && (long long)u >= min;
     }
     if (end == v || *end != '\0' || !isdigit((unsigned char)v[*v == '-' || *v == '+']))
-        walk_fail(w, sc->line, sc->col, "'%s' must be %s, got '%s'", path,
-                  s->type == CYAML_UINT ? "an unsigned integer" : "an integer",
-                  q(vq, sizeof(vq), v));
+        report_first(w, sc->line, sc->col, NULL, "'%s' must be %s, got '%s'", path,
+                     s->type == CYAML_UINT ? "an unsigned integer" : "an integer",
+                     q(vq, sizeof(vq), v));
     else if (!in_range)
-        walk_fail(w, sc->line, sc->col, "'%s' must be between %lld and %lld, got %s", path, min,
-                  max, q(vq, sizeof(vq), v));
+        report_first(w, sc->line, sc->col, NULL, "'%s' must be between %lld and %lld, got %s", path,
+                     min, max, q(vq, sizeof(vq), v));
     return w->failed;
 }
 /* ---- libcyaml log capture ---------------------------------------------------- */
@@ -782,11 +773,8 @@ static int resolve_rules_path(config_t *c)
 /* ---- validation --------------------------------------------------------------- */
 
 typedef struct vctx {
-    const char *file;
     const yamlwalk_index_t *idx;
-    char *errstr;
-    size_t errstr_size;
-    int failed;
+    creport_t *rep; /* the same first-problem report the walk used */
 } vctx_t;
 
 static void verr(vctx_t *v, const char *path, const char *fmt, ...)
@@ -803,9 +791,8 @@ static void verr(vctx_t *v, const char *path, const char *fmt, ...)
     int line = 1, col = 1;
     va_list ap;
 
-    if (v->failed)
+    if (v->rep->failed)
         return;
-    v->failed = 1;
     snprintf(anc, sizeof(anc), "%s", path);
     for (;;) {
         e = yamlwalk_find(v->idx, anc);
@@ -829,7 +816,7 @@ static void verr(vctx_t *v, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    set_err(v->errstr, v->errstr_size, "%s:%d:%d: error: %s", v->file, line, col, msg);
+    report_first(v->rep, line, col, NULL, "%s", msg);
 }
 
 /*
@@ -846,6 +833,63 @@ static void verr(vctx_t *v, const char *path, const char *fmt, ...)
 #define REGEX_MAX_COUNT 249
 #define REGEX_MAX_DEPTH 32
 
+/* The ']' that closes the bracket expression opening at \p open ('['),
+ * past [:class:], [.coll.] and [=equiv=]; NULL when it is not closed. */
+static const char *bracket_end(const char *open)
+{
+    const char *b = open + 1;
+
+    if (*b == '^')
+        b++;
+    if (*b == ']')
+        b++;
+    while (*b && *b != ']') {
+        if (*b == '[' && (b[1] == ':' || b[1] == '.' || b[1] == '=')) {
+            const char *end = strchr(b + 2, b[1]);
+            while (end && end[1] != ']')
+                end = strchr(end + 1, b[1]);
+            if (!end)
+                return NULL;
+            b = end + 2;
+        } else {
+            b++;
+        }
+    }
+    return *b ? b : NULL;
+}
+
+/*
+ * The interval "{n}", "{n,}", "{,m}" or "{n,m}" opening at \p open: *n and
+ * *m (m >= n), *close at its '}'. Digits saturate past the count limit;
+ * glibc reads "{,m}" as "{0,m}", and "{n,}" counts as one more copy.
+ * Returns 0, -1 when it is not closed (regcomp() reports it), 1 when a
+ * count is past REGEX_MAX_COUNT.
+ */
+static int interval(const char *open, unsigned long *n, unsigned long *m, const char **close)
+{
+    const char *e = open + 1;
+
+    *n = 0;
+    for (; isdigit((unsigned char)*e); e++)
+        if (*n <= REGEX_MAX_COUNT)
+            *n = *n * 10 + (unsigned long)(*e - '0');
+    *m = *n;
+    if (*e == ',') {
+        *m = isdigit((unsigned char)e[1]) ? 0 : *n + 1; /* "{n,}": one more, at least */
+        for (e++; isdigit((unsigned char)*e); e++)
+            if (*m <= REGEX_MAX_COUNT)
+                *m = *m * 10 + (unsigned long)(*e - '0');
+    }
+    if (*e != '}')
+        return -1;
+    if (*n > REGEX_MAX_COUNT || *m > REGEX_MAX_COUNT)
+        return 1;
+    if (*m < *n)
+        *m = *n;
+    *close = e;
+    return 0;
+}
+
 static int regex_too_complex(const char *re)
 {
     size_t sum[REGEX_MAX_DEPTH + 1] = {0}, last = 0, atom;
@@ -858,30 +902,11 @@ static int regex_too_complex(const char *re)
                 p++;
             atom = 1;
             break;
-        case '[': {
-            const char *b = p + 1;
-            if (*b == '^')
-                b++;
-            if (*b == ']')
-                b++;
-            while (*b && *b != ']') {
-                if (*b == '[' && (b[1] == ':' || b[1] == '.' || b[1] == '=')) {
-                    const char *end = strchr(b + 2, b[1]);
-                    while (end && end[1] != ']')
-                        end = strchr(end + 1, b[1]);
-                    if (!end)
-                        return 0; /* regcomp() reports the broken bracket */
-                    b = end + 2;
-                } else {
-                    b++;
-                }
-            }
-            if (!*b)
-                return 0;
-            p = b;
+        case '[':
+            if (!(p = bracket_end(p)))
+                return 0; /* regcomp() reports the broken bracket */
             atom = 1;
             break;
-        }
         case '(':
             if (d == REGEX_MAX_DEPTH)
                 return 1;
@@ -908,33 +933,17 @@ static int regex_too_complex(const char *re)
                 return 1;
             continue;
         case '{': {
-            const char *e = p + 1;
-            unsigned long n = 0, m;
-            if (!isdigit((unsigned char)*e) && *e != ',') {
+            unsigned long n, m;
+            int rc;
+            if (!isdigit((unsigned char)p[1]) && p[1] != ',') {
                 atom = 1;
                 break;
             }
-            /* Digits saturate past the count limit; glibc reads "{,m}" as "{0,m}". */
-            for (; isdigit((unsigned char)*e); e++)
-                if (n <= REGEX_MAX_COUNT)
-                    n = n * 10 + (unsigned long)(*e - '0');
-            m = n;
-            if (*e == ',') {
-                m = isdigit((unsigned char)e[1]) ? 0 : n + 1; /* "{n,}": one more, at least */
-                for (e++; isdigit((unsigned char)*e); e++)
-                    if (m <= REGEX_MAX_COUNT)
-                        m = m * 10 + (unsigned long)(*e - '0');
-            }
-            if (*e != '}')
-                return 0; /* regcomp() reports the broken interval */
-            if (n > REGEX_MAX_COUNT || m > REGEX_MAX_COUNT)
-                return 1;
-            if (m < n)
-                m = n;
+            if ((rc = interval(p, &n, &m, &p)) != 0)
+                return rc > 0;
             sum[d] += last * m;
             sum[d] -= last;
             last *= m;
-            p = e;
             if (sum[d] > REGEX_MAX_NODES)
                 return 1;
             continue;
@@ -1179,7 +1188,7 @@ static void validate_streams(vctx_t *v, const config_t *c)
 {
     char p[96], vq[80];
 
-    for (unsigned i = 0; i < c->streams_count && !v->failed; i++) {
+    for (unsigned i = 0; i < c->streams_count && !v->rep->failed; i++) {
         const config_stream_t *s = &c->streams[i];
         snprintf(p, sizeof(p), "streams[%u].name", i);
         if (!stream_name_valid(s->name)) {
@@ -1230,11 +1239,11 @@ int config_load_buffer(const char *name, const void *data, size_t len, config_t 
     const unsigned char *text = data;
     config_t *cfg = NULL;
     yamlwalk_index_t *idx = NULL;
-    walker_t w = {0};
+    creport_t rep = {.file = name};
     const yamlwalk_ops_t ops = {
         .problem = walk_problem,
         .scalar = walk_scalar,
-        .opaque = &w,
+        .opaque = &rep,
         .flags = YAMLWALK_FIRST_DOCUMENT, /* libcyaml loads no more */
     };
     yamlwalk_err_t werr;
@@ -1247,7 +1256,7 @@ int config_load_buffer(const char *name, const void *data, size_t len, config_t 
         .flags = CYAML_CFG_NO_ALIAS,
     };
     cyaml_err_t cerr;
-    vctx_t v = {.file = name, .errstr = errstr, .errstr_size = errstr_size};
+    vctx_t v = {.rep = &rep};
 
     if (errstr && errstr_size)
         errstr[0] = '\0';
@@ -1262,43 +1271,40 @@ int config_load_buffer(const char *name, const void *data, size_t len, config_t 
     if (werr == YAMLWALK_OK)
         werr = yamlwalk_run(&ops, &config_schema, text, len, idx);
     v.idx = idx;
-    if (w.failed) {
-        /* The walk blames the exact key or value; prefer it. */
-        set_err(errstr, errstr_size, "%s:%d:%d: error: %s", name, w.line, w.col, w.msg);
+    /* The walk blames the exact key or value; prefer it. Else something only
+     * libcyaml objects to: pass its words on. */
+    if (!rep.failed && cerr != CYAML_OK)
+        report_first(&rep, cap.line ? cap.line : 1, cap.col ? cap.col : 1, cyaml_strerror(cerr),
+                     "%s", cap.first[0] ? cap.first : "invalid config");
+    if (!rep.failed && (!cfg || werr != YAMLWALK_OK))
+        report_first(&rep, 1, 1, NULL, "%s",
+                     werr != YAMLWALK_OK ? "out of memory" : "the config file is empty");
+    if (rep.failed)
         goto err;
-    }
-    if (cerr != CYAML_OK) {
-        /* Something only libcyaml objects to: pass its words on. */
-        set_err(errstr, errstr_size, "%s:%d:%d: error: %s (%s)", name, cap.line ? cap.line : 1,
-                cap.col ? cap.col : 1, cap.first[0] ? cap.first : "invalid config",
-                cyaml_strerror(cerr));
-        goto err;
-    }
-    if (!cfg || werr != YAMLWALK_OK) {
-        set_err(errstr, errstr_size, "%s:1:1: error: %s", name,
-                werr != YAMLWALK_OK ? "out of memory" : "the config file is empty");
-        goto err;
-    }
     cfg->path = strdup(name);
     if (!cfg->path || apply_defaults(cfg, idx) || resolve_rules_path(cfg)) {
         set_err(errstr, errstr_size, "%s: out of memory", name);
-        goto err;
+        goto out;
     }
     validate_kafka(&v, cfg);
     validate_nats(&v, cfg);
     validate_limits(&v, cfg);
     validate_misc(&v, cfg);
     validate_streams(&v, cfg);
-    if (v.failed)
+    if (rep.failed)
         goto err;
 
     yamlwalk_index_destroy(idx);
+    diags_clear(&rep.d);
     *out = cfg;
     return 0;
 
 err:
+    report_to_errstr(&rep, errstr, errstr_size);
+out:
     config_free(cfg);
     yamlwalk_index_destroy(idx);
+    diags_clear(&rep.d);
     return -1;
 }
 
@@ -1395,16 +1401,8 @@ static void y_list(FILE *fp, int indent, const char *key, char **items, unsigned
     }
 }
 
-void config_dump(const config_t *c, FILE *fp)
+static void dump_kafka(const config_t *c, FILE *fp)
 {
-    if (!c || !fp)
-        return;
-    fprintf(fp, "# effective configuration");
-    if (c->path) {
-        fputs(" of ", fp);
-        y_str(fp, c->path);
-    }
-    fputs(" (defaults filled in, secrets redacted)\n", fp);
     fputs("kafka:\n", fp);
     y_kv(fp, 2, "brokers", c->kafka.brokers);
     y_kv(fp, 2, "group_id", c->kafka.group_id);
@@ -1413,7 +1411,10 @@ void config_dump(const config_t *c, FILE *fp)
     y_kv(fp, 2, "group_instance_id", c->kafka.group_instance_id);
     y_kv(fp, 2, "group_instance_id_env", c->kafka.group_instance_id_env);
     fprintf(fp, "  refetch_idle_ms: %u\n", c->kafka.refetch_idle_ms);
+}
 
+static void dump_nats(const config_t *c, FILE *fp)
+{
     fputs("nats:\n", fp);
     y_list(fp, 2, "servers", c->nats.servers, c->nats.servers_count, 0, 1);
     y_kv(fp, 2, "domain", c->nats.domain);
@@ -1433,9 +1434,11 @@ void config_dump(const config_t *c, FILE *fp)
     y_kv(fp, 2, "tls_ca_file", c->nats.tls_ca_file);
     y_kv(fp, 2, "tls_cert_file", c->nats.tls_cert_file);
     y_kv(fp, 2, "tls_key_file", c->nats.tls_key_file);
+}
 
-    y_kv(fp, 0, "rules", c->rules);
-
+/* limits, retry, dlq, http and log: the sections of plain values. */
+static void dump_sections(const config_t *c, FILE *fp)
+{
     fputs("limits:\n", fp);
     fprintf(fp, "  max_inflight_per_partition: %u\n", c->limits.max_inflight_per_partition);
     fprintf(fp, "  max_inflight_total: %u\n", c->limits.max_inflight_total);
@@ -1460,7 +1463,10 @@ void config_dump(const config_t *c, FILE *fp)
     fputs("log:\n", fp);
     y_kv(fp, 2, "level", c->log.level);
     y_kv(fp, 2, "format", c->log.format);
+}
 
+static void dump_streams(const config_t *c, FILE *fp)
+{
     if (c->streams_count == 0) {
         fputs("streams: []\n", fp);
         return;
@@ -1479,6 +1485,23 @@ void config_dump(const config_t *c, FILE *fp)
         fprintf(fp, "    max_bytes: %lld\n", (long long)s->max_bytes);
         fprintf(fp, "    max_msgs: %lld\n", (long long)s->max_msgs);
     }
+}
+
+void config_dump(const config_t *c, FILE *fp)
+{
+    if (!c || !fp)
+        return;
+    fprintf(fp, "# effective configuration");
+    if (c->path) {
+        fputs(" of ", fp);
+        y_str(fp, c->path);
+    }
+    fputs(" (defaults filled in, secrets redacted)\n", fp);
+    dump_kafka(c, fp);
+    dump_nats(c, fp);
+    y_kv(fp, 0, "rules", c->rules);
+    dump_sections(c, fp);
+    dump_streams(c, fp);
 }
 
 /* ---- secrets ------------------------------------------------------------------ */

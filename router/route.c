@@ -293,6 +293,59 @@ static st_t derive(rctx_t *c, const croute_t *rt)
 }
 
 /* The value of one template variable. *s == NULL with ROUTE_R_MISSING_FIELD when absent. */
+/* {event}: the event type in kebab-case, computed once per event. */
+static st_t event_var(rctx_t *c, const char **s, size_t *len)
+{
+    if (!c->have_event) {
+        char pb[64];
+        naming_err_t ne =
+            naming_kebab(c->type, c->type_len, c->event, sizeof(c->event), &c->event_len);
+        if (ne != NAMING_OK)
+            return fail(c, ROUTE_R_UNSAFE_TOKEN, "{event}: event type '%s': %s",
+                        printable(c->type, c->type_len, pb, sizeof(pb)), naming_strerror(ne));
+        c->have_event = 1;
+    }
+    *s = c->event;
+    *len = c->event_len;
+    return ROUTE_R_NONE;
+}
+
+/* {aggregate_type}, {event_id}, ...: the envelope field from its declared sources. */
+static st_t envelope_var(rctx_t *c, rules_field_t f, const char **s, size_t *len)
+{
+    st_t st;
+
+    if ((st = field(c, f)) != ROUTE_R_NONE)
+        return st;
+    if (c->f[f].state != 1)
+        return fail(c, ROUTE_R_MISSING_FIELD, "{%s}: no declared source has a value",
+                    rules_field_name(f));
+    *s = c->f[f].s;
+    *len = c->f[f].len;
+    return ROUTE_R_NONE;
+}
+
+/* {header:NAME} and {field:json.path}: present and non-empty, or missing. */
+static st_t lookup_var(rctx_t *c, const tpart_t *p, const char **s, size_t *len)
+{
+    if (p->var == V_HEADER) {
+        const route_header_t *h = envelope_header(c->ev, p->s, p->len);
+        if (!h || !h->value || !h->value_len)
+            return fail(c, ROUTE_R_MISSING_FIELD, "{header:%.*s}: no such header", (int)p->len,
+                        p->s);
+        *s = h->value;
+        *len = h->value_len;
+        return ROUTE_R_NONE;
+    }
+    int found;
+    st_t st = json_value(c, &p->path, "{field:...}", s, len, &found);
+    if (st != ROUTE_R_NONE)
+        return st;
+    if (!found)
+        return fail(c, ROUTE_R_MISSING_FIELD, "{field:%.*s}: not in the value", (int)p->len, p->s);
+    return ROUTE_R_NONE;
+}
+
 static st_t var_value(rctx_t *c, const croute_t *rt, const tpart_t *p, const char **s, size_t *len)
 {
     static const rules_field_t vf[V__COUNT] = {
@@ -319,18 +372,7 @@ static st_t var_value(rctx_t *c, const croute_t *rt, const tpart_t *p, const cha
         *len = p->var == V_DOMAIN ? c->domain_len : c->action_len;
         return ROUTE_R_NONE;
     case V_EVENT:
-        if (!c->have_event) {
-            char pb[64];
-            naming_err_t ne =
-                naming_kebab(c->type, c->type_len, c->event, sizeof(c->event), &c->event_len);
-            if (ne != NAMING_OK)
-                return fail(c, ROUTE_R_UNSAFE_TOKEN, "{event}: event type '%s': %s",
-                            printable(c->type, c->type_len, pb, sizeof(pb)), naming_strerror(ne));
-            c->have_event = 1;
-        }
-        *s = c->event;
-        *len = c->event_len;
-        return ROUTE_R_NONE;
+        return event_var(c, s, len);
     case V_EVENT_TYPE:
         *s = c->type;
         *len = c->type_len;
@@ -360,32 +402,10 @@ static st_t var_value(rctx_t *c, const croute_t *rt, const tpart_t *p, const cha
     case V_EVENT_ID:
     case V_CORRELATION_ID:
     case V_CAUSATION_ID:
-        if ((st = field(c, vf[p->var])) != ROUTE_R_NONE)
-            return st;
-        if (c->f[vf[p->var]].state != 1)
-            return fail(c, ROUTE_R_MISSING_FIELD, "{%s}: no declared source has a value",
-                        rules_field_name(vf[p->var]));
-        *s = c->f[vf[p->var]].s;
-        *len = c->f[vf[p->var]].len;
-        return ROUTE_R_NONE;
-    case V_HEADER: {
-        const route_header_t *h = envelope_header(ev, p->s, p->len);
-        if (!h || !h->value || !h->value_len)
-            return fail(c, ROUTE_R_MISSING_FIELD, "{header:%.*s}: no such header", (int)p->len,
-                        p->s);
-        *s = h->value;
-        *len = h->value_len;
-        return ROUTE_R_NONE;
-    }
-    case V_FIELD: {
-        int found;
-        if ((st = json_value(c, &p->path, "{field:...}", s, len, &found)) != ROUTE_R_NONE)
-            return st;
-        if (!found)
-            return fail(c, ROUTE_R_MISSING_FIELD, "{field:%.*s}: not in the value", (int)p->len,
-                        p->s);
-        return ROUTE_R_NONE;
-    }
+        return envelope_var(c, vf[p->var], s, len);
+    case V_HEADER:
+    case V_FIELD:
+        return lookup_var(c, p, s, len);
     default:
         break;
     }
@@ -536,53 +556,94 @@ static route_action_t finish(route_result_t *out, route_action_t a, route_reason
     return a;
 }
 
-route_action_t route_decide(const rules_t *rules, const route_event_t *ev, route_result_t *out)
+/* A fresh context for one event; resets what the result reports. */
+static void rctx_init(rctx_t *c, const rules_t *rules, const route_event_t *ev, route_result_t *out)
 {
-    rctx_t c;
-    const croute_t *rt = NULL;
-    size_t topic_len;
-    st_t st;
-    char pb[64];
-
     /* Not memset: the result is ~5 KB and most of it is only written when used. */
     out->route = NULL;
     out->critical = 0;
     out->subject[0] = out->dedup_id[0] = out->detail[0] = out->event_type[0] = '\0';
     out->header_count = 0;
-    c.r = rules;
-    c.ev = ev;
-    c.out = out;
-    c.json_state = 0;
-    memset(c.f, 0, sizeof(c.f));
-    c.scratch_used = 0;
-    c.derived = 0;
-    c.have_event = 0;
+    c->r = rules;
+    c->ev = ev;
+    c->out = out;
+    c->json_state = 0;
+    memset(c->f, 0, sizeof(c->f));
+    c->scratch_used = 0;
+    c->derived = 0;
+    c->have_event = 0;
+}
 
-    /* 1. The event type. */
-    if ((st = field(&c, RULES_F_EVENT_TYPE)) != ROUTE_R_NONE)
-        return finish(out, ROUTE_DLQ, st);
-    if (c.f[RULES_F_EVENT_TYPE].state != 1) {
-        if (!ev->value) {
+/*
+ * Step 1: the event type, found, short enough and printable. Returns
+ * ROUTE_R_NONE, or the reason with *act set to what becomes of the event
+ * (a tombstone without a type is skipped, anything else dead-lettered).
+ */
+static st_t read_event_type(rctx_t *c, route_action_t *act)
+{
+    route_result_t *out = c->out;
+    char pb[64];
+    st_t st;
+
+    *act = ROUTE_DLQ;
+    if ((st = field(c, RULES_F_EVENT_TYPE)) != ROUTE_R_NONE)
+        return st;
+    if (c->f[RULES_F_EVENT_TYPE].state != 1) {
+        if (!c->ev->value) {
             snprintf(out->detail, sizeof(out->detail), "tombstone without an event type");
-            return finish(out, ROUTE_SKIP, ROUTE_R_NO_EVENT_TYPE);
+            *act = ROUTE_SKIP;
+            return ROUTE_R_NO_EVENT_TYPE;
         }
         snprintf(out->detail, sizeof(out->detail), "no declared source has an event type");
-        return finish(out, ROUTE_DLQ, ROUTE_R_NO_EVENT_TYPE);
+        return ROUTE_R_NO_EVENT_TYPE;
     }
-    c.type = c.f[RULES_F_EVENT_TYPE].s;
-    c.type_len = c.f[RULES_F_EVENT_TYPE].len;
-    printable(c.type, c.type_len, out->event_type, sizeof(out->event_type));
-    if (c.type_len > NAMING_MAX_LEN) {
-        fail(&c, ROUTE_R_UNSAFE_TOKEN, "event type is %zu bytes; the limit is %d", c.type_len,
-             NAMING_MAX_LEN);
-        return finish(out, ROUTE_DLQ, ROUTE_R_UNSAFE_TOKEN);
+    c->type = c->f[RULES_F_EVENT_TYPE].s;
+    c->type_len = c->f[RULES_F_EVENT_TYPE].len;
+    printable(c->type, c->type_len, out->event_type, sizeof(out->event_type));
+    if (c->type_len > NAMING_MAX_LEN)
+        return fail(c, ROUTE_R_UNSAFE_TOKEN, "event type is %zu bytes; the limit is %d",
+                    c->type_len, NAMING_MAX_LEN);
+    if (!text_ok(c->type, c->type_len, 0))
+        return fail(c, ROUTE_R_UNSAFE_TOKEN,
+                    "event type '%s' has whitespace, control characters or invalid UTF-8",
+                    printable(c->type, c->type_len, pb, sizeof(pb)));
+    return ROUTE_R_NONE;
+}
+
+/* Step 3b: the route's headers; one whose value is missing is left out. */
+static st_t render_headers(rctx_t *c, const croute_t *rt)
+{
+    route_result_t *out = c->out;
+
+    for (size_t h = 0; h < rt->nhdr; h++) {
+        const char *val = NULL;
+        st_t st = render_header(c, rt, rt->hdr[h].name, &rt->hdr[h].value, &val);
+        if (st == ROUTE_R_MISSING_FIELD) {
+            out->detail[0] = '\0'; /* optional: a header without a value is left out */
+            continue;
+        }
+        if (st != ROUTE_R_NONE)
+            return st;
+        out->headers[out->header_count].name = rt->hdr[h].name;
+        out->headers[out->header_count].value = val;
+        out->header_count++;
     }
-    if (!text_ok(c.type, c.type_len, 0)) {
-        fail(&c, ROUTE_R_UNSAFE_TOKEN,
-             "event type '%s' has whitespace, control characters or invalid UTF-8",
-             printable(c.type, c.type_len, pb, sizeof(pb)));
-        return finish(out, ROUTE_DLQ, ROUTE_R_UNSAFE_TOKEN);
-    }
+    return ROUTE_R_NONE;
+}
+
+route_action_t route_decide(const rules_t *rules, const route_event_t *ev, route_result_t *out)
+{
+    rctx_t c;
+    const croute_t *rt = NULL;
+    route_action_t act;
+    size_t topic_len;
+    st_t st;
+
+    rctx_init(&c, rules, ev, out);
+
+    /* 1. The event type. */
+    if ((st = read_event_type(&c, &act)) != ROUTE_R_NONE)
+        return finish(out, act, st);
 
     /* 2. The first route that matches. */
     topic_len = ev->topic ? strlen(ev->topic) : 0;
@@ -606,22 +667,8 @@ route_action_t route_decide(const rules_t *rules, const route_event_t *ev, route
     }
 
     /* 3. Subject, headers, dedup ID. */
-    if ((st = render_subject(&c, rt)) != ROUTE_R_NONE)
-        return finish(out, ROUTE_DLQ, st);
-    for (size_t h = 0; h < rt->nhdr; h++) {
-        const char *val = NULL;
-        st = render_header(&c, rt, rt->hdr[h].name, &rt->hdr[h].value, &val);
-        if (st == ROUTE_R_MISSING_FIELD) {
-            out->detail[0] = '\0'; /* optional: a header without a value is left out */
-            continue;
-        }
-        if (st != ROUTE_R_NONE)
-            return finish(out, ROUTE_DLQ, st);
-        out->headers[out->header_count].name = rt->hdr[h].name;
-        out->headers[out->header_count].value = val;
-        out->header_count++;
-    }
-    if ((st = dedup(&c, rt)) != ROUTE_R_NONE)
+    if ((st = render_subject(&c, rt)) != ROUTE_R_NONE ||
+        (st = render_headers(&c, rt)) != ROUTE_R_NONE || (st = dedup(&c, rt)) != ROUTE_R_NONE)
         return finish(out, ROUTE_DLQ, st);
     return finish(out, rt->action, ROUTE_R_NONE);
 }

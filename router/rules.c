@@ -35,6 +35,7 @@
 #include <cyaml/cyaml.h>
 
 #include "decision.h"
+#include "diag.h"
 #include "glob.h"
 #include "naming.h"
 #include "rules_int.h"
@@ -355,6 +356,9 @@ static const struct {
 
 /* ------------------------------------------------------------------------ */
 /* Diagnostics collected during a load, each tied to a document path.       */
+/* They are staged here until the load ends, because the order (by mark)   */
+/* and the " in route 'x'" context are known only then; lctx_finish() then */
+/* hands them over as the shared diag_t (diag.h), which words nothing.     */
 
 typedef struct pdiag {
     size_t seq; /* qsort is not stable; this keeps equal marks in order */
@@ -451,40 +455,14 @@ static void path_context(const lctx_t *c, const char *path, char *buf, size_t si
     }
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
-
-    if (la >= 63 || lb >= 63)
-        return 99;
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
-    }
-    return prev[lb];
-}
-
-/* "did you mean 'x'?" for the closest of candidates, or "" when none is close. */
+/* "did you mean 'x'?" for the closest of candidates (diag_suggest()), or ""
+ * when none is close. */
 static void suggest(const char *got, const char *const *cand, size_t n, char *buf, size_t size)
 {
-    size_t best = 99, bi = 0;
+    const char *best = diag_suggest(got, cand, n);
 
-    for (size_t i = 0; i < n; i++) {
-        size_t d = edit_distance(got, cand[i]);
-        if (d < best) {
-            best = d;
-            bi = i;
-        }
-    }
-    if (n && best <= 2 + strlen(got) / 6)
-        snprintf(buf, size, "did you mean '%s'?", cand[bi]);
+    if (best)
+        snprintf(buf, size, "did you mean '%s'?", best);
     else
         buf[0] = '\0';
 }
@@ -760,12 +738,109 @@ static int header_name_ok(const char *s)
  * Parse a template into parts. is_subject selects subject rules for the
  * literal text. Returns 0, or -1 after reporting at path.
  */
+/* A template's shape with every variable as 'X' ("commands.X.X"), to find
+ * empty subject tokens whatever the variables hold. */
+typedef struct skel {
+    char s[512];
+    size_t n;
+} skel_t;
+
+/* The literal text p[0..n) of a template: subject or header-value characters only. */
+static int tmpl_literal(lctx_t *c, const char *path, const char *text, int is_subject,
+                        const char *p, size_t n, skel_t *sk)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        if (is_subject ? !subject_lit_char((char)ch) : (ch < 0x20 || ch == 0x7f)) {
+            diag_path(c, path, 0,
+                      is_subject ? "subject text may use only [A-Za-z0-9_-] and '.' "
+                                   "between tokens; no wildcards"
+                                 : NULL,
+                      "character '%c' (0x%02x) is not allowed in %s '%s'", isprint(ch) ? ch : '?',
+                      ch, is_subject ? "subject" : "header value", text);
+            return -1;
+        }
+        if (sk->n < sizeof(sk->s) - 1)
+            sk->s[sk->n++] = (char)ch;
+    }
+    return 0;
+}
+
+/* The variable name[0..nlen) between '{' and '}': a known word,
+ * header:NAME or field:json.path. Fills *part; -1 after reporting. */
+static int tmpl_variable(lctx_t *c, const char *path, const char *text, const char *name,
+                         size_t nlen, int have_domains, tpart_t *part)
+{
+    *part = (tpart_t){.var = V__COUNT, .s = name, .len = nlen};
+    if (nlen > 7 && !strncmp(name, "header:", 7)) {
+        part->var = V_HEADER;
+        part->s = name + 7;
+        part->len = nlen - 7;
+    } else if (nlen > 6 && !strncmp(name, "field:", 6)) {
+        char err[160];
+        part->var = V_FIELD;
+        part->s = name + 6;
+        part->len = nlen - 6;
+        if (envelope_path_compile(part->s, part->len, &part->path, err, sizeof(err))) {
+            diag_path(c, path, 0, "write {field:data.officerId}", "%s in template '%s'", err, text);
+            return -1;
+        }
+    } else {
+        for (int v = V_DOMAIN; v < V_HEADER; v++)
+            if (strlen(rules_var_names[v]) == nlen && !strncmp(rules_var_names[v], name, nlen))
+                part->var = (tvar_t)v;
+    }
+    if (part->var == V__COUNT) {
+        char got[64], hint[320];
+        snprintf(got, sizeof(got), "%.*s", (int)(nlen < 63 ? nlen : 63), name);
+        suggest(got, rules_var_names + 1, V__COUNT - 1, hint, sizeof(hint));
+        if (!hint[0])
+            snprintf(hint, sizeof(hint),
+                     "known: {domain} {action} {event} {event_type} {topic} {partition} "
+                     "{offset} {key} {aggregate_type} {aggregate_id} {event_id} "
+                     "{correlation_id} {causation_id} {header:NAME} {field:json.path}");
+        diag_path(c, path, 0, hint, "unknown variable '{%s}' in template '%s'", got, text);
+        return -1;
+    }
+    if ((part->var == V_HEADER || part->var == V_FIELD) && !part->len) {
+        diag_path(c, path, 0, NULL, "empty name in '{%.*s}'", (int)nlen, name);
+        return -1;
+    }
+    if ((part->var == V_DOMAIN || part->var == V_ACTION) && !have_domains) {
+        diag_path(c, path, 0,
+                  "add a top-level list, e.g. 'domains: [officer, incident]'; {domain} falls "
+                  "back to it when the event has no aggregate type",
+                  "template '%s' uses {%s} but the file has no 'domains:' list", text,
+                  rules_var_names[part->var]);
+        return -1;
+    }
+    return 0;
+}
+
+/* A subject starts with a literal token and has no empty token. */
+static int tmpl_check_subject(lctx_t *c, const char *path, const char *text, const tmpl_t *t,
+                              const skel_t *sk)
+{
+    const char *dot = memchr(text, '.', t->prefix_len);
+
+    if (!t->prefix_len || !dot || dot == text) {
+        diag_path(c, path, 0, "e.g. 'commands.{domain}.{action}'",
+                  "subject '%s' must start with a literal token and a '.'", text);
+        return -1;
+    }
+    if (sk->s[0] == '.' || sk->s[sk->n - 1] == '.' || strstr(sk->s, "..")) {
+        diag_path(c, path, 0, "tokens are separated by exactly one '.'",
+                  "subject '%s' has an empty token", text);
+        return -1;
+    }
+    return 0;
+}
+
 static int tmpl_compile(lctx_t *c, const char *path, const char *text, int is_subject,
                         int have_domains, tmpl_t *t)
 {
     const char *p = text;
-    char skel[512];
-    size_t sk = 0;
+    skel_t sk = {.n = 0};
 
     memset(t, 0, sizeof(*t));
     if (!*text) {
@@ -786,21 +861,8 @@ static int tmpl_compile(lctx_t *c, const char *path, const char *text, int is_su
         }
         if (open != p) {
             size_t n = open ? (size_t)(open - p) : strlen(p);
-            for (size_t i = 0; i < n; i++) {
-                unsigned char ch = (unsigned char)p[i];
-                if (is_subject ? !subject_lit_char((char)ch) : (ch < 0x20 || ch == 0x7f)) {
-                    diag_path(c, path, 0,
-                              is_subject ? "subject text may use only [A-Za-z0-9_-] and '.' "
-                                           "between tokens; no wildcards"
-                                         : NULL,
-                              "character '%c' (0x%02x) is not allowed in %s '%s'",
-                              isprint(ch) ? ch : '?', ch, is_subject ? "subject" : "header value",
-                              text);
-                    return -1;
-                }
-                if (sk < sizeof(skel) - 1)
-                    skel[sk++] = (char)ch;
-            }
+            if (tmpl_literal(c, path, text, is_subject, p, n, &sk))
+                return -1;
             t->part[t->n++] = (tpart_t){.var = V_LIT, .s = p, .len = n};
             if (t->n == 1)
                 t->prefix_len = n;
@@ -815,73 +877,17 @@ static int tmpl_compile(lctx_t *c, const char *path, const char *text, int is_su
                       text);
             return -1;
         }
-        const char *name = p + 1;
-        size_t nlen = (size_t)(end - name);
-        tpart_t part = {.var = V__COUNT, .s = name, .len = nlen};
-        if (nlen > 7 && !strncmp(name, "header:", 7)) {
-            part.var = V_HEADER;
-            part.s = name + 7;
-            part.len = nlen - 7;
-        } else if (nlen > 6 && !strncmp(name, "field:", 6)) {
-            char err[160];
-            part.var = V_FIELD;
-            part.s = name + 6;
-            part.len = nlen - 6;
-            if (envelope_path_compile(part.s, part.len, &part.path, err, sizeof(err))) {
-                diag_path(c, path, 0, "write {field:data.officerId}", "%s in template '%s'", err,
-                          text);
-                return -1;
-            }
-        } else {
-            for (int v = V_DOMAIN; v < V_HEADER; v++)
-                if (strlen(rules_var_names[v]) == nlen && !strncmp(rules_var_names[v], name, nlen))
-                    part.var = (tvar_t)v;
-        }
-        if (part.var == V__COUNT) {
-            char got[64], hint[320];
-            snprintf(got, sizeof(got), "%.*s", (int)(nlen < 63 ? nlen : 63), name);
-            suggest(got, rules_var_names + 1, V__COUNT - 1, hint, sizeof(hint));
-            if (!hint[0])
-                snprintf(hint, sizeof(hint),
-                         "known: {domain} {action} {event} {event_type} {topic} {partition} "
-                         "{offset} {key} {aggregate_type} {aggregate_id} {event_id} "
-                         "{correlation_id} {causation_id} {header:NAME} {field:json.path}");
-            diag_path(c, path, 0, hint, "unknown variable '{%s}' in template '%s'", got, text);
+        tpart_t part;
+        if (tmpl_variable(c, path, text, p + 1, (size_t)(end - p - 1), have_domains, &part))
             return -1;
-        }
-        if ((part.var == V_HEADER || part.var == V_FIELD) && !part.len) {
-            diag_path(c, path, 0, NULL, "empty name in '{%.*s}'", (int)nlen, name);
-            return -1;
-        }
-        if ((part.var == V_DOMAIN || part.var == V_ACTION) && !have_domains) {
-            diag_path(c, path, 0,
-                      "add a top-level list, e.g. 'domains: [officer, incident]'; {domain} falls "
-                      "back to it when the event has no aggregate type",
-                      "template '%s' uses {%s} but the file has no 'domains:' list", text,
-                      rules_var_names[part.var]);
-            return -1;
-        }
         t->uses |= 1u << part.var;
         t->part[t->n++] = part;
-        if (sk < sizeof(skel) - 1)
-            skel[sk++] = 'X';
+        if (sk.n < sizeof(sk.s) - 1)
+            sk.s[sk.n++] = 'X';
         p = end + 1;
     }
-    skel[sk] = '\0';
-    if (is_subject) {
-        const char *dot = memchr(text, '.', t->prefix_len);
-        if (!t->prefix_len || !dot || dot == text) {
-            diag_path(c, path, 0, "e.g. 'commands.{domain}.{action}'",
-                      "subject '%s' must start with a literal token and a '.'", text);
-            return -1;
-        }
-        if (skel[0] == '.' || skel[sk - 1] == '.' || strstr(skel, "..")) {
-            diag_path(c, path, 0, "tokens are separated by exactly one '.'",
-                      "subject '%s' has an empty token", text);
-            return -1;
-        }
-    }
-    return 0;
+    sk.s[sk.n] = '\0';
+    return is_subject ? tmpl_check_subject(c, path, text, t, &sk) : 0;
 }
 
 static int glob_literal_head(const char *g)
@@ -1071,17 +1077,12 @@ static int route_name_ok(const char *s)
     return 1;
 }
 
-static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_t *r)
+/* The route's name: a plain identifier, not used by an earlier route. */
+static void check_route_name(lctx_t *c, const raw_route_t *rr, unsigned idx, const rules_t *r,
+                             const char *base)
 {
-    croute_t *cr = &r->routes[idx];
-    char base[64], path[128];
-    const yamlwalk_pos_t *e;
-    int have_domains = r->ndomains > 0;
+    char path[128];
 
-    snprintf(base, sizeof(base), "routes[%u]", idx);
-    e = yamlwalk_find(c->idx, base);
-    cr->line = e ? e->val_line : 0;
-    cr->name = rr->name;
     snprintf(path, sizeof(path), "%s.name", base);
     if (!route_name_ok(rr->name))
         diag_path(c, path, 0, "use letters, digits, '-', '_' and '.'",
@@ -1093,73 +1094,131 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
             diag_path(c, path, 0, hint, "route '%s' is defined twice", rr->name);
             break;
         }
+}
 
-    /* match */
-    cr->tkind = TM_ANY;
-    if (rr->match) {
-        const raw_match_t *m = rr->match;
-        static const char *const keys[] = {"type", "type_prefix", "type_suffix", "type_glob"};
-        const char *vals[] = {m->type, m->type_prefix, m->type_suffix, m->type_glob};
-        int which = -1;
-        for (int k = 0; k < 4; k++) {
-            if (!vals[k])
-                continue;
-            snprintf(path, sizeof(path), "%s.match.%s", base, keys[k]);
-            if (which >= 0) {
-                diag_path(c, path, 1, "split it into two routes",
-                          "a match may have only one of type/type_prefix/type_suffix/type_glob "
-                          "('%s' and '%s' given)",
-                          keys[which], keys[k]);
-                continue;
-            }
-            if (!*vals[k]) {
-                diag_path(c, path, 0, "leave the key out to match every type", "empty '%s'",
-                          keys[k]);
-                continue;
-            }
-            which = k;
-        }
+/* match.type / type_prefix / type_suffix / type_glob: at most one, not empty;
+ * sets the matcher and what of the type it strips before naming. */
+static void compile_type_match(lctx_t *c, const raw_match_t *m, const char *base, croute_t *cr)
+{
+    static const char *const keys[] = {"type", "type_prefix", "type_suffix", "type_glob"};
+    static const tmatch_t kinds[] = {TM_EXACT, TM_PREFIX, TM_SUFFIX, TM_GLOB};
+    const char *vals[] = {m->type, m->type_prefix, m->type_suffix, m->type_glob};
+    char path[128];
+    int which = -1;
+
+    for (int k = 0; k < 4; k++) {
+        if (!vals[k])
+            continue;
+        snprintf(path, sizeof(path), "%s.match.%s", base, keys[k]);
         if (which >= 0) {
-            static const tmatch_t kinds[] = {TM_EXACT, TM_PREFIX, TM_SUFFIX, TM_GLOB};
-            cr->tkind = kinds[which];
-            cr->tpat = vals[which];
-            cr->tlen = strlen(cr->tpat);
-            if (cr->tkind == TM_PREFIX)
-                cr->strip_head = cr->tlen;
-            else if (cr->tkind == TM_SUFFIX)
-                cr->strip_tail = cr->tlen;
-            else if (cr->tkind == TM_GLOB) {
-                cr->strip_head = (size_t)glob_literal_head(cr->tpat);
-                cr->strip_tail = (size_t)glob_literal_tail(cr->tpat);
-                if (cr->strip_head == cr->tlen) {
-                    cr->strip_head = 0;
-                    snprintf(path, sizeof(path), "%s.match.type_glob", base);
-                    diag_at(c, path, 0, 0, 1, NULL, "type_glob '%s' has no wildcard", cr->tpat);
-                }
-            }
+            diag_path(c, path, 1, "split it into two routes",
+                      "a match may have only one of type/type_prefix/type_suffix/type_glob "
+                      "('%s' and '%s' given)",
+                      keys[which], keys[k]);
+            continue;
         }
-        if (m->topic) {
-            snprintf(path, sizeof(path), "%s.match.topic", base);
-            if (!*m->topic)
-                diag_path(c, path, 0, "leave the key out to match every topic", "empty topic");
-            cr->topic = m->topic;
-            cr->topic_len = strlen(m->topic);
+        if (!*vals[k]) {
+            diag_path(c, path, 0, "leave the key out to match every type", "empty '%s'", keys[k]);
+            continue;
         }
-        for (unsigned h = 0; h < m->headers_count && h < RULES_HMATCH_MAX; h++) {
-            snprintf(path, sizeof(path), "%s.match.headers[%u].name", base, h);
-            if (!*m->headers[h].name)
-                diag_path(c, path, 0, NULL, "empty header name");
-            cr->hm[cr->nhm++] =
-                (hmatch_t){m->headers[h].name, strlen(m->headers[h].name), m->headers[h].value,
-                           m->headers[h].value ? strlen(m->headers[h].value) : 0};
+        which = k;
+    }
+    if (which < 0)
+        return;
+    cr->tkind = kinds[which];
+    cr->tpat = vals[which];
+    cr->tlen = strlen(cr->tpat);
+    if (cr->tkind == TM_PREFIX)
+        cr->strip_head = cr->tlen;
+    else if (cr->tkind == TM_SUFFIX)
+        cr->strip_tail = cr->tlen;
+    else if (cr->tkind == TM_GLOB) {
+        cr->strip_head = (size_t)glob_literal_head(cr->tpat);
+        cr->strip_tail = (size_t)glob_literal_tail(cr->tpat);
+        if (cr->strip_head == cr->tlen) {
+            cr->strip_head = 0;
+            snprintf(path, sizeof(path), "%s.match.type_glob", base);
+            diag_at(c, path, 0, 0, 1, NULL, "type_glob '%s' has no wildcard", cr->tpat);
         }
     }
+}
 
-    /* action */
+/* The whole match: type, topic and header matchers. */
+static void compile_match(lctx_t *c, const raw_match_t *m, const char *base, croute_t *cr)
+{
+    char path[128];
+
+    compile_type_match(c, m, base, cr);
+    if (m->topic) {
+        snprintf(path, sizeof(path), "%s.match.topic", base);
+        if (!*m->topic)
+            diag_path(c, path, 0, "leave the key out to match every topic", "empty topic");
+        cr->topic = m->topic;
+        cr->topic_len = strlen(m->topic);
+    }
+    for (unsigned h = 0; h < m->headers_count && h < RULES_HMATCH_MAX; h++) {
+        snprintf(path, sizeof(path), "%s.match.headers[%u].name", base, h);
+        if (!*m->headers[h].name)
+            diag_path(c, path, 0, NULL, "empty header name");
+        cr->hm[cr->nhm++] =
+            (hmatch_t){m->headers[h].name, strlen(m->headers[h].name), m->headers[h].value,
+                       m->headers[h].value ? strlen(m->headers[h].value) : 0};
+    }
+}
+
+/* The headers a publishing route sets: valid, not Nats-*, each a template. */
+static void compile_route_headers(lctx_t *c, const raw_route_t *rr, const char *base,
+                                  int have_domains, croute_t *cr)
+{
+    char path[128];
+
+    for (unsigned h = 0; h < rr->headers_count && h < ROUTE_MAX_HEADERS; h++) {
+        const raw_kv_t *kv = &rr->headers[h];
+        snprintf(path, sizeof(path), "%s.headers[%u].name", base, h);
+        if (!header_name_ok(kv->name)) {
+            diag_path(c, path, 0, "header names are letters, digits and !#$%&'*+-.^_`|~",
+                      "invalid header name '%s'", kv->name);
+            continue;
+        }
+        if (!strncasecmp(kv->name, "Nats-", 5)) {
+            diag_path(c, path, 0, "the router sets Nats-Msg-Id from 'dedup:'",
+                      "header '%s' is reserved for NATS", kv->name);
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s.headers[%u].value", base, h);
+        if (!kv->value) {
+            snprintf(path, sizeof(path), "%s.headers[%u]", base, h);
+            diag_path(c, path, 0, NULL, "header '%s' has no 'value'", kv->name);
+            continue;
+        }
+        cr->hdr[cr->nhdr].name = kv->name;
+        if (!tmpl_compile(c, path, kv->value, 0, have_domains, &cr->hdr[cr->nhdr].value)) {
+            cr->uses |= cr->hdr[cr->nhdr].value.uses;
+            cr->nhdr++;
+        }
+    }
+}
+
+static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_t *r)
+{
     static const route_action_t actions[] = {[RA_JETSTREAM] = ROUTE_JETSTREAM,
                                              [RA_NATS] = ROUTE_NATS_CORE,
                                              [RA_SKIP] = ROUTE_SKIP,
                                              [RA_DLQ] = ROUTE_DLQ};
+    croute_t *cr = &r->routes[idx];
+    char base[64], path[128];
+    const yamlwalk_pos_t *e;
+    int have_domains = r->ndomains > 0;
+
+    snprintf(base, sizeof(base), "routes[%u]", idx);
+    e = yamlwalk_find(c->idx, base);
+    cr->line = e ? e->val_line : 0;
+    cr->name = rr->name;
+    check_route_name(c, rr, idx, r, base);
+    cr->tkind = TM_ANY;
+    if (rr->match)
+        compile_match(c, rr->match, base, cr);
+
     cr->action = actions[rr->action];
     cr->critical = rr->critical;
     cr->dedup = rr->dedup == RD_CLOUDEVENTS ? DEDUP_CLOUDEVENTS
@@ -1192,31 +1251,7 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
         if (!cr->subject_prefix)
             c->oom = 1;
     }
-    for (unsigned h = 0; h < rr->headers_count && h < ROUTE_MAX_HEADERS; h++) {
-        const raw_kv_t *kv = &rr->headers[h];
-        snprintf(path, sizeof(path), "%s.headers[%u].name", base, h);
-        if (!header_name_ok(kv->name)) {
-            diag_path(c, path, 0, "header names are letters, digits and !#$%&'*+-.^_`|~",
-                      "invalid header name '%s'", kv->name);
-            continue;
-        }
-        if (!strncasecmp(kv->name, "Nats-", 5)) {
-            diag_path(c, path, 0, "the router sets Nats-Msg-Id from 'dedup:'",
-                      "header '%s' is reserved for NATS", kv->name);
-            continue;
-        }
-        snprintf(path, sizeof(path), "%s.headers[%u].value", base, h);
-        if (!kv->value) {
-            snprintf(path, sizeof(path), "%s.headers[%u]", base, h);
-            diag_path(c, path, 0, NULL, "header '%s' has no 'value'", kv->name);
-            continue;
-        }
-        cr->hdr[cr->nhdr].name = kv->name;
-        if (!tmpl_compile(c, path, kv->value, 0, have_domains, &cr->hdr[cr->nhdr].value)) {
-            cr->uses |= cr->hdr[cr->nhdr].value.uses;
-            cr->nhdr++;
-        }
-    }
+    compile_route_headers(c, rr, base, have_domains, cr);
 }
 
 static int name_in(const char *s, const char *(*fn)(int), int n)
@@ -1253,6 +1288,82 @@ static rules_kv_t *copy_kv(lctx_t *c, const raw_kv_t *kv, unsigned n)
     return out;
 }
 
+/* The test's event, as the YAML wrote it, onto the compiled test. */
+static void copy_test_event(lctx_t *c, const raw_test_event_t *ev, rules_test_t *t)
+{
+    t->fields[RULES_F_EVENT_TYPE] = ev->type;
+    t->fields[RULES_F_EVENT_ID] = ev->event_id;
+    t->fields[RULES_F_AGGREGATE_TYPE] = ev->aggregate_type;
+    t->fields[RULES_F_AGGREGATE_ID] = ev->aggregate_id;
+    t->fields[RULES_F_CORRELATION_ID] = ev->correlation_id;
+    t->fields[RULES_F_CAUSATION_ID] = ev->causation_id;
+    t->fields[RULES_F_CE_SOURCE] = ev->ce_source;
+    t->fields[RULES_F_CE_ID] = ev->ce_id;
+    t->topic = ev->topic;
+    t->partition = ev->partition;
+    t->offset = ev->offset;
+    t->key = ev->key;
+    t->value = ev->value;
+    t->tombstone = ev->tombstone;
+    t->headers = copy_kv(c, ev->headers, ev->headers_count);
+    t->header_count = ev->headers_count;
+}
+
+/* The test's expectation onto the compiled test. */
+static void copy_test_expect(lctx_t *c, const raw_test_expect_t *ex, rules_test_t *t)
+{
+    t->expect_action = ex->action;
+    t->expect_reason = ex->reason;
+    t->expect_route = ex->route;
+    t->expect_subject = ex->subject;
+    t->expect_dedup_id = ex->dedup_id;
+    t->expect_critical = ex->critical ? (int)*ex->critical : -1;
+    t->expect_headers = copy_kv(c, ex->headers, ex->headers_count);
+    t->expect_header_count = ex->headers_count;
+}
+
+/* expect.action, expect.reason and expect.route must name what exists. */
+static void check_test_expect(lctx_t *c, const raw_test_expect_t *ex, const rules_t *r,
+                              const char *base, rules_test_t *t)
+{
+    char path[128];
+
+    if (ex->action && !strcmp(ex->action, "nats"))
+        t->expect_action = "nats_core"; /* the YAML action name, as an alias */
+    else if (ex->action && !name_in(ex->action, action_name_i, ROUTE__COUNT)) {
+        snprintf(path, sizeof(path), "%s.expect.action", base);
+        diag_path(c, path, 0, "one of: skip, jetstream, nats (or nats_core), dlq",
+                  "unknown action '%s'", ex->action);
+    }
+    if (ex->reason && !name_in(ex->reason, reason_name_i, ROUTE_R__COUNT)) {
+        const char *names[ROUTE_R__COUNT];
+        char hint[128];
+        for (int k = 0; k < ROUTE_R__COUNT; k++)
+            names[k] = route_reason_name((route_reason_t)k);
+        suggest(ex->reason, names, ROUTE_R__COUNT, hint, sizeof(hint));
+        snprintf(path, sizeof(path), "%s.expect.reason", base);
+        diag_path(c, path, 0, hint[0] ? hint : "see docs/rules.md for the reasons",
+                  "unknown reason '%s'", ex->reason);
+    }
+    if (ex->route) {
+        const char *names[256];
+        size_t n = 0;
+        int found = 0;
+        for (size_t k = 0; k < r->nroutes; k++) {
+            if (r->routes[k].name && !strcmp(r->routes[k].name, ex->route))
+                found = 1;
+            if (n < 256 && r->routes[k].name)
+                names[n++] = r->routes[k].name;
+        }
+        if (!found) {
+            char hint[128];
+            suggest(ex->route, names, n, hint, sizeof(hint));
+            snprintf(path, sizeof(path), "%s.expect.route", base);
+            diag_path(c, path, 0, hint[0] ? hint : NULL, "no route named '%s'", ex->route);
+        }
+    }
+}
+
 static void compile_tests(lctx_t *c, const raw_rules_t *raw, rules_t *r)
 {
     if (!raw->tests_count)
@@ -1265,8 +1376,6 @@ static void compile_tests(lctx_t *c, const raw_rules_t *raw, rules_t *r)
     for (unsigned i = 0; i < raw->tests_count; i++) {
         const raw_test_t *rt = &raw->tests[i];
         rules_test_t *t = &r->tests[r->ntests++];
-        const raw_test_event_t *ev = rt->event;
-        const raw_test_expect_t *ex = rt->expect;
         char base[64], path[128];
         const yamlwalk_pos_t *e;
 
@@ -1274,68 +1383,13 @@ static void compile_tests(lctx_t *c, const raw_rules_t *raw, rules_t *r)
         e = yamlwalk_find(c->idx, base);
         t->name = rt->name;
         t->line = e ? e->val_line : 0;
-        t->fields[RULES_F_EVENT_TYPE] = ev->type;
-        t->fields[RULES_F_EVENT_ID] = ev->event_id;
-        t->fields[RULES_F_AGGREGATE_TYPE] = ev->aggregate_type;
-        t->fields[RULES_F_AGGREGATE_ID] = ev->aggregate_id;
-        t->fields[RULES_F_CORRELATION_ID] = ev->correlation_id;
-        t->fields[RULES_F_CAUSATION_ID] = ev->causation_id;
-        t->fields[RULES_F_CE_SOURCE] = ev->ce_source;
-        t->fields[RULES_F_CE_ID] = ev->ce_id;
-        t->topic = ev->topic;
-        t->partition = ev->partition;
-        t->offset = ev->offset;
-        t->key = ev->key;
-        t->value = ev->value;
-        t->tombstone = ev->tombstone;
-        t->headers = copy_kv(c, ev->headers, ev->headers_count);
-        t->header_count = ev->headers_count;
-        t->expect_action = ex->action;
-        t->expect_reason = ex->reason;
-        t->expect_route = ex->route;
-        t->expect_subject = ex->subject;
-        t->expect_dedup_id = ex->dedup_id;
-        t->expect_critical = ex->critical ? (int)*ex->critical : -1;
-        t->expect_headers = copy_kv(c, ex->headers, ex->headers_count);
-        t->expect_header_count = ex->headers_count;
-        if (ev->tombstone && ev->value) {
+        copy_test_event(c, rt->event, t);
+        copy_test_expect(c, rt->expect, t);
+        if (rt->event->tombstone && rt->event->value) {
             snprintf(path, sizeof(path), "%s.event.tombstone", base);
             diag_path(c, path, 1, NULL, "a tombstone has no value; remove 'value' or 'tombstone'");
         }
-        if (ex->action && !strcmp(ex->action, "nats"))
-            t->expect_action = "nats_core"; /* the YAML action name, as an alias */
-        else if (ex->action && !name_in(ex->action, action_name_i, ROUTE__COUNT)) {
-            snprintf(path, sizeof(path), "%s.expect.action", base);
-            diag_path(c, path, 0, "one of: skip, jetstream, nats (or nats_core), dlq",
-                      "unknown action '%s'", ex->action);
-        }
-        if (ex->reason && !name_in(ex->reason, reason_name_i, ROUTE_R__COUNT)) {
-            const char *names[ROUTE_R__COUNT];
-            char hint[128];
-            for (int k = 0; k < ROUTE_R__COUNT; k++)
-                names[k] = route_reason_name((route_reason_t)k);
-            suggest(ex->reason, names, ROUTE_R__COUNT, hint, sizeof(hint));
-            snprintf(path, sizeof(path), "%s.expect.reason", base);
-            diag_path(c, path, 0, hint[0] ? hint : "see docs/rules.md for the reasons",
-                      "unknown reason '%s'", ex->reason);
-        }
-        if (ex->route) {
-            const char *names[256];
-            size_t n = 0;
-            int found = 0;
-            for (size_t k = 0; k < r->nroutes; k++) {
-                if (r->routes[k].name && !strcmp(r->routes[k].name, ex->route))
-                    found = 1;
-                if (n < 256 && r->routes[k].name)
-                    names[n++] = r->routes[k].name;
-            }
-            if (!found) {
-                char hint[128];
-                suggest(ex->route, names, n, hint, sizeof(hint));
-                snprintf(path, sizeof(path), "%s.expect.route", base);
-                diag_path(c, path, 0, hint[0] ? hint : NULL, "no route named '%s'", ex->route);
-            }
-        }
+        check_test_expect(c, rt->expect, r, base, t);
     }
 }
 
@@ -1463,22 +1517,6 @@ static int pdiag_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void diags_push(rules_diags_t *out, const char *file, int line, int col, int warning,
-                       const char *msg)
-{
-    if (!out)
-        return;
-    if (out->count == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 8;
-        rules_diag_t *n = realloc(out->items, cap * sizeof(*n));
-        if (!n)
-            return;
-        out->items = n;
-        out->cap = cap;
-    }
-    out->items[out->count++] = (rules_diag_t){xstrdup(file), line, col, warning, xstrdup(msg)};
-}
-
 static void lctx_finish(lctx_t *c, rules_diags_t *out)
 {
     if (c->oom)
@@ -1486,14 +1524,12 @@ static void lctx_finish(lctx_t *c, rules_diags_t *out)
     if (c->nd)
         qsort(c->d, c->nd, sizeof(*c->d), pdiag_cmp);
     for (size_t i = 0; i < c->nd; i++) {
-        char ctx[200], msg[1024];
+        char ctx[200];
         path_context(c, c->d[i].path, ctx, sizeof(ctx));
         if (ctx[0] && c->d[i].msg && strstr(c->d[i].msg, ctx + 4))
             ctx[0] = '\0'; /* the message already names the route or test */
-        snprintf(msg, sizeof(msg), "%s%s%s%s%s", c->d[i].msg ? c->d[i].msg : "?", ctx,
-                 c->d[i].hint ? " (" : "", c->d[i].hint ? c->d[i].hint : "",
-                 c->d[i].hint ? ")" : "");
-        diags_push(out, c->file, c->d[i].line, c->d[i].col, c->d[i].warning, msg);
+        diags_add(out, c->file, c->d[i].line, c->d[i].col, c->d[i].warning, c->d[i].hint, "%s%s",
+                  c->d[i].msg ? c->d[i].msg : "?", ctx);
         free(c->d[i].path);
         free(c->d[i].msg);
         free(c->d[i].hint);
@@ -1550,15 +1586,14 @@ err:
 int rules_load_file(const char *path, rules_t **out, rules_diags_t *diags)
 {
     FILE *fp;
-    char *buf = NULL, msg[300];
+    char *buf = NULL;
     size_t len = 0, cap = 0;
     int rc;
 
     *out = NULL;
     fp = fopen(path, "rb");
     if (!fp) {
-        snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
-        diags_push(diags, path, 0, 0, 0, msg);
+        diags_add(diags, path, 0, 0, 0, NULL, "cannot open: %s", strerror(errno));
         return -1;
     }
     for (;;) {
@@ -1567,9 +1602,8 @@ int rules_load_file(const char *path, rules_t **out, rules_diags_t *diags)
             char *nb;
             cap = cap ? cap * 2 : 16384;
             if (cap > RULES_FILE_MAX + 1 || !(nb = realloc(buf, cap))) {
-                snprintf(msg, sizeof(msg), "file is larger than %u bytes or out of memory",
-                         RULES_FILE_MAX);
-                diags_push(diags, path, 0, 0, 0, msg);
+                diags_add(diags, path, 0, 0, 0, NULL,
+                          "file is larger than %u bytes or out of memory", RULES_FILE_MAX);
                 free(buf);
                 fclose(fp);
                 return -1;
@@ -1582,8 +1616,7 @@ int rules_load_file(const char *path, rules_t **out, rules_diags_t *diags)
             break;
     }
     if (ferror(fp)) {
-        snprintf(msg, sizeof(msg), "read error: %s", strerror(errno));
-        diags_push(diags, path, 0, 0, 0, msg);
+        diags_add(diags, path, 0, 0, 0, NULL, "read error: %s", strerror(errno));
         free(buf);
         fclose(fp);
         return -1;
@@ -1596,26 +1629,12 @@ int rules_load_file(const char *path, rules_t **out, rules_diags_t *diags)
 
 const char *rules_diag_format(const rules_diag_t *d, char *buf, size_t size)
 {
-    const char *sev = d->warning ? "warning" : "error";
-
-    if (d->line > 0)
-        snprintf(buf, size, "%s:%d:%d: %s: %s", d->file ? d->file : "?", d->line, d->col, sev,
-                 d->msg ? d->msg : "");
-    else
-        snprintf(buf, size, "%s: %s: %s", d->file ? d->file : "?", sev, d->msg ? d->msg : "");
-    return buf;
+    return diag_format(d, buf, size);
 }
 
 void rules_diags_clear(rules_diags_t *diags)
 {
-    if (!diags)
-        return;
-    for (size_t i = 0; i < diags->count; i++) {
-        free(diags->items[i].file);
-        free(diags->items[i].msg);
-    }
-    free(diags->items);
-    *diags = (rules_diags_t){0};
+    diags_clear(diags);
 }
 
 rules_t *rules_ref(rules_t *rules)

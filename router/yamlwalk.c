@@ -198,13 +198,87 @@ static int skip(walk_t *w, const yaml_event_t *first)
 static int walk_node(walk_t *w, const cyaml_schema_value_t *s, const char *path, yaml_event_t *ev,
                      int depth);
 
+/* A mapping key that is not a scalar, *k: report it, skip it and its value. */
+static int skip_bad_key(walk_t *w, const cyaml_schema_value_t *s, const char *path, yaml_event_t *k)
+{
+    yaml_event_t v;
+    int stop = report(w, YAMLWALK_KEY_NOT_SCALAR, k->start_mark, path, NULL, s);
+
+    if (stop || skip(w, k) || next(w, &v)) {
+        yaml_event_delete(k);
+        return -1;
+    }
+    yaml_event_delete(k);
+    stop = skip(w, &v);
+    yaml_event_delete(&v);
+    return stop ? -1 : 0;
+}
+
+/* The schema field named \p key, or nf when the schema has none; reports
+ * an unknown or a repeated key. Returns -1 when the walk must end. */
+static int find_field(walk_t *w, const cyaml_schema_value_t *s, const char *path,
+                      const yaml_event_t *k, unsigned char *seen, size_t nf, size_t *fi)
+{
+    const cyaml_schema_field_t *fields = s->mapping.fields;
+    const char *key = (const char *)k->data.scalar.value;
+
+    for (*fi = 0; *fi < nf; (*fi)++)
+        if (!strcmp(fields[*fi].key, key))
+            break;
+    if (*fi == nf)
+        return report(w, YAMLWALK_UNKNOWN_KEY, k->start_mark, path, key, s) ? -1 : 0;
+    if (seen && seen[*fi])
+        return report(w, YAMLWALK_DUPLICATE_KEY, k->start_mark, path, key, s) ? -1 : 0;
+    if (seen)
+        seen[*fi] = 1;
+    return 0;
+}
+
+/*
+ * One key and its value of the mapping at \p path. Returns 1 at the end of
+ * the mapping, 0 to go on, -1 when the walk must end.
+ */
+static int walk_entry(walk_t *w, const cyaml_schema_value_t *s, const char *path,
+                      unsigned char *seen, size_t nf, int depth)
+{
+    yaml_event_t k, v;
+    char sub[PATH_MAX_LEN];
+    size_t fi;
+
+    if (next(w, &k))
+        return -1;
+    if (k.type == YAML_MAPPING_END_EVENT) {
+        yaml_event_delete(&k);
+        return 1;
+    }
+    if (k.type != YAML_SCALAR_EVENT)
+        return skip_bad_key(w, s, path, &k);
+    if (find_field(w, s, path, &k, seen, nf, &fi)) {
+        yaml_event_delete(&k);
+        return -1;
+    }
+    snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", (const char *)k.data.scalar.value);
+    if (next(w, &v)) {
+        yaml_event_delete(&k);
+        return -1;
+    }
+    record(w, sub, k.start_mark, &v);
+    yaml_event_delete(&k);
+    if (fi == nf) {
+        int stop = skip(w, &v);
+        yaml_event_delete(&v);
+        return stop ? -1 : 0;
+    }
+    return walk_node(w, &s->mapping.fields[fi].value, sub, &v, depth + 1) ? -1 : 0;
+}
+
 static int walk_mapping(walk_t *w, const cyaml_schema_value_t *s, const char *path,
                         const yaml_event_t *start, int depth)
 {
     const cyaml_schema_field_t *fields = s->mapping.fields;
     unsigned char seen_small[64] = {0}, *seen = seen_small;
     size_t nf = 0;
-    int rc = 0;
+    int rc;
 
     while (fields[nf].key)
         nf++;
@@ -213,73 +287,15 @@ static int walk_mapping(walk_t *w, const cyaml_schema_value_t *s, const char *pa
         w->oom = 1;
         seen = NULL;
     }
-    for (;;) {
-        yaml_event_t k, v;
-        char sub[PATH_MAX_LEN];
-        const char *key;
-        size_t fi;
-
-        if (next(w, &k))
-            goto fail;
-        if (k.type == YAML_MAPPING_END_EVENT) {
-            yaml_event_delete(&k);
-            break;
-        }
-        if (k.type != YAML_SCALAR_EVENT) {
-            int stop = report(w, YAMLWALK_KEY_NOT_SCALAR, k.start_mark, path, NULL, s);
-            if (stop || skip(w, &k) || next(w, &v)) {
-                yaml_event_delete(&k);
-                goto fail;
-            }
-            yaml_event_delete(&k);
-            stop = skip(w, &v);
-            yaml_event_delete(&v);
-            if (stop)
-                goto fail;
-            continue;
-        }
-        key = (const char *)k.data.scalar.value;
-        for (fi = 0; fi < nf; fi++)
-            if (!strcmp(fields[fi].key, key))
-                break;
-        if (fi == nf) {
-            if (report(w, YAMLWALK_UNKNOWN_KEY, k.start_mark, path, key, s)) {
-                yaml_event_delete(&k);
-                goto fail;
-            }
-        } else if (seen && seen[fi]) {
-            if (report(w, YAMLWALK_DUPLICATE_KEY, k.start_mark, path, key, s)) {
-                yaml_event_delete(&k);
-                goto fail;
-            }
-        } else if (seen) {
-            seen[fi] = 1;
-        }
-        snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
-        if (next(w, &v)) {
-            yaml_event_delete(&k);
-            goto fail;
-        }
-        record(w, sub, k.start_mark, &v);
-        yaml_event_delete(&k);
-        if (fi == nf) {
-            int stop = skip(w, &v);
-            yaml_event_delete(&v);
-            if (stop)
-                goto fail;
-            continue;
-        }
-        if (walk_node(w, &fields[fi].value, sub, &v, depth + 1))
-            goto fail;
+    while ((rc = walk_entry(w, s, path, seen, nf, depth)) == 0)
+        ;
+    if (rc > 0) {
+        rc = 0;
+        for (size_t fi = 0; seen && fi < nf && !rc; fi++)
+            if (!seen[fi] && !(fields[fi].value.flags & CYAML_FLAG_OPTIONAL) &&
+                report(w, YAMLWALK_MISSING_KEY, start->start_mark, path, fields[fi].key, s))
+                rc = -1;
     }
-    for (size_t fi = 0; seen && fi < nf; fi++)
-        if (!seen[fi] && !(fields[fi].value.flags & CYAML_FLAG_OPTIONAL) &&
-            report(w, YAMLWALK_MISSING_KEY, start->start_mark, path, fields[fi].key, s))
-            goto fail;
-    goto out;
-fail:
-    rc = -1;
-out:
     if (seen != seen_small)
         free(seen);
     return rc;
