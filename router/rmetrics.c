@@ -44,6 +44,14 @@ void rmetrics_init(rmetrics_t *m)
         "Offsets skipped between two consecutive records of a partition: expected with "
         "compacted topics and transaction markers, otherwise a sign of a consumer problem.",
         NULL);
+    m->part_assigned = metrics_counter("er_partitions_assigned_total",
+                                       "Partitions this replica was given by rebalances.", NULL);
+    m->part_revoked = metrics_counter(
+        "er_partitions_revoked_total",
+        "Partitions this replica gave up in rebalances, by how: revoked (finished what was in "
+        "flight and committed) or lost (another member may own them already: no commit).",
+        "how=\"revoked\"");
+    m->part_lost = metrics_counter("er_partitions_revoked_total", NULL, "how=\"lost\"");
     m->ack_lat =
         metrics_histogram("er_publish_ack_seconds", "Time from JetStream publish to PubAck.", NULL,
                           metrics_latency_buckets, metrics_latency_bucket_count);

@@ -304,6 +304,7 @@ static void on_assigned(void *ctx, const char *topic, int32_t partition)
         p->user = rmetrics_part_new(topic);
     inflight_assign(r->inf, p, monotime_ns());
     rmetrics_assigned(p->user, topic, partition);
+    metrics_add(r->m.part_assigned, 1);
 }
 
 static void on_joined(void *ctx, int member)
@@ -321,6 +322,7 @@ static void on_revoking(void *ctx, source_tp_t *tps, size_t n, int lost)
         if (p && p->assigned)
             p->revoking = 1;
     }
+    metrics_add(lost ? r->m.part_lost : r->m.part_revoked, n);
     if (lost)
         return;
     uint32_t wait_ms = r->cfg->limits.revoke_timeout_ms;

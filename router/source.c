@@ -55,37 +55,62 @@ static int check_forbidden(rd_kafka_conf_t *conf, char *errstr, size_t errstr_si
                  "stores only acknowledged offsets; remove that property");
         return -1;
     }
-    sz = sizeof(v);
-    if (rd_kafka_conf_get(conf, "partition.assignment.strategy", v, &sz) == RD_KAFKA_CONF_OK &&
-        strstr(v, "cooperative")) {
-        snprintf(errstr, errstr_size,
-                 "kafka.properties: partition.assignment.strategy=%s is not supported: "
-                 "librdkafka 2.0.2's cooperative-sticky has known rebalance bugs (upstream "
-                 "#4783, #4908); use range or roundrobin (see docs/operations.md)",
-                 v);
-        return -1;
-    }
     return 0;
 }
 
-int source_new(const config_t *cfg, const source_hooks_t *hooks, source_t **out, char *errstr,
-               size_t errstr_size)
+/* Whether the user's properties set \p key. */
+static int user_sets(const config_t *cfg, const char *key)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    source_t *s = calloc(1, sizeof(*s));
-    rd_kafka_topic_partition_list_t *topics = NULL;
-    char rderr[512], num[32];
-    const char *instance = cfg->kafka.group_instance_id;
-    rd_kafka_resp_err_t err;
+    size_t n = strlen(key);
+    for (unsigned i = 0; i < cfg->kafka.properties_count; i++)
+        if (!strncmp(cfg->kafka.properties[i], key, n) && cfg->kafka.properties[i][n] == '=')
+            return 1;
+    return 0;
+}
 
-    if (!s)
-        goto err;
-    s->pipefd[0] = s->pipefd[1] = -1;
-    s->hooks = *hooks;
-    kconf_set_logger(conf);
-    rd_kafka_conf_set_opaque(conf, s);
-    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+/*
+ * The group protocol. KIP-848's "consumer" protocol by default: the broker
+ * assigns, and a replica joining or leaving moves only the partitions that
+ * change owner while the others keep flowing. The classic protocol when the
+ * properties ask for it, or set one of its client-side settings (which the
+ * consumer protocol refuses: they are broker settings there); it then
+ * defaults to cooperative-sticky, incremental as well. Set before the
+ * user's properties, which win.
+ */
+static int set_protocol(rd_kafka_conf_t *conf, const config_t *cfg, const char **chosen,
+                        char *errstr, size_t errstr_size)
+{
+    static const char *const classic_only[] = {"session.timeout.ms", "heartbeat.interval.ms",
+                                               "partition.assignment.strategy",
+                                               "group.protocol.type"};
+    int classic = 0;
+    if (user_sets(cfg, "group.protocol")) {
+        *chosen = "from kafka.properties";
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(classic_only) / sizeof(classic_only[0]); i++)
+        classic |= user_sets(cfg, classic_only[i]);
+    if (!classic) {
+        *chosen = "consumer";
+        return kconf_set(conf, "group.protocol", "consumer", "defaults", errstr, errstr_size);
+    }
+    *chosen = "classic (kafka.properties set a classic-protocol setting)";
+    return kconf_set(conf, "group.protocol", "classic", "defaults", errstr, errstr_size) ||
+           (!user_sets(cfg, "partition.assignment.strategy") &&
+            kconf_set(conf, "partition.assignment.strategy", "cooperative-sticky", "defaults",
+                      errstr, errstr_size));
+}
+
+/* The consumer's properties: the router's defaults, then the user's
+ * (which win), then what the guarantees need (which nobody overrides). */
+static int configure(rd_kafka_conf_t *conf, const config_t *cfg, const char **instance,
+                     const char **protocol, char *errstr, size_t errstr_size)
+{
+    char num[32];
     snprintf(num, sizeof(num), "%u", cfg->limits.commit_interval_ms);
+    *instance = cfg->kafka.group_instance_id;
+    if (!*instance && cfg->kafka.group_instance_id_env)
+        *instance = getenv(cfg->kafka.group_instance_id_env);
     if (kconf_set(conf, "bootstrap.servers", cfg->kafka.brokers, "kafka.brokers", errstr,
                   errstr_size) ||
         kconf_set(conf, "group.id", cfg->kafka.group_id, "kafka.group_id", errstr, errstr_size) ||
@@ -100,19 +125,61 @@ int source_new(const config_t *cfg, const source_hooks_t *hooks, source_t **out,
                   errstr_size) ||
         /* Bound prefetch memory; raise it with kafka.properties for throughput. */
         kconf_set(conf, "queued.max.messages.kbytes", "8192", "defaults", errstr, errstr_size) ||
+        set_protocol(conf, cfg, protocol, errstr, errstr_size) ||
         kconf_apply(conf, cfg->kafka.properties, cfg->kafka.properties_count, "kafka.properties",
                     errstr, errstr_size))
-        goto err;
-    if (!instance && cfg->kafka.group_instance_id_env)
-        instance = getenv(cfg->kafka.group_instance_id_env);
-    if (instance && *instance &&
-        kconf_set(conf, "group.instance.id", instance, "kafka.group_instance_id", errstr,
+        return -1;
+    if (*instance && **instance &&
+        kconf_set(conf, "group.instance.id", *instance, "kafka.group_instance_id", errstr,
                   errstr_size))
-        goto err;
-    if (check_forbidden(conf, errstr, errstr_size))
-        goto err;
-    kconf_check_scram(conf);
+        return -1;
+    return check_forbidden(conf, errstr, errstr_size);
+}
 
+/* The wake-up pipe: librdkafka writes it when the queue turns non-empty. */
+static int wake_on_records(source_t *s, char *errstr, size_t errstr_size)
+{
+    if (pipe2(s->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
+        snprintf(errstr, errstr_size, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    s->q = rd_kafka_queue_get_consumer(s->rk);
+    rd_kafka_queue_io_event_enable(s->q, s->pipefd[1], "1", 1);
+    return 0;
+}
+
+static int subscribe(source_t *s, const config_t *cfg, char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *topics =
+        rd_kafka_topic_partition_list_new((int)cfg->kafka.topics_count);
+    for (unsigned i = 0; i < cfg->kafka.topics_count; i++)
+        rd_kafka_topic_partition_list_add(topics, cfg->kafka.topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(s->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err) {
+        snprintf(errstr, errstr_size, "kafka.topics: subscribe failed: %s", rd_kafka_err2str(err));
+        return -1;
+    }
+    return 0;
+}
+
+int source_new(const config_t *cfg, const source_hooks_t *hooks, source_t **out, char *errstr,
+               size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    source_t *s = calloc(1, sizeof(*s));
+    const char *instance = NULL, *protocol = "";
+    char rderr[512];
+
+    if (!s)
+        goto err;
+    s->pipefd[0] = s->pipefd[1] = -1;
+    s->hooks = *hooks;
+    kconf_set_logger(conf);
+    rd_kafka_conf_set_opaque(conf, s);
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    if (configure(conf, cfg, &instance, &protocol, errstr, errstr_size))
+        goto err;
     s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rderr, sizeof(rderr));
     if (!s->rk) {
         snprintf(errstr, errstr_size, "kafka consumer: %s", rderr);
@@ -122,26 +189,12 @@ int source_new(const config_t *cfg, const source_hooks_t *hooks, source_t **out,
     rd_kafka_poll_set_consumer(s->rk);
     s->bound_bytes = conf_u64(s->rk, "queued.max.messages.kbytes", 65536) * 1024;
     s->bound_msgs = conf_u64(s->rk, "queued.min.messages", 100000);
-
-    if (pipe2(s->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
-        snprintf(errstr, errstr_size, "pipe: %s", strerror(errno));
+    if (wake_on_records(s, errstr, errstr_size) || subscribe(s, cfg, errstr, errstr_size))
         goto err;
-    }
-    s->q = rd_kafka_queue_get_consumer(s->rk);
-    rd_kafka_queue_io_event_enable(s->q, s->pipefd[1], "1", 1);
-
-    topics = rd_kafka_topic_partition_list_new((int)cfg->kafka.topics_count);
-    for (unsigned i = 0; i < cfg->kafka.topics_count; i++)
-        rd_kafka_topic_partition_list_add(topics, cfg->kafka.topics[i], RD_KAFKA_PARTITION_UA);
-    err = rd_kafka_subscribe(s->rk, topics);
-    rd_kafka_topic_partition_list_destroy(topics);
-    if (err) {
-        snprintf(errstr, errstr_size, "kafka.topics: subscribe failed: %s", rd_kafka_err2str(err));
-        goto err;
-    }
     LOG_INFO("SRC-0001", "subscribed", LKV_S("group", cfg->kafka.group_id),
              LKV_U("topics", cfg->kafka.topics_count),
-             LKV_S("instance", instance && *instance ? instance : "-"));
+             LKV_S("instance", instance && *instance ? instance : "-"),
+             LKV_S("group_protocol", protocol));
     *out = s;
     return 0;
 err:
@@ -414,6 +467,37 @@ static source_tp_t *tps_of(const rd_kafka_topic_partition_list_t *parts)
     return tps;
 }
 
+/* Incremental protocols (KIP-848's consumer protocol, cooperative-sticky)
+ * hand over only the partitions that change owner; the eager one takes
+ * everything away on every rebalance and gives a whole new assignment. */
+static int incremental(source_t *s)
+{
+    return !strcmp(rd_kafka_rebalance_protocol(s->rk), "COOPERATIVE");
+}
+
+/* Add \p parts to the assignment, or take them away. */
+static void change_assignment(source_t *s, rd_kafka_topic_partition_list_t *parts, int add)
+{
+    rd_kafka_error_t *e = NULL;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    const char *why = NULL;
+
+    if (incremental(s))
+        e = add ? rd_kafka_incremental_assign(s->rk, parts)
+                : rd_kafka_incremental_unassign(s->rk, parts);
+    else
+        err = rd_kafka_assign(s->rk, add ? parts : NULL);
+    if (e)
+        why = rd_kafka_error_string(e);
+    else if (err)
+        why = rd_kafka_err2str(err);
+    if (why)
+        LOG_ERROR("SRC-0010", "changing the assignment failed", LKV_B("add", add),
+                  LKV_I("partitions", parts ? parts->cnt : 0), LKV_S("error", why));
+    if (e)
+        rd_kafka_error_destroy(e);
+}
+
 static void assign(source_t *s, rd_kafka_topic_partition_list_t *parts)
 {
     for (int i = 0; i < parts->cnt; i++) {
@@ -421,7 +505,7 @@ static void assign(source_t *s, rd_kafka_topic_partition_list_t *parts)
                  LKV_I("partition", parts->elems[i].partition));
         s->hooks.assigned(s->hooks.ctx, parts->elems[i].topic, parts->elems[i].partition);
     }
-    rd_kafka_assign(s->rk, parts);
+    change_assignment(s, parts, 1);
     s->hooks.joined(s->hooks.ctx, 1);
     /* librdkafka keeps a partition's pause flag across reassignment. */
     rd_kafka_resume_partitions(s->rk, parts);
@@ -481,8 +565,12 @@ static void revoke_parts(source_t *s, rd_kafka_topic_partition_list_t *parts, in
     for (int i = 0; i < parts->cnt; i++)
         s->hooks.released(s->hooks.ctx, parts->elems[i].topic, parts->elems[i].partition);
     free(tps);
-    rd_kafka_assign(s->rk, NULL);
-    s->hooks.joined(s->hooks.ctx, 0);
+    /* An incremental revoke leaves a member of the group (with what it
+     * keeps); an eager one, a lost assignment or an error leaves it
+     * waiting for a new assignment. */
+    if (lost || !incremental(s))
+        s->hooks.joined(s->hooks.ctx, 0);
+    change_assignment(s, parts, 0);
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -498,9 +586,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         /* The whole assignment goes, as a lost revoke (no commit: who owns
          * the partitions now is unknown), or their records stay in flight
          * for ever and the window never empties. */
+        rd_kafka_topic_partition_list_t *all = NULL;
+        if (rd_kafka_assignment(s->rk, &all) != RD_KAFKA_RESP_ERR_NO_ERROR || !all)
+            all = rd_kafka_topic_partition_list_copy(parts);
         LOG_ERROR("SRC-0006", "rebalance error; dropping the assignment",
-                  LKV_S("error", rd_kafka_err2str(err)), LKV_I("partitions", parts->cnt));
-        revoke_parts(s, parts, 2);
+                  LKV_S("error", rd_kafka_err2str(err)), LKV_I("partitions", all->cnt));
+        revoke_parts(s, all, 2);
+        rd_kafka_topic_partition_list_destroy(all);
     }
 }
 

@@ -80,8 +80,6 @@ kafka:
   topics: ["$IT_OFFICER", "$IT_INCIDENT"]
   properties:
     - fetch.wait.max.ms=10
-    - session.timeout.ms=10000
-    - heartbeat.interval.ms=1000
 ${props}${IT_KAFKA_EXTRA:+$IT_KAFKA_EXTRA
 }nats:
   servers:
