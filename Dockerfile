@@ -17,8 +17,11 @@ ARG DEBIAN_RELEASE=bookworm
 # ---- build ------------------------------------------------------------------
 FROM debian:${DEBIAN_RELEASE} AS build
 # install-deps and what it sources first, so the package layer is cached
-# across source changes. --build-only: apt packages to build and unit-test,
-# none of the JRE, Kafka jars or nats-server the local clusters need.
+# across source changes. --build-only: apt packages to build and unit-test
+# and librdkafka, built from Debian's source package (sid's deb-src, the
+# version pinned in lib.sh) into ER_LIBRDKAFKA_PREFIX, where CMake finds it
+# too; none of the JRE, Kafka jars or nats-server the local clusters need.
+ENV ER_LIBRDKAFKA_PREFIX=/opt/librdkafka
 COPY deploy/local/install-deps deploy/local/lib.sh deploy/local/ports.env /src/deploy/local/
 RUN /src/deploy/local/install-deps --build-only && rm -rf /var/lib/apt/lists/*
 
@@ -29,16 +32,22 @@ WORKDIR /src
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DER_WERROR=ON \
     && ninja -C /build \
     && ctest --test-dir /build -L unit --output-on-failure \
-    && strip /build/event-router
+    && strip /build/event-router \
+    && /build/event-router version | grep -qx "librdkafka $(sed -n 's/^ER_LIBRDKAFKA_VERSION="\(.*\)"$/\1/p' deploy/local/lib.sh)"
 
 # ---- runtime ----------------------------------------------------------------
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 # Runtime libraries only (the Debian packages the -dev packages above build
-# against), and curl for the HEALTHCHECK.
+# against; for librdkafka what Debian's librdkafka1 depends on, plus libcurl4
+# for OIDC, which curl brings anyway), and curl for the HEALTHCHECK.
 RUN apt-get update -q \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        librdkafka1 libnats3.4 libcyaml1 libyaml-0-2 libmicrohttpd12 libyajl2 libssl3 ca-certificates curl \
+        libnats3.4 libcyaml1 libyaml-0-2 libmicrohttpd12 libyajl2 libssl3 \
+        libsasl2-2 zlib1g libzstd1 liblz4-1 libcurl4 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/*
+# The librdkafka built in the build stage, at the same path: the binary's
+# RUNPATH names /opt/librdkafka/lib (Debian 12's librdkafka1 is 2.0.2).
+COPY --from=build /opt/librdkafka/lib/librdkafka.so.1 /opt/librdkafka/lib/
 
 # A fixed numeric uid/gid so Kubernetes' runAsNonRoot can verify it.
 RUN groupadd --system --gid 10001 event-router \

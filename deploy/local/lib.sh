@@ -25,6 +25,12 @@ ER_NATSCLI_VERSION="v0.5.0"
 # installed go is older and has to fetch a toolchain through the module proxy.
 ER_GO_MIN_VERSION="1.26"
 ER_GO_TOOLCHAIN="go1.26.8"
+# librdkafka, built by install-deps from Debian's source package (sid's
+# deb-src; Debian 12 ships 2.0.2, which cannot SCRAM-authenticate to Kafka 4,
+# librdkafka#4895). Upstream version and Debian revision: `apt-get source
+# librdkafka=2.14.2-1`. CMakeLists.txt reads these two lines too.
+ER_LIBRDKAFKA_VERSION="2.14.2"
+ER_LIBRDKAFKA_DEBIAN_REVISION="1"
 
 # shellcheck source=ports.env
 . "$ER_LOCAL_DIR/ports.env"
@@ -40,6 +46,26 @@ er_note() { printf '%s: %s\n' "$er_prog" "$*" >&2; }
 er_die() {
     printf '%s: error: %s\n' "$er_prog" "$*" >&2
     exit 1
+}
+
+# The prefix librdkafka is installed into, outside any clone so that CI and
+# every clone on the machine share one build: ER_LIBRDKAFKA_PREFIX if set,
+# else /var/cache/event-router/librdkafka-V-R when it is already complete or
+# /var/cache is writable, else ~/.cache/event-router/librdkafka-V-R.
+# CMakeLists.txt looks in the same two places.
+er_librdkafka_prefix() {
+    if [[ -n "${ER_LIBRDKAFKA_PREFIX:-}" ]]; then
+        echo "$ER_LIBRDKAFKA_PREFIX"
+        return 0
+    fi
+    local name="librdkafka-$ER_LIBRDKAFKA_VERSION-$ER_LIBRDKAFKA_DEBIAN_REVISION"
+    local sys="/var/cache/event-router"
+    if [[ -f "$sys/$name/.complete" ]] || [[ -w "$sys" ]] ||
+        { [[ ! -e "$sys" ]] && [[ -w /var/cache ]]; }; then
+        echo "$sys/$name"
+    else
+        echo "$HOME/.cache/event-router/$name"
+    fi
 }
 
 # Go binary to use: PATH first, then the usual tarball location.
