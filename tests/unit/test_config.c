@@ -227,8 +227,8 @@ START_TEST(shipped_local_config_loads)
     ck_assert_str_eq(c->kafka.group_id, "event-router");
     ck_assert_uint_eq(c->kafka.topics_count, 1);
     ck_assert_str_eq(c->kafka.topics[0], "^[a-z0-9._-]+-events$");
-    ck_assert_uint_eq(c->kafka.properties_count, 2);
-    ck_assert_str_eq(c->kafka.properties[1], "partition.assignment.strategy=range,roundrobin");
+    ck_assert_uint_eq(c->kafka.properties_count, 1);
+    ck_assert_str_eq(c->kafka.properties[0], "fetch.wait.max.ms=10");
     ck_assert_uint_eq(c->nats.servers_count, 3);
     ck_assert_str_eq(c->nats.servers[2], "nats://127.0.0.1:4224");
     snprintf(want, sizeof(want), "%s/deploy/local/../../rules/default.yaml",
