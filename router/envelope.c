@@ -292,95 +292,106 @@ static long hex4(const char *s, size_t len, size_t i)
     return v;
 }
 
+/* The \uXXXX escape whose 'u' is at s[*i], a surrogate pair joined into
+ * one code point; leaves *i on the last hex digit read. Returns the code
+ * point, or -1 for bad hex or a surrogate without its partner. */
+static long unescape_u(const char *s, size_t len, size_t *i)
+{
+    long hi = hex4(s, len, *i + 1), lo;
+
+    if (hi < 0)
+        return -1;
+    *i += 4;
+    if (hi >= 0xDC00 && hi <= 0xDFFF)
+        return -1; /* lone low surrogate */
+    if (hi < 0xD800 || hi > 0xDBFF)
+        return hi;
+    if (*i + 2 >= len || s[*i + 1] != '\\' || s[*i + 2] != 'u')
+        return -1;
+    lo = hex4(s, len, *i + 3);
+    if (lo < 0xDC00 || lo > 0xDFFF)
+        return -1;
+    *i += 6;
+    return (long)(0x10000UL + (((unsigned long)hi - 0xD800) << 10) + ((unsigned long)lo - 0xDC00));
+}
+
+/* The escape whose letter is at s[*i] (just after its backslash); leaves *i
+ * on its last character. Returns the code point, or -1 for an escape JSON
+ * does not have. */
+static long unescape_one(const char *s, size_t len, size_t *i)
+{
+    switch (s[*i]) {
+    case '"':
+        return '"';
+    case '\\':
+        return '\\';
+    case '/':
+        return '/';
+    case 'b':
+        return '\b';
+    case 'f':
+        return '\f';
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
+    case 'u':
+        return unescape_u(s, len, i);
+    default:
+        return -1;
+    }
+}
+
+/* Append cp as UTF-8 at out[*o], advancing *o. Returns 0, or -1 when the
+ * encoding does not fit in size bytes. */
+static int put_utf8(char *out, size_t size, size_t *o, unsigned long cp)
+{
+    if (cp < 0x80) {
+        if (*o + 1 > size)
+            return -1;
+        out[(*o)++] = (char)cp;
+    } else if (cp < 0x800) {
+        if (*o + 2 > size)
+            return -1;
+        out[(*o)++] = (char)(0xC0 | (cp >> 6));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        if (*o + 3 > size)
+            return -1;
+        out[(*o)++] = (char)(0xE0 | (cp >> 12));
+        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
+    } else {
+        if (*o + 4 > size)
+            return -1;
+        out[(*o)++] = (char)(0xF0 | (cp >> 18));
+        out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3F));
+    }
+    return 0;
+}
+
 int envelope_unescape(const char *s, size_t len, char *out, size_t size, size_t *out_len)
 {
     size_t o = 0;
 
     for (size_t i = 0; i < len; i++) {
-        unsigned long cp;
-        char c = s[i];
+        long cp;
 
-        if (c != '\\') {
+        if (s[i] != '\\') {
             if (o >= size)
                 return -1;
-            out[o++] = c;
+            out[o++] = s[i];
             continue;
         }
         if (++i >= len)
             return -1;
-        switch (s[i]) {
-        case '"':
-            cp = '"';
-            break;
-        case '\\':
-            cp = '\\';
-            break;
-        case '/':
-            cp = '/';
-            break;
-        case 'b':
-            cp = '\b';
-            break;
-        case 'f':
-            cp = '\f';
-            break;
-        case 'n':
-            cp = '\n';
-            break;
-        case 'r':
-            cp = '\r';
-            break;
-        case 't':
-            cp = '\t';
-            break;
-        case 'u': {
-            long hi = hex4(s, len, i + 1);
-            if (hi < 0)
-                return -1;
-            i += 4;
-            if (hi >= 0xDC00 && hi <= 0xDFFF)
-                return -1; /* lone low surrogate */
-            if (hi >= 0xD800 && hi <= 0xDBFF) {
-                long lo;
-                if (i + 2 >= len || s[i + 1] != '\\' || s[i + 2] != 'u')
-                    return -1;
-                lo = hex4(s, len, i + 3);
-                if (lo < 0xDC00 || lo > 0xDFFF)
-                    return -1;
-                i += 6;
-                cp =
-                    0x10000UL + (((unsigned long)hi - 0xD800) << 10) + ((unsigned long)lo - 0xDC00);
-            } else {
-                cp = (unsigned long)hi;
-            }
-            break;
-        }
-        default:
+        cp = unescape_one(s, len, &i);
+        if (cp < 0 || put_utf8(out, size, &o, (unsigned long)cp))
             return -1;
-        }
-        if (cp < 0x80) {
-            if (o + 1 > size)
-                return -1;
-            out[o++] = (char)cp;
-        } else if (cp < 0x800) {
-            if (o + 2 > size)
-                return -1;
-            out[o++] = (char)(0xC0 | (cp >> 6));
-            out[o++] = (char)(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            if (o + 3 > size)
-                return -1;
-            out[o++] = (char)(0xE0 | (cp >> 12));
-            out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            out[o++] = (char)(0x80 | (cp & 0x3F));
-        } else {
-            if (o + 4 > size)
-                return -1;
-            out[o++] = (char)(0xF0 | (cp >> 18));
-            out[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-            out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            out[o++] = (char)(0x80 | (cp & 0x3F));
-        }
     }
     *out_len = o;
     return 0;

@@ -214,6 +214,62 @@ char *secret_from(const char *env_name, const char *file_path, char *errstr, siz
     return NULL;
 }
 
+/* The '}' that closes the reference starting at v, whose name starts at
+ * name. Returns it, or NULL with errstr set when it is missing or the name
+ * is empty. */
+static const char *reference_end(const char *v, const char *name, int is_env, char *errstr,
+                                 size_t errstr_size)
+{
+    const char *end = strchr(name, '}');
+
+    if (!end) {
+        /* Quote the reference name only, not the text after it: that
+         * may be a secret (e.g. "${env:PW hunter2"). */
+        size_t nl = is_env ? strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                          "0123456789_")
+                           : strcspn(name, " \t\r\n$");
+        snprintf(errstr, errstr_size, "unterminated reference '%.*s%.*s' (missing '}')",
+                 is_env ? 6 : 7, v, (int)(nl > 64 ? 64 : nl), name);
+        return NULL;
+    }
+    if (end == name) {
+        snprintf(errstr, errstr_size, "empty reference '%.*s'", (int)(end - v + 1), v);
+        return NULL;
+    }
+    return end;
+}
+
+/* Append to b the value of ${env:ref} or ${file:ref}. Returns 0, or -1 with
+ * errstr set. */
+static int append_reference(buf_t *b, int is_env, const char *ref, char *errstr, size_t errstr_size)
+{
+    if (is_env) {
+        const char *e = getenv(ref);
+        if (!e) {
+            snprintf(errstr, errstr_size, "environment variable %s is not set (${env:%s})", ref,
+                     ref);
+            return -1;
+        }
+        if (buf_append(b, e, strlen(e)))
+            goto oom;
+    } else {
+        char ferr[300];
+        char *secret = secret_read_file(ref, ferr, sizeof(ferr));
+        if (!secret) {
+            snprintf(errstr, errstr_size, "${file:%s}: %s", ref, ferr);
+            return -1;
+        }
+        int rc = buf_append(b, secret, strlen(secret));
+        secret_free(secret);
+        if (rc)
+            goto oom;
+    }
+    return 0;
+oom:
+    snprintf(errstr, errstr_size, "out of memory");
+    return -1;
+}
+
 int secret_resolve(const char *value, char **out, unsigned *refs, char *errstr, size_t errstr_size)
 {
     buf_t b; /* wiped whenever it moves (BUF_WIPE): it holds secrets */
@@ -241,52 +297,17 @@ int secret_resolve(const char *value, char **out, unsigned *refs, char *errstr, 
             v += run;
             continue;
         }
-        const char *name = v + (is_env ? 6 : 7), *end = strchr(name, '}');
-        if (!end) {
-            /* Quote the reference name only, not the text after it: that
-             * may be a secret (e.g. "${env:PW hunter2"). */
-            size_t nl = is_env ? strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                              "0123456789_")
-                               : strcspn(name, " \t\r\n$");
-            snprintf(errstr, errstr_size, "unterminated reference '%.*s%.*s' (missing '}')",
-                     is_env ? 6 : 7, v, (int)(nl > 64 ? 64 : nl), name);
+        const char *name = v + (is_env ? 6 : 7);
+        const char *end = reference_end(v, name, is_env, errstr, errstr_size);
+        if (!end)
             goto err;
-        }
-        if (end == name) {
-            snprintf(errstr, errstr_size, "empty reference '%.*s'", (int)(end - v + 1), v);
-            goto err;
-        }
         char *ref = strndup(name, (size_t)(end - name));
         if (!ref)
             goto oom;
-        if (is_env) {
-            const char *e = getenv(ref);
-            if (!e) {
-                snprintf(errstr, errstr_size, "environment variable %s is not set (${env:%s})", ref,
-                         ref);
-                free(ref);
-                goto err;
-            }
-            if (buf_append(&b, e, strlen(e))) {
-                free(ref);
-                goto oom;
-            }
-        } else {
-            char ferr[300];
-            char *secret = secret_read_file(ref, ferr, sizeof(ferr));
-            if (!secret) {
-                snprintf(errstr, errstr_size, "${file:%s}: %s", ref, ferr);
-                free(ref);
-                goto err;
-            }
-            int rc = buf_append(&b, secret, strlen(secret));
-            secret_free(secret);
-            if (rc) {
-                free(ref);
-                goto oom;
-            }
-        }
+        int rc = append_reference(&b, is_env, ref, errstr, errstr_size);
         free(ref);
+        if (rc)
+            goto err;
         n++;
         v = end + 1;
     }

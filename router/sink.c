@@ -324,25 +324,16 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
         }                                                                                          \
     } while (0)
 
-int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size)
+/* The eventfd that wakes the main thread and the PubAck completion ring,
+ * sized once from limits.max_inflight_total. Returns 0, or -1 with errstr
+ * set. */
+static int sink_init_queue(sink_t *s, const config_t *cfg, char *errstr, size_t errstr_size)
 {
-    natsOptions *o = NULL;
-    sink_t *s = calloc(1, sizeof(*s));
-    jsOptions jo;
-    natsStatus st;
-
-    errstr[0] = '\0';
-    if (!s) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return -1;
-    }
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_mutex_init(&s->denied_lock, NULL);
     s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     s->ack_timeout_ms = cfg->nats.ack_timeout_ms;
     if (s->efd < 0) {
         snprintf(errstr, errstr_size, "eventfd: %s", strerror(errno));
-        goto err;
+        return -1;
     }
     s->cap = (size_t)cfg->limits.max_inflight_total * RING_PER_WINDOW;
     if (s->cap < 64)
@@ -350,15 +341,18 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
     s->ring = sink_malloc(s->cap * sizeof(*s->ring));
     if (!s->ring) {
         snprintf(errstr, errstr_size, "out of memory (PubAck queue of %zu)", s->cap);
-        goto err;
+        return -1;
     }
+    return 0;
+}
 
-    if (natsopts_new(cfg, &o, errstr, errstr_size) != 0)
-        goto err;
-    TRY(natsOptions_SetDisconnectedCB(o, on_disconnected, s), "callbacks");
-    TRY(natsOptions_SetReconnectedCB(o, on_reconnected, s), "callbacks");
-    TRY(natsOptions_SetClosedCB(o, on_closed, s), "callbacks");
-    TRY(natsOptions_SetErrorHandler(o, on_async_error, s), "callbacks");
+/* Connect s->nc with the options o (callbacks already set). Returns 0 when
+ * connected or retrying in the background, or -1 with errstr set when the
+ * server refused us. */
+static int sink_connect(sink_t *s, const config_t *cfg, natsOptions *o, char *errstr,
+                        size_t errstr_size)
+{
+    natsStatus st;
 
     /* A first attempt without retrying tells "down" from "refused": a
      * server that refuses the credentials or the TLS handshake stops the
@@ -391,8 +385,37 @@ int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size
                  "nats: connect: %s: %s (check nats.servers, the credentials and TLS settings)",
                  natsStatus_GetText(st), nats_GetLastError(NULL));
         natsopts_scrub(cfg, errstr, errstr_size);
-        goto err;
+        return -1;
     }
+    return 0;
+err:
+    return -1;
+}
+
+int sink_new(const config_t *cfg, sink_t **out, char *errstr, size_t errstr_size)
+{
+    natsOptions *o = NULL;
+    sink_t *s = calloc(1, sizeof(*s));
+    jsOptions jo;
+
+    errstr[0] = '\0';
+    if (!s) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->denied_lock, NULL);
+    if (sink_init_queue(s, cfg, errstr, errstr_size) != 0)
+        goto err;
+
+    if (natsopts_new(cfg, &o, errstr, errstr_size) != 0)
+        goto err;
+    TRY(natsOptions_SetDisconnectedCB(o, on_disconnected, s), "callbacks");
+    TRY(natsOptions_SetReconnectedCB(o, on_reconnected, s), "callbacks");
+    TRY(natsOptions_SetClosedCB(o, on_closed, s), "callbacks");
+    TRY(natsOptions_SetErrorHandler(o, on_async_error, s), "callbacks");
+    if (sink_connect(s, cfg, o, errstr, errstr_size) != 0)
+        goto err;
 
     natsopts_js(cfg, &jo);
     jo.PublishAsync.AckHandler = on_pub_ack;
