@@ -19,7 +19,10 @@
 
 struct source {
     rd_kafka_t *rk;
+    const config_t *cfg;
     source_hooks_t hooks;
+    int defaulted;     /* the consumer protocol was the router's choice, not the user's */
+    int assigned_ever; /* some rebalance assigned partitions (the join worked) */
     rd_kafka_queue_t *q;
     int pipefd[2];
 
@@ -77,8 +80,8 @@ static int user_sets(const config_t *cfg, const char *key)
  * defaults to cooperative-sticky, incremental as well. Set before the
  * user's properties, which win.
  */
-static int set_protocol(rd_kafka_conf_t *conf, const config_t *cfg, const char **chosen,
-                        char *errstr, size_t errstr_size)
+static int set_protocol(rd_kafka_conf_t *conf, const config_t *cfg, int force_classic,
+                        int *defaulted, const char **chosen, char *errstr, size_t errstr_size)
 {
     static const char *const classic_only[] = {"session.timeout.ms", "heartbeat.interval.ms",
                                                "partition.assignment.strategy",
@@ -90,11 +93,14 @@ static int set_protocol(rd_kafka_conf_t *conf, const config_t *cfg, const char *
     }
     for (size_t i = 0; i < sizeof(classic_only) / sizeof(classic_only[0]); i++)
         classic |= user_sets(cfg, classic_only[i]);
-    if (!classic) {
+    if (!classic && !force_classic) {
         *chosen = "consumer";
+        *defaulted = 1;
         return kconf_set(conf, "group.protocol", "consumer", "defaults", errstr, errstr_size);
     }
-    *chosen = "classic (kafka.properties set a classic-protocol setting)";
+    *defaulted = 0;
+    *chosen = force_classic ? "classic (the brokers do not support the consumer protocol)"
+                            : "classic (kafka.properties set a classic-protocol setting)";
     return kconf_set(conf, "group.protocol", "classic", "defaults", errstr, errstr_size) ||
            (!user_sets(cfg, "partition.assignment.strategy") &&
             kconf_set(conf, "partition.assignment.strategy", "cooperative-sticky", "defaults",
@@ -103,9 +109,10 @@ static int set_protocol(rd_kafka_conf_t *conf, const config_t *cfg, const char *
 
 /* The consumer's properties: the router's defaults, then the user's
  * (which win), then what the guarantees need (which nobody overrides). */
-static int configure(rd_kafka_conf_t *conf, const config_t *cfg, const char **instance,
+static int configure(rd_kafka_conf_t *conf, source_t *s, int force_classic, const char **instance,
                      const char **protocol, char *errstr, size_t errstr_size)
 {
+    const config_t *cfg = s->cfg;
     char num[32];
     snprintf(num, sizeof(num), "%u", cfg->limits.commit_interval_ms);
     *instance = cfg->kafka.group_instance_id;
@@ -125,7 +132,7 @@ static int configure(rd_kafka_conf_t *conf, const config_t *cfg, const char **in
                   errstr_size) ||
         /* Bound prefetch memory; raise it with kafka.properties for throughput. */
         kconf_set(conf, "queued.max.messages.kbytes", "8192", "defaults", errstr, errstr_size) ||
-        set_protocol(conf, cfg, protocol, errstr, errstr_size) ||
+        set_protocol(conf, cfg, force_classic, &s->defaulted, protocol, errstr, errstr_size) ||
         kconf_apply(conf, cfg->kafka.properties, cfg->kafka.properties_count, "kafka.properties",
                     errstr, errstr_size))
         return -1;
@@ -163,50 +170,78 @@ static int subscribe(source_t *s, const config_t *cfg, char *errstr, size_t errs
     return 0;
 }
 
-int source_new(const config_t *cfg, const source_hooks_t *hooks, source_t **out, char *errstr,
-               size_t errstr_size)
+/* Close what open_consumer() opened, without leaving the group (used when
+ * opening failed, or to reopen with the classic protocol before any join). */
+static void drop_consumer(source_t *s)
+{
+    if (s->q) {
+        rd_kafka_queue_io_event_enable(s->q, -1, NULL, 0);
+        rd_kafka_queue_destroy(s->q);
+        s->q = NULL;
+    }
+    if (s->rk)
+        rd_kafka_destroy_flags(s->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    s->rk = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (s->pipefd[i] >= 0)
+            close(s->pipefd[i]);
+        s->pipefd[i] = -1;
+    }
+}
+
+/* Create the consumer, its wake-up pipe and the subscription. */
+static int open_consumer(source_t *s, int force_classic, char *errstr, size_t errstr_size)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    source_t *s = calloc(1, sizeof(*s));
     const char *instance = NULL, *protocol = "";
     char rderr[512];
 
-    if (!s)
-        goto err;
-    s->pipefd[0] = s->pipefd[1] = -1;
-    s->hooks = *hooks;
     kconf_set_logger(conf);
     rd_kafka_conf_set_opaque(conf, s);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-    if (configure(conf, cfg, &instance, &protocol, errstr, errstr_size))
-        goto err;
+    if (configure(conf, s, force_classic, &instance, &protocol, errstr, errstr_size)) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
     s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rderr, sizeof(rderr));
     if (!s->rk) {
+        rd_kafka_conf_destroy(conf);
         snprintf(errstr, errstr_size, "kafka consumer: %s", rderr);
-        goto err;
+        return -1;
     }
-    conf = NULL; /* now owned by s->rk */
     rd_kafka_poll_set_consumer(s->rk);
     s->bound_bytes = conf_u64(s->rk, "queued.max.messages.kbytes", 65536) * 1024;
     s->bound_msgs = conf_u64(s->rk, "queued.min.messages", 100000);
-    if (wake_on_records(s, errstr, errstr_size) || subscribe(s, cfg, errstr, errstr_size))
-        goto err;
-    LOG_INFO("SRC-0001", "subscribed", LKV_S("group", cfg->kafka.group_id),
-             LKV_U("topics", cfg->kafka.topics_count),
+    if (wake_on_records(s, errstr, errstr_size) || subscribe(s, s->cfg, errstr, errstr_size)) {
+        drop_consumer(s);
+        return -1;
+    }
+    LOG_INFO("SRC-0001", "subscribed", LKV_S("group", s->cfg->kafka.group_id),
+             LKV_U("topics", s->cfg->kafka.topics_count),
              LKV_S("instance", instance && *instance ? instance : "-"),
              LKV_S("group_protocol", protocol));
+    return 0;
+}
+
+int source_new(const config_t *cfg, const source_hooks_t *hooks, source_t **out, char *errstr,
+               size_t errstr_size)
+{
+    source_t *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    s->pipefd[0] = s->pipefd[1] = -1;
+    s->cfg = cfg;
+    s->hooks = *hooks;
+    if (open_consumer(s, 0, errstr, errstr_size) != 0) {
+        free(s);
+        return -1;
+    }
     *out = s;
     return 0;
-err:
-    if (conf)
-        rd_kafka_conf_destroy(conf);
-    if (s && !s->rk) {
-        free(s);
-        s = NULL;
-    }
-    source_close(s, 0);
-    return -1;
 }
+
 
 int source_fd(const source_t *s)
 {
@@ -272,6 +307,8 @@ static rd_kafka_message_t *poll_one(source_t *s)
 source_record_t *source_next(source_t *s, route_event_t *ev, route_header_t *hdrs, size_t cap)
 {
     char buf[64];
+    if (!s->rk)
+        return NULL;
     rd_kafka_message_t *m = poll_one(s);
     if (!m) {
         /* Empty: drain the wake-up pipe, then look once more. A record
@@ -335,9 +372,42 @@ void source_message_input(const source_record_t *m, int has_headers, natsmsg_inp
     }
 }
 
+/*
+ * Brokers older than Kafka 4.0 do not speak the consumer group protocol:
+ * the first heartbeat fails for good (UNSUPPORTED_VERSION). When the
+ * protocol was the router's default and no partition was ever assigned
+ * (so nothing was read or is owed a commit), open the consumer again with
+ * the classic protocol and cooperative-sticky instead of stopping.
+ */
+static int fall_back_to_classic(source_t *s, rd_kafka_resp_err_t err, const char *why)
+{
+    char errstr[512];
+    if (!s->defaulted || s->assigned_ever ||
+        (err != RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION &&
+         err != RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE))
+        return -1;
+    LOG_WARN("SRC-0011",
+             "the brokers do not support the consumer group protocol (KIP-848, Kafka 4.0+); "
+             "joining with the classic protocol and cooperative-sticky instead",
+             LKV_S("error", why));
+    drop_consumer(s);
+    if (open_consumer(s, 1, errstr, sizeof(errstr)) == 0)
+        return 0;
+    LOG_ERROR("SRC-0012", "reopening the consumer with the classic protocol failed",
+              LKV_S("error", errstr));
+    return -1;
+}
+
 int source_fatal(source_t *s, char *why, size_t why_size)
 {
-    return rd_kafka_fatal_error(s->rk, why, why_size) != RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (!s->rk) {
+        snprintf(why, why_size, "the consumer could not be reopened (SRC-0012)");
+        return 1;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_fatal_error(s->rk, why, why_size);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        return 0;
+    return fall_back_to_classic(s, err, why) == 0 ? 0 : 1;
 }
 
 /* ---- partitions --------------------------------------------------------------- */
@@ -356,6 +426,8 @@ static rd_kafka_topic_partition_list_t *tp_list(const source_tp_t *tps, size_t n
 
 void source_pause(source_t *s, const source_tp_t *tps, size_t n, int on)
 {
+    if (!s->rk)
+        return; /* the reopen failed (SRC-0012): stopping */
     if (!n)
         return;
     rd_kafka_topic_partition_list_t *l = tp_list(tps, n, 0);
@@ -370,6 +442,8 @@ void source_pause(source_t *s, const source_tp_t *tps, size_t n, int on)
 
 void source_pause_all(source_t *s)
 {
+    if (!s->rk)
+        return; /* the reopen failed (SRC-0012): stopping */
     rd_kafka_topic_partition_list_t *all = NULL;
     if (rd_kafka_assignment(s->rk, &all) == RD_KAFKA_RESP_ERR_NO_ERROR && all)
         rd_kafka_pause_partitions(s->rk, all);
@@ -379,6 +453,8 @@ void source_pause_all(source_t *s)
 
 void source_rewind(source_t *s, const char *topic, int32_t partition, int64_t offset)
 {
+    if (!s->rk)
+        return; /* the reopen failed (SRC-0012): stopping */
     source_tp_t tp = {topic, partition, offset};
     rd_kafka_topic_partition_list_t *l = tp_list(&tp, 1, 1);
     rd_kafka_pause_partitions(s->rk, l);
@@ -393,6 +469,8 @@ void source_rewind(source_t *s, const char *topic, int32_t partition, int64_t of
 
 void source_store(source_t *s, const source_tp_t *tps, size_t n)
 {
+    if (!s->rk)
+        return; /* the reopen failed (SRC-0012): stopping */
     if (!n)
         return;
     rd_kafka_topic_partition_list_t *l = tp_list(tps, n, 1);
@@ -407,6 +485,8 @@ void source_store(source_t *s, const source_tp_t *tps, size_t n)
  * retries, e.g. with the brokers gone. */
 void source_commit(source_t *s, int timeout_ms)
 {
+    if (!s->rk)
+        return; /* the reopen failed (SRC-0012): stopping */
     rd_kafka_queue_t *q = rd_kafka_queue_new(s->rk);
     rd_kafka_resp_err_t cerr = rd_kafka_commit_queue(s->rk, NULL, q, NULL, NULL);
     if (!cerr) {
@@ -440,7 +520,7 @@ int64_t source_starved_since(const source_t *s)
 void source_refetch(source_t *s, const source_tp_t *tps, size_t n)
 {
     s->starved_since_ns = 0;
-    if (!n)
+    if (!n || !s->rk)
         return;
     /* Asynchronous (timeout 0). The seek bumps the partition's fetch version
      * and wakes its broker thread, which then finds the queue empty and
@@ -500,6 +580,7 @@ static void change_assignment(source_t *s, rd_kafka_topic_partition_list_t *part
 
 static void assign(source_t *s, rd_kafka_topic_partition_list_t *parts)
 {
+    s->assigned_ever |= parts->cnt > 0;
     for (int i = 0; i < parts->cnt; i++) {
         LOG_INFO("SRC-0002", "partition assigned", LKV_S("topic", parts->elems[i].topic),
                  LKV_I("partition", parts->elems[i].partition));
