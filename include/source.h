@@ -95,6 +95,9 @@ void source_message_input(const source_record_t *m, int has_headers, natsmsg_inp
  * 0. */
 int source_fatal(source_t *s, char *why, size_t why_size);
 
+/** \brief The group protocol in use: "consumer" (KIP-848) or "classic". */
+const char *source_group_protocol(const source_t *s);
+
 /** \brief Pause (\p on) or resume fetching these partitions. */
 void source_pause(source_t *s, const source_tp_t *tps, size_t n, int on);
 

@@ -31,7 +31,11 @@ static void not_ready_reasons(router_t *r, char *why, size_t size)
         w += (size_t)snprintf(why + w, size - w, "NATS is not connected\n");
     if (!r->joined && w < size)
         w += (size_t)snprintf(why + w, size - w,
-                              "no partition assignment yet (joining the consumer group)\n");
+                              "no partition assignment yet (joining the consumer group%s)\n",
+                              strcmp(source_group_protocol(r->src), "consumer")
+                                  ? ""
+                                  : " with the consumer protocol, which needs Kafka 4.0+; "
+                                    "older brokers need group.protocol=classic");
     if (!r->joined && w < size && kconf_auth_failure(60000, kauth, sizeof(kauth)))
         w += (size_t)snprintf(why + w, size - w, "Kafka authentication failed: %s\n", kauth);
     for (inflight_part_t *p = inflight_parts(r->inf); p && w < size; p = p->next)

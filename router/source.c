@@ -22,6 +22,7 @@ struct source {
     const config_t *cfg;
     source_hooks_t hooks;
     int defaulted;     /* the consumer protocol was the router's choice, not the user's */
+    char protocol[16]; /* "consumer" or "classic", as librdkafka was configured */
     int assigned_ever; /* some rebalance assigned partitions (the join worked) */
     rd_kafka_queue_t *q;
     int pipefd[2];
@@ -210,6 +211,10 @@ static int open_consumer(source_t *s, int force_classic, char *errstr, size_t er
         return -1;
     }
     rd_kafka_poll_set_consumer(s->rk);
+    size_t psz = sizeof(s->protocol);
+    if (rd_kafka_conf_get(rd_kafka_conf(s->rk), "group.protocol", s->protocol, &psz) !=
+        RD_KAFKA_CONF_OK)
+        snprintf(s->protocol, sizeof(s->protocol), "classic");
     s->bound_bytes = conf_u64(s->rk, "queued.max.messages.kbytes", 65536) * 1024;
     s->bound_msgs = conf_u64(s->rk, "queued.min.messages", 100000);
     if (wake_on_records(s, errstr, errstr_size) || subscribe(s, s->cfg, errstr, errstr_size)) {
@@ -241,7 +246,6 @@ int source_new(const config_t *cfg, const source_hooks_t *hooks, source_t **out,
     *out = s;
     return 0;
 }
-
 
 int source_fd(const source_t *s)
 {
@@ -396,6 +400,11 @@ static int fall_back_to_classic(source_t *s, rd_kafka_resp_err_t err, const char
     LOG_ERROR("SRC-0012", "reopening the consumer with the classic protocol failed",
               LKV_S("error", errstr));
     return -1;
+}
+
+const char *source_group_protocol(const source_t *s)
+{
+    return s->protocol;
 }
 
 int source_fatal(source_t *s, char *why, size_t why_size)
