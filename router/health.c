@@ -19,6 +19,21 @@
 /* ---- gauges and readiness -----------------------------------------------------------------------
  */
 
+/* After JOIN_HINT_NS without joining and without an authentication
+ * error, the likeliest cause with the consumer protocol is a broker older
+ * than Kafka 4.0: librdkafka then retries for ever without an error. */
+#define JOIN_HINT_NS 30000000000LL
+static const char *joining_hint(router_t *r, int64_t now)
+{
+    char kauth[KCONF_AUTH_WHY_MAX];
+    if (now - r->unjoined_since_ns < JOIN_HINT_NS ||
+        strcmp(source_group_protocol(r->src), "consumer") ||
+        kconf_auth_failure(60000, kauth, sizeof(kauth)))
+        return "";
+    return " with the consumer protocol for 30 s: it needs Kafka 4.0+; older brokers need "
+           "group.protocol=classic in kafka.properties";
+}
+
 /* Why the router is not ready, one reason per line ("" when ready). */
 static void not_ready_reasons(router_t *r, char *why, size_t size)
 {
@@ -32,10 +47,7 @@ static void not_ready_reasons(router_t *r, char *why, size_t size)
     if (!r->joined && w < size)
         w += (size_t)snprintf(why + w, size - w,
                               "no partition assignment yet (joining the consumer group%s)\n",
-                              strcmp(source_group_protocol(r->src), "consumer")
-                                  ? ""
-                                  : " with the consumer protocol, which needs Kafka 4.0+; "
-                                    "older brokers need group.protocol=classic");
+                              joining_hint(r, now));
     if (!r->joined && w < size && kconf_auth_failure(60000, kauth, sizeof(kauth)))
         w += (size_t)snprintf(why + w, size - w, "Kafka authentication failed: %s\n", kauth);
     for (inflight_part_t *p = inflight_parts(r->inf); p && w < size; p = p->next)

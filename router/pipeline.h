@@ -39,10 +39,11 @@ struct router {
     inflight_t *inf;
     rmetrics_t m;
 
-    int joined;               /* got an assignment (possibly empty) since the last revoke */
-    int blocked;              /* a window is full: reading waits for PubAcks */
-    int stalled;              /* ... for READ_STALL_MS already: pause, keep polling */
-    int64_t blocked_since_ns; /* 0 while reading */
+    int joined;                /* got an assignment (possibly empty) since the last revoke */
+    int64_t unjoined_since_ns; /* when joined last went 0 (or the start) */
+    int blocked;               /* a window is full: reading waits for PubAcks */
+    int stalled;               /* ... for READ_STALL_MS already: pause, keep polling */
+    int64_t blocked_since_ns;  /* 0 while reading */
     int fatal;
     int64_t stop_deadline_ns;  /* the one shutdown deadline, set when stopping starts (0 before) */
     int64_t last_ack_ns;       /* when the latest PubAck (stored or duplicate) arrived */

@@ -309,7 +309,10 @@ static void on_assigned(void *ctx, const char *topic, int32_t partition)
 
 static void on_joined(void *ctx, int member)
 {
-    ((router_t *)ctx)->joined = member;
+    router_t *r = ctx;
+    if (r->joined && !member)
+        r->unjoined_since_ns = monotime_ns();
+    r->joined = member;
 }
 
 /* Finish what can be finished (bounded by limits.revoke_timeout_ms, and by
@@ -408,6 +411,7 @@ int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr
     snprintf(r->why, sizeof(r->why), "starting\n");
     rmetrics_init(&r->m);
     atomic_store(&r->last_tick_ns, monotime_ns());
+    r->unjoined_since_ns = monotime_ns();
     /* reload_new() takes the rules reference, also when it fails. */
     if (reload_new(cfg->rules, rules, &r->reload) != 0 ||
         inflight_new(&lim, deliver_clear_slot, r, &r->inf) != 0) {

@@ -365,6 +365,16 @@ static snapshot take_snapshot(const options *o, rd_kafka_t *rk, FILE *out)
             rd_kafka_topic_partition_list_add(pl, topic, p);
         if (o->group) {
             rd_kafka_resp_err_t err = rd_kafka_committed(rk, pl, tmo);
+            /* The group's coordinator can move or still be loading (a
+             * broker just started, a group just created): ask again. */
+            for (int retry = 0;
+                 retry < 20 && (err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
+                                err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+                                err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE);
+                 retry++) {
+                usleep(250000);
+                err = rd_kafka_committed(rk, pl, tmo);
+            }
             if (err) {
                 tc_warn("committed offsets for group %s: %s", o->group, rd_kafka_err2str(err));
                 s.ok = 0;
