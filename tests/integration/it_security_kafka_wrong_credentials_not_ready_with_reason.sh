@@ -53,7 +53,7 @@ grep -q 'sasl.password=${env:ER_TEST_KAFKA_PASSWORD}' "$ER_TEST_DIR/wrong-passwo
 refused untrusted-client "$ER_SEC_KAFKA_MTLS" "    - security.protocol=SSL
     - ssl.ca.location=$ER_SEC_CERTS/ca.pem
     - ssl.certificate.location=$ER_SEC_CERTS/rogue-client.pem
-    - ssl.key.location=$ER_SEC_CERTS/rogue-client.key" "certificate unknown"
+    - ssl.key.location=$ER_SEC_CERTS/rogue-client.key" "SSL alert"
 
 committed=$(er_tool er_admin offsets --group "$IT_GROUP" --topic "$IT_OFFICER,$IT_INCIDENT")
 er_assert_eq "$(er_json end_total "$committed")" 40 "the 40 events are in Kafka"
