@@ -165,6 +165,40 @@ START_TEST(malformed_secret_property_error_never_quotes_the_secret)
 }
 END_TEST
 
+/* The OAUTHBEARER/OIDC properties of docs/deploy.md, "Secured clusters": the
+ * linked librdkafka is built with OIDC (curl) and takes them as written,
+ * the client secret through a reference. No login is tried: there is no
+ * OIDC provider here. */
+START_TEST(oidc_properties_reach_librdkafka)
+{
+    char *props[] = {"security.protocol=SASL_SSL",
+                     "sasl.mechanisms=OAUTHBEARER",
+                     "sasl.oauthbearer.method=oidc",
+                     "sasl.oauthbearer.client.id=event-router",
+                     "sasl.oauthbearer.client.secret=${env:ER_T_OIDC_SECRET}",
+                     "sasl.oauthbearer.token.endpoint.url=https://idp.example/token",
+                     "sasl.oauthbearer.scope=kafka"};
+    char err[512] = "", val[512];
+    size_t n = sizeof(val);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    setenv("ER_T_OIDC_SECRET", "oidc-s3cr3t", 1);
+    ck_assert_int_eq(rd_kafka_conf_get(conf, "builtin.features", val, &n), RD_KAFKA_CONF_OK);
+    ck_assert_msg(strstr(val, "oidc") != NULL, "librdkafka built without OIDC: %s", val);
+    ck_assert_msg(kconf_apply(conf, props, sizeof(props) / sizeof(props[0]), "kafka.properties",
+                              err, sizeof(err)) == 0,
+                  "%s", err);
+    n = sizeof(val);
+    ck_assert_int_eq(rd_kafka_conf_get(conf, "sasl.oauthbearer.method", val, &n), RD_KAFKA_CONF_OK);
+    ck_assert_str_eq(val, "oidc");
+    n = sizeof(val);
+    ck_assert_int_eq(rd_kafka_conf_get(conf, "sasl.oauthbearer.client.secret", val, &n),
+                     RD_KAFKA_CONF_OK);
+    ck_assert_str_eq(val, "oidc-s3cr3t");
+    unsetenv("ER_T_OIDC_SECRET");
+    rd_kafka_conf_destroy(conf);
+}
+END_TEST
+
 /* ---- config_dump ---------------------------------------------------------------- */
 
 START_TEST(dump_shows_references_and_redacts_literal_secrets)
@@ -211,6 +245,7 @@ static Suite *kconf_suite(void)
     tcase_add_test(tc, resolved_value_reaches_librdkafka);
     tcase_add_test(tc, librdkafka_error_never_quotes_a_resolved_value);
     tcase_add_test(tc, malformed_secret_property_error_never_quotes_the_secret);
+    tcase_add_test(tc, oidc_properties_reach_librdkafka);
     suite_add_tcase(s, tc);
     tc = tcase_create("dump");
     tcase_add_checked_fixture(tc, setup, teardown);
