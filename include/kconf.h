@@ -20,9 +20,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-/** Room for kconf_scram_hint()'s text. */
-#define KCONF_HINT_MAX 448
-/** Room for kconf_auth_failure()'s text: librdkafka's reason and a hint. */
+/** Room for kconf_auth_failure()'s text: librdkafka's reason. */
 #define KCONF_AUTH_WHY_MAX 768
 
 /**
@@ -64,40 +62,6 @@ void kconf_free_secret(char *s);
 void kconf_set_logger(rd_kafka_conf_t *conf);
 
 /**
- * \brief Would this librdkafka fail SCRAM against a Kafka 4.0+ broker?
- *
- * librdkafka before 2.6.1 repeats the client nonce in SCRAM's
- * client-final-message (librdkafka#4895, fixed in 2.6.1). Kafka 4.0 and
- * later check the nonce as RFC 5802 says and refuse every such login as
- * "invalid credentials", even with the right password; Kafka 3.9 and older
- * accept it, and no broker setting relaxes the check.
- *
- * \param[in]  version   librdkafka version as rd_kafka_version() gives it
- *                       (0xMMmmrrxx; the pre-release byte xx is ignored).
- * \param[in]  protocol  security.protocol as set (NULL: plaintext).
- * \param[in]  mechanism sasl.mechanisms as set (NULL: none).
- * \param[out] hint      When affected: what is wrong and what to do, naming
- *                       the version; else "".
- * \return 1 when \p protocol is SASL, \p mechanism is SCRAM-SHA-* and
- *         \p version is older than 2.6.1, else 0. Pure; any thread.
- */
-int kconf_scram_hint(int version, const char *protocol, const char *mechanism, char *hint,
-                     size_t hint_size);
-
-/**
- * \brief kconf_scram_hint() for a client configuration and the linked
- *        librdkafka (rd_kafka_version()). Reads \p conf only; any thread.
- */
-int kconf_scram_hint_conf(const rd_kafka_conf_t *conf, char *hint, size_t hint_size);
-
-/**
- * \brief Warn at start-up (KFK-0004, once per process) when \p conf will
- *        SCRAM-authenticate with a librdkafka that Kafka 4.0+ refuses.
- *        Call after the user's properties are applied. Any thread.
- */
-void kconf_check_scram(const rd_kafka_conf_t *conf);
-
-/**
  * \brief The last Kafka authentication failure (SASL or TLS handshake) that a
  *        client set up by kconf_set_logger() reported, if it came within the
  *        last \p within_ms milliseconds. librdkafka treats these as
@@ -105,8 +69,7 @@ void kconf_check_scram(const rd_kafka_conf_t *conf);
  *        readiness reason so an operator sees why nothing is consumed.
  *        Process-wide (the error callback runs on librdkafka's threads and
  *        has no router to write to). Any thread.
- * \param[out] why  librdkafka's reason, e.g. "SASL authentication error: ...", followed by
- *                  "; <hint>" when kconf_scram_hint_conf() applies to the client.
+ * \param[out] why  librdkafka's reason, e.g. "SASL authentication error: ...".
  * \return 1 when such a failure is recent, else 0.
  */
 int kconf_auth_failure(int64_t within_ms, char *why, size_t why_size);

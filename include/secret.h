@@ -11,8 +11,10 @@
  *    `nats://user:[redacted]@host`, `nats://token@host` as
  *    `nats://[redacted]@host`, for each URL of a comma-separated list;
  *  - a property (`key=value`, or a malformed `key: value`) whose key names a
- *    secret (password, secret, token, credential, sasl.oauthbearer,
- *    ssl.key...; case-insensitive substring) shows as `key=[redacted]`.
+ *    secret (password, secret, token, credential, private, ssl.key,
+ *    sasl.oauthbearer.config, sasl.oauthbearer.extensions; case-insensitive
+ *    substring; not sasl.oauthbearer.token.endpoint.url nor
+ *    sasl.oauthbearer.client.credentials.client.id) shows as `key=[redacted]`.
  *
  * Secret files: trailing newlines are removed; a file readable by group or
  * others is used but logs SEC-0001 (warn) once per path.

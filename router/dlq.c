@@ -75,7 +75,6 @@ int dlq_new(const config_t *cfg, dlq_delivered_fn *cb, void *ctx, dlq_t **out, c
         kconf_apply(conf, cfg->dlq.properties, cfg->dlq.properties_count, "dlq.properties", errstr,
                     errstr_size))
         goto err;
-    kconf_check_scram(conf);
 
     d->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rderr, sizeof(rderr));
     if (!d->rk) {

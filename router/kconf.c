@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "kconf.h"
@@ -90,56 +89,6 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
            LKV_S("facility", fac), LKV_S("text", buf));
 }
 
-int kconf_scram_hint(int version, const char *protocol, const char *mechanism, char *hint,
-                     size_t hint_size)
-{
-    int major = (version >> 24) & 0xff, minor = (version >> 16) & 0xff, rev = (version >> 8) & 0xff;
-
-    if (hint_size)
-        hint[0] = '\0';
-    if (!protocol || strncasecmp(protocol, "sasl_", 5) != 0 || !mechanism ||
-        strncasecmp(mechanism, "SCRAM-SHA-", 10) != 0)
-        return 0;
-    if (((unsigned)version >> 8) >= 0x020601u) /* 2.6.1: librdkafka#4895 merged */
-        return 0;
-    snprintf(hint, hint_size,
-             "librdkafka %d.%d.%d cannot SCRAM-authenticate to Kafka 4.0+ brokers "
-             "(librdkafka#4895, fixed in 2.6.1): they refuse its login as invalid credentials "
-             "even when the password is right; with a Kafka 4.0+ broker use SASL/PLAIN over TLS "
-             "(sasl.mechanisms=PLAIN), mTLS (security.protocol=SSL), a Kafka <= 3.9 broker, or "
-             "an event-router built with librdkafka >= 2.6.1",
-             major, minor, rev);
-    return 1;
-}
-
-int kconf_scram_hint_conf(const rd_kafka_conf_t *conf, char *hint, size_t hint_size)
-{
-    char proto[32], mech[64];
-    size_t psz = sizeof(proto), msz = sizeof(mech);
-
-    if (rd_kafka_conf_get(conf, "security.protocol", proto, &psz) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_get(conf, "sasl.mechanisms", mech, &msz) != RD_KAFKA_CONF_OK) {
-        if (hint_size)
-            hint[0] = '\0';
-        return 0;
-    }
-    return kconf_scram_hint(rd_kafka_version(), proto, mech, hint, hint_size);
-}
-
-void kconf_check_scram(const rd_kafka_conf_t *conf)
-{
-    static atomic_int warned;
-    char hint[KCONF_HINT_MAX], mech[64] = "";
-    size_t msz = sizeof(mech);
-
-    if (!kconf_scram_hint_conf(conf, hint, sizeof(hint)) || atomic_exchange(&warned, 1))
-        return;
-    rd_kafka_conf_get(conf, "sasl.mechanisms", mech, &msz);
-    LOG_WARN("KFK-0004", "this librdkafka cannot SCRAM-authenticate to Kafka 4.0+ brokers",
-             LKV_S("librdkafka", rd_kafka_version_str()), LKV_S("mechanism", mech),
-             LKV_S("hint", hint));
-}
-
 /* The last authentication failure, written on librdkafka's threads. */
 static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
 static char auth_why[KCONF_AUTH_WHY_MAX];
@@ -158,7 +107,6 @@ int kconf_auth_failure(int64_t within_ms, char *why, size_t why_size)
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-    char hint[KCONF_HINT_MAX] = "";
     (void)opaque;
     /* With TLS 1.3 a broker that rejects our client certificate says so
      * only after the handshake, as a transport error carrying the TLS alert. */
@@ -166,25 +114,15 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
         (err == RD_KAFKA_RESP_ERR__TRANSPORT && reason &&
          (strstr(reason, "SSL alert") || strstr(reason, "certificate")))) {
-        /* A refused SCRAM login looks the same whether the password is
-         * wrong or librdkafka#4895 hit: say which versions are affected. */
-        if (reason && strstr(reason, "SASL"))
-            kconf_scram_hint_conf(rd_kafka_conf(rk), hint, sizeof(hint));
         pthread_mutex_lock(&auth_lock);
-        snprintf(auth_why, sizeof(auth_why), "%s%s%s", reason, hint[0] ? "; " : "", hint);
+        snprintf(auth_why, sizeof(auth_why), "%s", reason ? reason : "");
         pthread_mutex_unlock(&auth_lock);
         atomic_store(&auth_at_ns, monotime_ns());
     }
     /* Transport errors while a broker restarts are expected; librdkafka
      * retries on its own. Fatal errors are picked up by the router. */
-    if (hint[0])
-        LOG_WARN("KFK-0002", "librdkafka error", LKV_S("client", rd_kafka_name(rk)),
-                 LKV_S("code", rd_kafka_err2name((rd_kafka_resp_err_t)err)),
-                 LKV_S("reason", reason), LKV_S("hint", hint));
-    else
-        LOG_WARN("KFK-0002", "librdkafka error", LKV_S("client", rd_kafka_name(rk)),
-                 LKV_S("code", rd_kafka_err2name((rd_kafka_resp_err_t)err)),
-                 LKV_S("reason", reason));
+    LOG_WARN("KFK-0002", "librdkafka error", LKV_S("client", rd_kafka_name(rk)),
+             LKV_S("code", rd_kafka_err2name((rd_kafka_resp_err_t)err)), LKV_S("reason", reason));
 }
 
 void kconf_set_logger(rd_kafka_conf_t *conf)

@@ -27,8 +27,25 @@
 
 int secret_key_is_secret(const char *key, size_t len)
 {
-    static const char *const names[] = {"password", "secret",     "sasl.oauthbearer", "ssl.key",
-                                        "token",    "credential", "private",          NULL};
+    /* OAUTHBEARER's secrets are its config, extensions, client secrets and
+     * private keys (caught by "secret" and "private"); its method, client
+     * id, scope and token endpoint are not, and redacting them would hide
+     * the settings an operator checks first and warn (KFK-0003) about the
+     * documented OIDC configuration. These two contain a secret word. */
+    static const char *const not_secret[] = {"sasl.oauthbearer.token.endpoint.url",
+                                             "sasl.oauthbearer.client.credentials.client.id", NULL};
+    static const char *const names[] = {"password",
+                                        "secret",
+                                        "ssl.key",
+                                        "token",
+                                        "credential",
+                                        "private",
+                                        "sasl.oauthbearer.config",
+                                        "sasl.oauthbearer.extensions",
+                                        NULL};
+    for (size_t i = 0; not_secret[i]; i++)
+        if (strlen(not_secret[i]) == len && !strncasecmp(key, not_secret[i], len))
+            return 0;
     for (size_t i = 0; names[i]; i++) {
         size_t nl = strlen(names[i]);
         for (size_t o = 0; o + nl <= len; o++)

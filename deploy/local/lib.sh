@@ -9,8 +9,7 @@ ER_TOOLS_DIR="${ER_TOOLS_DIR:-$ER_LOCAL_DIR/.tools}"
 ER_TOOLS_BIN="$ER_TOOLS_DIR/bin"
 ER_KAFKA_LIBS="$ER_TOOLS_DIR/kafka/libs"
 # Kafka 3.9 broker jars (conf/kafka-3.9/pom.xml), only for
-# `secure-services kafka-up --version 3.9`: the broker Debian's librdkafka
-# 2.0.2 can SCRAM-authenticate to (librdkafka#4895).
+# `secure-services kafka-up --version 3.9` (an older broker to try by hand).
 ER_KAFKA39_LIBS="$ER_TOOLS_DIR/kafka-3.9/libs"
 
 # Pinned versions: the one place to change them. JetStream needs

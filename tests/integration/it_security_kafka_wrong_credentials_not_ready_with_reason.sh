@@ -53,7 +53,7 @@ grep -q 'sasl.password=${env:ER_TEST_KAFKA_PASSWORD}' "$ER_TEST_DIR/wrong-passwo
 refused untrusted-client "$ER_SEC_KAFKA_MTLS" "    - security.protocol=SSL
     - ssl.ca.location=$ER_SEC_CERTS/ca.pem
     - ssl.certificate.location=$ER_SEC_CERTS/rogue-client.pem
-    - ssl.key.location=$ER_SEC_CERTS/rogue-client.key" "certificate"
+    - ssl.key.location=$ER_SEC_CERTS/rogue-client.key" "SSL alert"
 # (the broker's TLS alert: "certificate unknown" with librdkafka 2.0.2's
 # OpenSSL handshake, "bad certificate" with 2.14.2's)
 

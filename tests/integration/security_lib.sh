@@ -44,8 +44,8 @@ sec_nats_up() {
     esac
 }
 
-# sec_kafka_up [VERSION] - start the secured Kafka, 4.4 by default (3.9: the
-# broker librdkafka < 2.6.1 can SCRAM-authenticate to). Topic set-up and
+# sec_kafka_up [VERSION] - start the secured Kafka, 4.4 by default (or 3.9,
+# an older broker). Topic set-up and
 # offset checks (er_admin, it_world, kcat) use its PLAINTEXT set-up
 # listener; only the router goes through SASL_SSL or mTLS.
 sec_kafka_up() {
@@ -56,15 +56,6 @@ sec_kafka_up() {
     _sec_env
     er_assert_eq "$ER_SEC_KAFKA_VERSION" "$version" "secured Kafka version"
     export ER_KAFKA_BOOTSTRAP=$ER_SEC_KAFKA_INTERNAL IT_RF=1
-}
-
-# sec_librdkafka_scram_broken - true when the router's librdkafka is older
-# than 2.6.1 and so cannot SCRAM-authenticate to Kafka 4.0+ (librdkafka#4895).
-# Sets SEC_LIBRDKAFKA to its version.
-sec_librdkafka_scram_broken() {
-    SEC_LIBRDKAFKA=$("$ER_BUILD_DIR/event-router" version | awk '$1 == "librdkafka" {print $2}')
-    [[ -n $SEC_LIBRDKAFKA ]] || er_fail "event-router version names no librdkafka version"
-    [[ $(printf '%s\n%s\n' "$SEC_LIBRDKAFKA" 2.6.1 | sort -V | head -n 1) != 2.6.1 ]]
 }
 
 # sec_secret_values - every secret the services generated, one per line:
