@@ -62,14 +62,15 @@ static int check_forbidden(rd_kafka_conf_t *conf, char *errstr, size_t errstr_si
     return 0;
 }
 
-/* Whether the user's properties set \p key. */
-static int user_sets(const config_t *cfg, const char *key)
+/* The value the user's properties give \p key (the last one wins), or NULL. */
+static const char *user_value(const config_t *cfg, const char *key)
 {
     size_t n = strlen(key);
+    const char *v = NULL;
     for (unsigned i = 0; i < cfg->kafka.properties_count; i++)
         if (!strncmp(cfg->kafka.properties[i], key, n) && cfg->kafka.properties[i][n] == '=')
-            return 1;
-    return 0;
+            v = cfg->kafka.properties[i] + n + 1;
+    return v;
 }
 
 /*
@@ -87,25 +88,29 @@ static int set_protocol(rd_kafka_conf_t *conf, const config_t *cfg, int force_cl
     static const char *const classic_only[] = {"session.timeout.ms", "heartbeat.interval.ms",
                                                "partition.assignment.strategy",
                                                "group.protocol.type"};
-    int classic = 0;
-    if (user_sets(cfg, "group.protocol")) {
-        *chosen = "from kafka.properties";
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof(classic_only) / sizeof(classic_only[0]); i++)
-        classic |= user_sets(cfg, classic_only[i]);
-    if (!classic && !force_classic) {
-        *chosen = "consumer";
-        *defaulted = 1;
-        return kconf_set(conf, "group.protocol", "consumer", "defaults", errstr, errstr_size);
-    }
+    const char *asked = user_value(cfg, "group.protocol");
+    int classic = force_classic;
+
     *defaulted = 0;
-    *chosen = force_classic ? "classic (the brokers do not support the consumer protocol)"
-                            : "classic (kafka.properties set a classic-protocol setting)";
-    return kconf_set(conf, "group.protocol", "classic", "defaults", errstr, errstr_size) ||
-           (!user_sets(cfg, "partition.assignment.strategy") &&
-            kconf_set(conf, "partition.assignment.strategy", "cooperative-sticky", "defaults",
-                      errstr, errstr_size));
+    if (asked) {
+        *chosen = "kafka.properties sets it";
+        classic = !strcmp(asked, "classic");
+    } else if (!force_classic) {
+        for (size_t i = 0; i < sizeof(classic_only) / sizeof(classic_only[0]); i++)
+            classic |= user_value(cfg, classic_only[i]) != NULL;
+        *chosen = classic ? "kafka.properties sets a classic-protocol setting" : "default";
+        *defaulted = !classic;
+    } else {
+        *chosen = "the brokers do not support the consumer protocol";
+    }
+    if (!asked && kconf_set(conf, "group.protocol", classic ? "classic" : "consumer", "defaults",
+                            errstr, errstr_size))
+        return -1;
+    /* The classic protocol's incremental assignor, unless the user picks one. */
+    if (classic && !user_value(cfg, "partition.assignment.strategy"))
+        return kconf_set(conf, "partition.assignment.strategy", "cooperative-sticky", "defaults",
+                         errstr, errstr_size);
+    return 0;
 }
 
 /* The consumer's properties: the router's defaults, then the user's
@@ -224,7 +229,7 @@ static int open_consumer(source_t *s, int force_classic, char *errstr, size_t er
     LOG_INFO("SRC-0001", "subscribed", LKV_S("group", s->cfg->kafka.group_id),
              LKV_U("topics", s->cfg->kafka.topics_count),
              LKV_S("instance", instance && *instance ? instance : "-"),
-             LKV_S("group_protocol", protocol));
+             LKV_S("group_protocol", s->protocol), LKV_S("why", protocol));
     return 0;
 }
 
@@ -592,7 +597,8 @@ static void assign(source_t *s, rd_kafka_topic_partition_list_t *parts)
     s->assigned_ever |= parts->cnt > 0;
     for (int i = 0; i < parts->cnt; i++) {
         LOG_INFO("SRC-0002", "partition assigned", LKV_S("topic", parts->elems[i].topic),
-                 LKV_I("partition", parts->elems[i].partition));
+                 LKV_I("partition", parts->elems[i].partition),
+                 LKV_B("incremental", incremental(s)));
         s->hooks.assigned(s->hooks.ctx, parts->elems[i].topic, parts->elems[i].partition);
     }
     change_assignment(s, parts, 1);

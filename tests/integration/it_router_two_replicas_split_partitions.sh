@@ -3,10 +3,15 @@
 # Two replicas in one consumer group split the partitions between them and
 # together store every critical event exactly once, including events
 # produced while the second replica joins (a rebalance under load).
+# IT_GROUP_PROTOCOL (consumer by default) is the group protocol both use
+# and that their logs must show; it_router_classic_protocol_* runs this
+# with the classic one.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/router_lib.sh"
 er_require_clusters
 it_world 6
+protocol=${IT_GROUP_PROTOCOL:-consumer}
+[[ $protocol == consumer ]] || export IT_KAFKA_EXTRA="    - group.protocol=$protocol"
 it_config "$ER_TEST_DIR/a.yaml" 19183
 it_config "$ER_TEST_DIR/b.yaml" 19184
 
@@ -38,6 +43,12 @@ v=$(er_tool er_js verify "$IT_STREAM" --ids "$ER_TEST_DIR/critical" --check-subj
     er_fail "stream content: $v"
 er_assert_eq "$(er_json missing "$v")" 0 "no critical event missing"
 er_assert_eq "$(er_json duplicates "$v")" 0 "no critical event stored twice"
+for r in a b; do
+    grep -q "id=SRC-0001 .*group_protocol=$protocol " "$ER_TEST_DIR/$r.log" ||
+        er_fail "replica $r did not join with the $protocol protocol: $(grep 'id=SRC-0001' "$ER_TEST_DIR/$r.log")"
+    grep -q 'id=SRC-0002 .*incremental=true' "$ER_TEST_DIR/$r.log" ||
+        er_fail "replica $r was not assigned incrementally: $(grep -m1 'id=SRC-0002' "$ER_TEST_DIR/$r.log")"
+done
 
 kill -TERM "$pid_a" "$pid_b"
 for pid in "$pid_a" "$pid_b"; do
