@@ -802,9 +802,9 @@ def write_reports(opts, results):
         md.append(f"## Throughput and memory against the Kafka prefetch (R{q0['replicas']}, "
                   f"{q0['size']} B)\n")
         md.append("Router with `kafka.properties: queued.max.messages.kbytes=K` (the "
-                  "consumer's prefetch bound). librdkafka 2.0.2 stops fetching for up to 1 s "
-                  "once the prefetch queue passes this bound; the router restarts the fetch "
-                  "when the queue runs dry meanwhile (kafka.refetch_idle_ms).\n")
+                  "consumer's prefetch bound). librdkafka stops fetching a partition for "
+                  "fetch.queue.backoff.ms once the prefetch queue passes this bound; the "
+                  "router sets that to kafka.refetch_idle_ms (default 5 ms).\n")
         md.append("| K (KiB) | router publish/s | router consumed/s | ceiling publish/s | ratio | "
                   "router peak RSS MB |")
         md.append("|---:|---:|---:|---:|---:|---:|")

@@ -53,7 +53,7 @@ typedef struct config {
         unsigned properties_count;
         char *group_instance_id;     /**< static membership; may be NULL */
         char *group_instance_id_env; /**< env var holding it, e.g. POD_NAME */
-        uint32_t refetch_idle_ms;    /**< restart a stalled prefetch; 0 = off */
+        uint32_t refetch_idle_ms;    /**< fetch.queue.backoff.ms; 0 = fetch at once */
     } kafka;
 
     struct {

@@ -120,27 +120,6 @@ void source_commit(source_t *s, int timeout_ms);
 int source_watermarks(source_t *s, const char *topic, int32_t partition, int64_t *lo, int64_t *hi);
 
 /**
- * \brief When the consumer queue ran empty after librdkafka had probably
- *        stopped fetching, or 0.
- *
- * librdkafka before 2.2 stops fetching once the prefetched records reach
- * queued.max.messages.kbytes (or queued.min.messages) and looks again only
- * after up to one second (a fixed timer; 2.2 made it fetch.queue.backoff.ms):
- * reading the queue empty does not wake it. A catch-up then reads about the
- * bound per second whatever JetStream could take. "Probably": the records
- * read since the queue was last empty add up to half a bound or more, or a
- * paused partition was resumed since. source_refetch() wakes the fetcher.
- */
-int64_t source_starved_since(const source_t *s);
-
-/**
- * \brief Restart fetching: an asynchronous seek of each partition to its
- *        .offset, which must be the offset after the last record read from
- *        it (so nothing is skipped). Clears source_starved_since().
- */
-void source_refetch(source_t *s, const source_tp_t *tps, size_t n);
-
-/**
  * \brief Leave the group (runs the revoking and released hooks) and free.
  *        NULL is a no-op.
  * \param[in] timeout_ms Bound on leaving the group: with the brokers gone,

@@ -236,9 +236,9 @@ static const config_key_t config_key_table[] = {
          "Static group membership id (group.instance.id)."),
     KSTR("kafka.group_instance_id_env", 0, NULL, S(kafka.group_instance_id_env),
          "Environment variable holding the static membership id, e.g. POD_NAME."),
-    KNUM("kafka.refetch_idle_ms", U32, 20, 0, HOUR_MS, S(kafka.refetch_idle_ms),
-         "Restart the fetch when the prefetch queue stays empty this long after filling up; 0 = "
-         "off."),
+    KNUM("kafka.refetch_idle_ms", U32, 5, 0, 300000, S(kafka.refetch_idle_ms),
+         "Wait before fetching a partition again once the prefetch queue is full "
+         "(librdkafka's fetch.queue.backoff.ms, which kafka.properties overrides); 0 = at once."),
     KLIST("nats.servers", REQ, S(nats.servers), "NATS URLs, nats://host:port or tls://host:port."),
     KSTR("nats.domain", 0, NULL, S(nats.domain), "JetStream domain; unset = none."),
     KSTR("nats.api_prefix", 0, NULL, S(nats.api_prefix), "JetStream API prefix; unset = $JS.API."),

@@ -34,11 +34,6 @@ void rmetrics_init(rmetrics_t *m)
         metrics_gauge("er_paused_partitions", "Assigned partitions paused by backpressure.", NULL);
     m->nats_up = metrics_gauge("er_nats_connected", "1 when connected to NATS.", NULL);
     m->nats_reconnects = metrics_counter("er_nats_reconnects_total", "NATS reconnects.", NULL);
-    m->refetch = metrics_counter(
-        "er_kafka_refetches_total",
-        "Times the Kafka prefetch queue ran dry while librdkafka waited to fetch more, "
-        "and the router restarted the fetch (kafka.refetch_idle_ms).",
-        NULL);
     m->gaps = metrics_counter(
         "er_kafka_offset_gaps_total",
         "Offsets skipped between two consecutive records of a partition: expected with "

@@ -93,7 +93,7 @@ static int stop_left_ms(const router_t *r, int64_t keep_ms)
 
 /* ---- partition batches for the source --------------------------------------- */
 
-enum tp_op { TP_PAUSE, TP_RESUME, TP_STORE, TP_REFETCH };
+enum tp_op { TP_PAUSE, TP_RESUME, TP_STORE };
 
 typedef struct tp_batch {
     router_t *r;
@@ -108,10 +108,8 @@ static void tp_flush(tp_batch_t *b)
         return;
     if (b->op == TP_PAUSE || b->op == TP_RESUME)
         source_pause(b->r->src, b->tp, b->n, b->op == TP_PAUSE);
-    else if (b->op == TP_STORE)
-        source_store(b->r->src, b->tp, b->n);
     else
-        source_refetch(b->r->src, b->tp, b->n);
+        source_store(b->r->src, b->tp, b->n);
     b->n = 0;
 }
 
@@ -217,39 +215,6 @@ static void flow_control(router_t *r)
     if (resume.total)
         LOG_DEBUG("RTR-0402", "resumed partitions", LKV_U("count", resume.total));
     metrics_set(r->m.paused, npaused);
-}
-
-/* Wake librdkafka's fetcher once its prefetch queue has been empty for
- * kafka.refetch_idle_ms after it probably stopped fetching (see
- * source_starved_since()): without this a catch-up idles up to a second per
- * prefetch bound's worth of records. Only partitions with records on the
- * broker past the last one read (cached high watermark), not paused and
- * not being revoked, each at exactly that next offset. */
-static void refetch_stalled(router_t *r, int64_t now)
-{
-    tp_batch_t b = {.r = r, .op = TP_REFETCH};
-    int64_t since = source_starved_since(r->src);
-    uint32_t ms = r->cfg->kafka.refetch_idle_ms;
-    if (!ms || !since || now - since < (int64_t)ms * 1000000)
-        return;
-    for (inflight_part_t *p = inflight_parts(r->inf); p; p = p->next) {
-        int64_t lo, hi;
-        /* An unknown watermark (-1 after a fetch error) does not hold the
-         * restart back: a seek to the next offset can only rewind. */
-        if (!p->assigned || p->paused || p->revoking || p->next_offset < 0 ||
-            source_watermarks(r->src, p->topic, p->partition, &lo, &hi) ||
-            (hi >= 0 && hi <= p->next_offset))
-            continue;
-        tp_add(&b, p, p->next_offset);
-    }
-    if (b.total) {
-        LOG_DEBUG("SRC-0103", "prefetch queue ran dry with records on the broker; refetching",
-                  LKV_U("partitions", b.total), LKV_I("idle_ms", (now - since) / 1000000));
-        metrics_add(r->m.refetch, 1);
-    }
-    tp_flush(&b);
-    if (!b.total)
-        source_refetch(r->src, NULL, 0); /* clears the starvation mark */
 }
 
 /* Hand each partition's new watermark to the source; auto-commit commits it. */
@@ -443,7 +408,7 @@ static void wake_by(int *timeout, int64_t ms)
 static int poll_timeout(router_t *r, int reading, int more, int64_t now)
 {
     int timeout = 100;
-    int64_t due = inflight_next_due(r->inf), starved = source_starved_since(r->src);
+    int64_t due = inflight_next_due(r->inf);
     if (more && reading)
         return 0;
     if (due)
@@ -454,8 +419,6 @@ static int poll_timeout(router_t *r, int reading, int more, int64_t now)
         wake_by(&timeout, 10);
     if (reload_due_ns(r->reload))
         wake_by(&timeout, 50);
-    if (reading && starved && r->cfg->kafka.refetch_idle_ms)
-        wake_by(&timeout, (starved - now) / 1000000 + r->cfg->kafka.refetch_idle_ms);
     return timeout;
 }
 
@@ -537,7 +500,6 @@ int router_run(router_t *r, router_signals_t *sig)
             dlq_poll(r->dlq, 0);
         deliver_retries(r);
         flow_control(r);
-        refetch_stalled(r, monotime_ns());
         health_check_fatal(r);
 
         now = monotime_ns();

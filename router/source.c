@@ -26,25 +26,10 @@ struct source {
     int assigned_ever; /* some rebalance assigned partitions (the join worked) */
     rd_kafka_queue_t *q;
     int pipefd[2];
-
-    /* Prefetch starvation (source_starved_since()). */
-    uint64_t bound_bytes, bound_msgs; /* queued.max.messages.kbytes, queued.min.messages */
-    uint64_t burst_bytes, burst_msgs; /* read since the queue was last empty */
-    int64_t starved_since_ns;
-    int hinted;
 };
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque);
-
-static uint64_t conf_u64(rd_kafka_t *rk, const char *name, uint64_t dflt)
-{
-    char v[32];
-    size_t sz = sizeof(v);
-    if (rd_kafka_conf_get(rd_kafka_conf(rk), name, v, &sz) != RD_KAFKA_CONF_OK)
-        return dflt;
-    return strtoull(v, NULL, 10);
-}
 
 /* Settings the router's guarantees rest on: the watermark is the only
  * thing ever stored. A user property may not turn them off. */
@@ -119,8 +104,9 @@ static int configure(rd_kafka_conf_t *conf, source_t *s, int force_classic, cons
                      const char **protocol, char *errstr, size_t errstr_size)
 {
     const config_t *cfg = s->cfg;
-    char num[32];
+    char num[32], backoff[32];
     snprintf(num, sizeof(num), "%u", cfg->limits.commit_interval_ms);
+    snprintf(backoff, sizeof(backoff), "%u", cfg->kafka.refetch_idle_ms);
     *instance = cfg->kafka.group_instance_id;
     if (!*instance && cfg->kafka.group_instance_id_env)
         *instance = getenv(cfg->kafka.group_instance_id_env);
@@ -138,6 +124,11 @@ static int configure(rd_kafka_conf_t *conf, source_t *s, int force_classic, cons
                   errstr_size) ||
         /* Bound prefetch memory; raise it with kafka.properties for throughput. */
         kconf_set(conf, "queued.max.messages.kbytes", "8192", "defaults", errstr, errstr_size) ||
+        /* Once the prefetch reaches that bound librdkafka stops fetching a
+         * partition for fetch.queue.backoff.ms; its 1 s default idles a
+         * catch-up for most of each second (docs/benchmarks/README.md). */
+        kconf_set(conf, "fetch.queue.backoff.ms", backoff, "kafka.refetch_idle_ms", errstr,
+                  errstr_size) ||
         set_protocol(conf, cfg, force_classic, &s->defaulted, protocol, errstr, errstr_size) ||
         kconf_apply(conf, cfg->kafka.properties, cfg->kafka.properties_count, "kafka.properties",
                     errstr, errstr_size))
@@ -220,8 +211,6 @@ static int open_consumer(source_t *s, int force_classic, char *errstr, size_t er
     if (rd_kafka_conf_get(rd_kafka_conf(s->rk), "group.protocol", s->protocol, &psz) !=
         RD_KAFKA_CONF_OK)
         snprintf(s->protocol, sizeof(s->protocol), "classic");
-    s->bound_bytes = conf_u64(s->rk, "queued.max.messages.kbytes", 65536) * 1024;
-    s->bound_msgs = conf_u64(s->rk, "queued.min.messages", 100000);
     if (wake_on_records(s, errstr, errstr_size) || subscribe(s, s->cfg, errstr, errstr_size)) {
         drop_consumer(s);
         return -1;
@@ -305,11 +294,6 @@ static rd_kafka_message_t *poll_one(source_t *s)
     rd_kafka_message_t *m;
     while ((m = rd_kafka_consumer_poll(s->rk, 0)) && m->err)
         consumer_error(m);
-    if (m) {
-        s->burst_bytes += m->len + m->key_len;
-        s->burst_msgs++;
-        s->starved_since_ns = 0;
-    }
     return m;
 }
 
@@ -328,21 +312,9 @@ source_record_t *source_next(source_t *s, route_event_t *ev, route_header_t *hdr
             ;
         m = poll_one(s);
     }
-    if (m) {
+    if (m)
         view(m, ev, hdrs, cap);
-        return m;
-    }
-    /* A burst of half the prefetch bound means the queue reached the bound
-     * (librdkafka fetches in bursts of up to fetch.max.bytes), so librdkafka
-     * stopped fetching; see source_starved_since(). */
-    if ((s->burst_bytes && s->burst_bytes >= s->bound_bytes / 2) ||
-        (s->burst_msgs && s->burst_msgs >= s->bound_msgs / 2) || s->hinted) {
-        if (!s->starved_since_ns)
-            s->starved_since_ns = monotime_ns();
-    }
-    s->burst_bytes = s->burst_msgs = 0;
-    s->hinted = 0;
-    return NULL;
+    return m;
 }
 
 void source_record_free(source_record_t *m)
@@ -445,12 +417,10 @@ void source_pause(source_t *s, const source_tp_t *tps, size_t n, int on)
     if (!n)
         return;
     rd_kafka_topic_partition_list_t *l = tp_list(tps, n, 0);
-    if (on) {
+    if (on)
         rd_kafka_pause_partitions(s->rk, l);
-    } else {
+    else
         rd_kafka_resume_partitions(s->rk, l);
-        s->hinted = 1; /* librdkafka 2.0.2 does not wake its fetcher on resume */
-    }
     rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -524,31 +494,6 @@ int source_watermarks(source_t *s, const char *topic, int32_t partition, int64_t
                    RD_KAFKA_RESP_ERR_NO_ERROR
                ? 0
                : -1;
-}
-
-int64_t source_starved_since(const source_t *s)
-{
-    return s->starved_since_ns;
-}
-
-void source_refetch(source_t *s, const source_tp_t *tps, size_t n)
-{
-    s->starved_since_ns = 0;
-    if (!n || !s->rk)
-        return;
-    /* Asynchronous (timeout 0). The seek bumps the partition's fetch version
-     * and wakes its broker thread, which then finds the queue empty and
-     * fetches for every partition it leads. Records of the old version still
-     * in flight are dropped by librdkafka; the router ignores any it already
-     * read (offsets at or below its last are skipped). */
-    rd_kafka_topic_partition_list_t *l = tp_list(tps, n, 1);
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, l, 0);
-    if (e) {
-        LOG_DEBUG("SRC-0104", "restarting the fetch failed",
-                  LKV_S("error", rd_kafka_error_string(e)));
-        rd_kafka_error_destroy(e);
-    }
-    rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* ---- rebalance (served from source_next and source_close) ---------------------- */
