@@ -34,6 +34,7 @@
  * Threads: the loaders run on the main thread; the returned config
  * is immutable and may then be read from any thread.
  */
+#include "errstr.h"
 #include "config.h"
 
 #include "fileio.h"
@@ -420,19 +421,6 @@ static const cyaml_config_t cyaml_free_cfg = {
 
 /* ---- error helpers ---------------------------------------------------------- */
 
-static void set_err(char *errstr, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    if (!errstr || size == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(errstr, size, fmt, ap);
-    va_end(ap);
-}
-
 /* Quote a user-supplied string for an error message, bounded. */
 static const char *q(char *buf, size_t size, const char *s)
 {
@@ -506,7 +494,7 @@ static void report_to_errstr(const creport_t *r, char *errstr, size_t size)
     if (r->d.count)
         diag_format(&r->d.items[0], errstr, size);
     else
-        set_err(errstr, size, "%s:1:1: error: out of memory", r->file);
+        errstr_set(errstr, size, "%s:1:1: error: out of memory", r->file);
 }
 
 static const char *type_want(const cyaml_schema_value_t *s)
@@ -1262,7 +1250,7 @@ int config_load_buffer(const char *name, const void *data, size_t len, config_t 
         errstr[0] = '\0';
     *out = NULL;
     if (len > CONFIG_MAX_BYTES) {
-        set_err(errstr, errstr_size, "%s: larger than %u bytes", name, CONFIG_MAX_BYTES);
+        errstr_set(errstr, errstr_size, "%s: larger than %u bytes", name, CONFIG_MAX_BYTES);
         return -1;
     }
 
@@ -1283,7 +1271,7 @@ int config_load_buffer(const char *name, const void *data, size_t len, config_t 
         goto err;
     cfg->path = strdup(name);
     if (!cfg->path || apply_defaults(cfg, idx) || resolve_rules_path(cfg)) {
-        set_err(errstr, errstr_size, "%s: out of memory", name);
+        errstr_set(errstr, errstr_size, "%s: out of memory", name);
         goto out;
     }
     validate_kafka(&v, cfg);

@@ -31,6 +31,7 @@
  * Not for: anything that changes the router's state (no admin actions),
  * TLS, or authentication; keep it on loopback or behind a proxy.
  */
+#include "errstr.h"
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -75,19 +76,6 @@ struct http {
     int64_t log_next_ns;     /* no line before this */
     unsigned log_suppressed; /* messages dropped since the last line */
 };
-
-static void set_err(char *errstr, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    if (!errstr || size == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(errstr, size, fmt, ap);
-    va_end(ap);
-}
 
 /* libmicrohttpd's own diagnostics; any thread. */
 static void mhd_logger(void *cls, const char *fm, va_list ap)
@@ -203,7 +191,7 @@ int http_start(const char *listen, http_probe_fn live, http_probe_fn ready, void
         goto err;
     h = calloc(1, sizeof(*h));
     if (!h) {
-        set_err(errstr, errstr_size, "http: out of memory");
+        errstr_set(errstr, errstr_size, "http: out of memory");
         goto err;
     }
     h->live = live;
@@ -221,8 +209,8 @@ int http_start(const char *listen, http_probe_fn live, http_probe_fn ready, void
         MHD_OPTION_CONNECTION_LIMIT, HTTP_CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         HTTP_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
     if (!h->daemon) {
-        set_err(errstr, errstr_size, "http: cannot listen on %s: %s", listen,
-                h->start_err[0] ? h->start_err : "libmicrohttpd failed to start");
+        errstr_set(errstr, errstr_size, "http: cannot listen on %s: %s", listen,
+                   h->start_err[0] ? h->start_err : "libmicrohttpd failed to start");
         goto err;
     }
     /* From here on the logger reports through log.h. start_err is written

@@ -4,6 +4,7 @@
  * the config check (config.c) and the server (http.c). The error texts keep
  * the "http: " prefix the user has always seen for this key.
  */
+#include "errstr.h"
 #include "listenaddr.h"
 
 #include <arpa/inet.h>
@@ -13,19 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void set_err(char *errstr, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    if (!errstr || size == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(errstr, size, fmt, ap);
-    va_end(ap);
-}
 
 int listenaddr_parse(const char *listen, struct sockaddr_in *sa, char *errstr, size_t errstr_size)
 {
@@ -38,8 +26,8 @@ int listenaddr_parse(const char *listen, struct sockaddr_in *sa, char *errstr, s
     sa->sin_family = AF_INET;
     colon = listen ? strrchr(listen, ':') : NULL;
     if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host)) {
-        set_err(errstr, errstr_size, "http: listen address '%s' is not host:port",
-                listen ? listen : "(null)");
+        errstr_set(errstr, errstr_size, "http: listen address '%s' is not host:port",
+                   listen ? listen : "(null)");
         return -1;
     }
     memcpy(host, listen, (size_t)(colon - listen));
@@ -47,14 +35,14 @@ int listenaddr_parse(const char *listen, struct sockaddr_in *sa, char *errstr, s
     if (!strcmp(host, "localhost"))
         snprintf(host, sizeof(host), "127.0.0.1");
     if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-        set_err(errstr, errstr_size,
-                "http: listen host '%s' is not an IPv4 address (IPv6 is not supported)", host);
+        errstr_set(errstr, errstr_size,
+                   "http: listen host '%s' is not an IPv4 address (IPv6 is not supported)", host);
         return -1;
     }
     errno = 0;
     port = strtol(colon + 1, &end, 10);
     if (!colon[1] || *end != '\0' || errno || port < 0 || port > 65535) {
-        set_err(errstr, errstr_size, "http: listen port '%s' is not 0..65535", colon + 1);
+        errstr_set(errstr, errstr_size, "http: listen port '%s' is not 0..65535", colon + 1);
         return -1;
     }
     sa->sin_port = htons((uint16_t)port);
