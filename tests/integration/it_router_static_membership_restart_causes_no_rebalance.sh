@@ -21,7 +21,7 @@ ER_ROUTER_PID=
 export ER_ROUTER_READY_URL=http://127.0.0.1:19189/readyz
 POD_NAME=router-a er_router_start "$ER_TEST_DIR/a.yaml" "$ER_TEST_DIR/a1.log"
 grep -q 'instance=router-a' "$ER_TEST_DIR/a1.log" || er_fail "instance id not taken from POD_NAME"
-er_wait_until 30 sh -c "[ \$(( \$(curl -fsS localhost:19189/metrics | awk '/^er_assigned_partitions/{print \$2}') + \$(curl -fsS localhost:19190/metrics | awk '/^er_assigned_partitions/{print \$2}') )) -eq 8 ]" ||
+er_wait_until 60 it_split_settled 8 19189 19190 ||
     er_fail "the two replicas did not settle on 8 partitions"
 a_parts=$(it_metric 19189 er_assigned_partitions)
 b_parts=$(it_metric 19190 er_assigned_partitions)

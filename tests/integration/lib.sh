@@ -85,9 +85,26 @@ er_on_exit() {
     _ER_ON_EXIT+=("$q")
 }
 
+# er_on_fail CMD [ARGS...] - run CMD if the test fails, before the cleanup,
+# and show what it prints: the post-mortem that a CI log needs (the other
+# replica's log, what the broker said about the group).
+_ER_ON_FAIL=()
+er_on_fail() {
+    local q
+    printf -v q '%q ' "$@"
+    _ER_ON_FAIL+=("$q")
+}
+
 _er_exit_trap() {
     local rc=$?
     set +e
+    local f
+    if [[ $rc -ne 0 && $rc -ne 77 ]]; then
+        for f in "${_ER_ON_FAIL[@]}"; do
+            echo "---- on failure: $f----" >&2
+            eval "$f" >&2 2>&1
+        done
+    fi
     if [[ -n $ER_ROUTER_PID ]] && kill -0 "$ER_ROUTER_PID" 2>/dev/null; then
         # Not er_router_stop: er_fail would exit from inside this trap.
         er_log "cleanup: router $ER_ROUTER_PID still running; stopping it"

@@ -48,6 +48,16 @@ it_world() {
     grep -q "subject: \"$IT_PREFIX.commands." "$IT_RULES" ||
         er_fail "it_world: could not prefix the subject in rules/default.yaml"
     export IT_OFFICER IT_INCIDENT IT_DLQ IT_GROUP IT_PREFIX IT_STREAM IT_RULES
+    er_on_fail it_group_history
+}
+
+# it_group_history - what the local brokers' group coordinators logged about
+# this test's consumer group (joins, epochs, target assignments, leaves).
+it_group_history() {
+    local f
+    for f in "$ER_SOURCE_DIR"/deploy/local/.state/*/kafka-*/logs/server.log; do
+        [[ -r $f ]] && grep -h "GroupId $IT_GROUP\]" "$f" | cut -c1-300
+    done | sort | tail -n 40
 }
 
 # it_config OUT HTTP_PORT [EXTRA_YAML] - a router config for this world.
@@ -123,6 +133,21 @@ it_prefixed() {
 it_wait_committed() {
     er_tool er_admin wait-offsets --group "$IT_GROUP" --topic "$IT_OFFICER,$IT_INCIDENT" \
         --timeout-s "$1" --quiet
+}
+
+# it_split_settled TOTAL PORT... - true when the replicas at these admin
+# ports together own TOTAL partitions and each owns at least one. A group
+# is settled only then: with cooperative-sticky, a joining member first gets
+# an empty assignment and its partitions only in the next round.
+it_split_settled() {
+    local total=$1 sum=0 n port
+    shift
+    for port in "$@"; do
+        n=$(it_metric "$port" er_assigned_partitions)
+        [[ -n $n && $n -gt 0 ]] || return 1
+        sum=$((sum + n))
+    done
+    [[ $sum -eq $total ]]
 }
 
 # it_metric PORT NAME_WITH_LABELS - one value scraped from /metrics (sum over series

@@ -32,6 +32,7 @@ sec_nats_up() {
     er_on_exit "$SEC_SERVICES" down
     "$SEC_SERVICES" nats-up "$@" >&2 || er_fail "could not start the secured NATS"
     _sec_env
+    er_on_fail sh -c "grep -v 'PING\|PONG' '$ER_SEC_DIR/nats/nats.log' | tail -n 40"
     export ER_NATS_URL=$ER_SEC_NATS_URL ER_NATS_TLS_CA=$ER_SEC_CERTS/ca.pem IT_STREAM_REPLICAS=1
     unset ER_NATS_USER ER_NATS_PASSWORD ER_NATS_TOKEN ER_NATS_CREDS ER_NATS_TLS_CERT ER_NATS_TLS_KEY
     if [[ ${2:-} == --mtls ]]; then
