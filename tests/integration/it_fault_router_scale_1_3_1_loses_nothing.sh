@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Fault matrix case 5 (docs/reliability.md): scale the router from 1 to 3
-# replicas and back to 1 under a steady load. Each step is a rebalance
-# (eager: every replica gives up its partitions, waits for their in-flight
-# PubAcks, commits, and takes its new share); scale-down is a SIGTERM, as
-# Kubernetes sends. The partitions are shared by all three, then all return
-# to the survivor, and every critical event is stored exactly once.
+# replicas and back to 1 under a steady load. Each step is a rebalance (with
+# the consumer group protocol, only the partitions that change owner are
+# revoked: their in-flight PubAcks are awaited and committed before they
+# move); scale-down is a SIGTERM, as Kubernetes sends. The partitions are
+# shared by all three, then all return to the survivor, and every critical
+# event is stored exactly once. The step-by-step view (what each replica
+# releases) is it_router_scale_1_2_3_2_1_moves_only_changed_partitions.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/router_lib.sh"
 source "$(dirname "$0")/fault_lib.sh"
