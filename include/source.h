@@ -91,12 +91,19 @@ void source_record_free(source_record_t *m);
  */
 void source_message_input(const source_record_t *m, int has_headers, natsmsg_input_t *in);
 
-/** \brief A fatal consumer error happened (e.g. fenced static member). \return 1 with \p why, else
- * 0. */
+/** \brief A fatal consumer error happened (e.g. fenced static member). Also
+ *         where the consumer is reopened after SRC-0011 (classic fallback)
+ *         and SRC-0013 (instance id still held): call it every loop turn.
+ *         \return 1 with \p why, else 0. */
 int source_fatal(source_t *s, char *why, size_t why_size);
 
 /** \brief The group protocol in use: "consumer" (KIP-848) or "classic". */
 const char *source_group_protocol(const source_t *s);
+
+/** \brief 1 from the broker's first refusal of this group.instance.id
+ *         (held by a member that did not leave, SRC-0013) until a join
+ *         succeeds; source_fatal() meanwhile drops and reopens the consumer. */
+int source_waiting_for_instance_id(const source_t *s);
 
 /** \brief Pause (\p on) or resume fetching these partitions. */
 void source_pause(source_t *s, const source_tp_t *tps, size_t n, int on);

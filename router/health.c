@@ -26,6 +26,9 @@
 static const char *joining_hint(router_t *r, int64_t now)
 {
     char kauth[KCONF_AUTH_WHY_MAX];
+    if (source_waiting_for_instance_id(r->src))
+        return ": group.instance.id is still held by a member that did not leave; the broker "
+               "frees it when that member's session times out (SRC-0013)";
     if (now - r->unjoined_since_ns < JOIN_HINT_NS ||
         strcmp(source_group_protocol(r->src), "consumer") ||
         kconf_auth_failure(60000, kauth, sizeof(kauth)))

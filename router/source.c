@@ -21,9 +21,12 @@ struct source {
     rd_kafka_t *rk;
     const config_t *cfg;
     source_hooks_t hooks;
-    int defaulted;     /* the consumer protocol was the router's choice, not the user's */
-    char protocol[16]; /* "consumer" or "classic", as librdkafka was configured */
-    int assigned_ever; /* some rebalance assigned partitions (the join worked) */
+    int defaulted;        /* the consumer protocol was the router's choice, not the user's */
+    char protocol[16];    /* "consumer" or "classic", as librdkafka was configured */
+    int assigned_ever;    /* some rebalance assigned partitions (the join worked) */
+    int force_classic;    /* reopened with the classic protocol (SRC-0011) */
+    int64_t rejoin_at_ns; /* consumer dropped: open it again then (SRC-0013), else 0 */
+    unsigned rejoins;     /* SRC-0013 attempts so far */
     rd_kafka_queue_t *q;
     int pipefd[2];
 };
@@ -372,6 +375,7 @@ static int fall_back_to_classic(source_t *s, rd_kafka_resp_err_t err, const char
              "joining with the classic protocol and cooperative-sticky instead",
              LKV_S("error", why));
     drop_consumer(s);
+    s->force_classic = 1;
     if (open_consumer(s, 1, errstr, sizeof(errstr)) == 0)
         return 0;
     LOG_ERROR("SRC-0012", "reopening the consumer with the classic protocol failed",
@@ -379,19 +383,59 @@ static int fall_back_to_classic(source_t *s, rd_kafka_resp_err_t err, const char
     return -1;
 }
 
+/*
+ * A static member (group.instance.id) that died without leaving the group
+ * (kill -9, OOM kill, lost node) still holds its instance id until its
+ * session times out. With the consumer protocol the broker refuses a new
+ * member with that id meanwhile (UNRELEASED_INSTANCE_ID), a fatal error in
+ * librdkafka. Before this process was ever assigned anything (nothing
+ * read, nothing owed a commit), drop the consumer and join again every
+ * REJOIN_NS, instead of exiting into a crash loop whose back-off would
+ * outlast the session. A member that had joined and is refused stays fatal.
+ */
+#define REJOIN_NS 2000000000LL
+static int wait_for_instance_id(source_t *s, rd_kafka_resp_err_t err, const char *why)
+{
+    if (err != RD_KAFKA_RESP_ERR_UNRELEASED_INSTANCE_ID || s->assigned_ever)
+        return -1;
+    if (s->rejoins++ % 15 == 0) /* the first time, then every 30 s */
+        LOG_WARN("SRC-0013",
+                 "group.instance.id is still held by a member that did not leave (killed?); "
+                 "joining again every 2 s until its session times out",
+                 LKV_U("attempt", s->rejoins), LKV_S("error", why));
+    drop_consumer(s);
+    s->rejoin_at_ns = monotime_ns() + REJOIN_NS;
+    return 0;
+}
+
 const char *source_group_protocol(const source_t *s)
 {
     return s->protocol;
 }
 
+int source_waiting_for_instance_id(const source_t *s)
+{
+    return s->rejoins > 0 && !s->assigned_ever;
+}
+
 int source_fatal(source_t *s, char *why, size_t why_size)
 {
+    if (s->rejoin_at_ns) {
+        if (monotime_ns() < s->rejoin_at_ns)
+            return 0;
+        s->rejoin_at_ns = 0;
+        if (open_consumer(s, s->force_classic, why, why_size) == 0)
+            return 0;
+        LOG_ERROR("SRC-0012", "reopening the consumer failed", LKV_S("error", why));
+    }
     if (!s->rk) {
         snprintf(why, why_size, "the consumer could not be reopened (SRC-0012)");
         return 1;
     }
     rd_kafka_resp_err_t err = rd_kafka_fatal_error(s->rk, why, why_size);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        return 0;
+    if (wait_for_instance_id(s, err, why) == 0)
         return 0;
     return fall_back_to_classic(s, err, why) == 0 ? 0 : 1;
 }
@@ -490,6 +534,8 @@ void source_commit(source_t *s, int timeout_ms)
 
 int source_watermarks(source_t *s, const char *topic, int32_t partition, int64_t *lo, int64_t *hi)
 {
+    if (!s->rk)
+        return -1; /* dropped, rejoining (SRC-0013) */
     return rd_kafka_get_watermark_offsets(s->rk, topic, partition, lo, hi) ==
                    RD_KAFKA_RESP_ERR_NO_ERROR
                ? 0
@@ -640,7 +686,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 void source_test_rebalance_error(source_t *s)
 {
     rd_kafka_topic_partition_list_t *l = NULL;
-    if (rd_kafka_assignment(s->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (!s->rk || rd_kafka_assignment(s->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR)
         return;
     on_rebalance(s->rk, RD_KAFKA_RESP_ERR__FAIL, l, s);
     rd_kafka_topic_partition_list_destroy(l);
