@@ -227,13 +227,9 @@ fault_assigned() {
 # not at all while a replica waits out a revoke, so this is polled until
 # one reading agrees.
 fault_split() {
-    local name have sum=0
-    for name in "$@"; do
-        have=$(fault_assigned "$name") || return 1
-        ((${have:-0} > 0)) || return 1
-        sum=$((sum + have))
-    done
-    ((sum == 12))
+    local name ports=()
+    for name in "$@"; do ports+=("${FAULT_PORT[$name]}"); done
+    it_split_settled 12 "${ports[@]}"
 }
 
 # fault_owns NAME N... - true when the replicas own exactly N... partitions,

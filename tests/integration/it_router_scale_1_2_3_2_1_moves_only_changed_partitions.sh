@@ -87,8 +87,9 @@ scale_step() {
     fi
     t1=$EPOCHREALTIME
     sleep 1 # the gauges lag the log by up to a second; let both settle
-    local moved stayer_rel=0 rel
-    moved=$(for r in "${!all_line[@]}"; do released_after "$r" "${all_line[$r]}"; done | sort -u | wc -l)
+    local moved stayer_rel=0 rel all_released
+    all_released=$(for r in "${!all_line[@]}"; do released_after "$r" "${all_line[$r]}"; done)
+    moved=$(sort -u <<<"$all_released" | grep -c . || true)
     for r in $stayers; do
         local lost released rev
         lost=$(comm -23 <(echo "${before_set[$r]}") <(owned "$r") | grep -c . || true)
@@ -102,7 +103,7 @@ scale_step() {
                 "$label: replica $r releases only the partitions it no longer owns"
         fi
     done
-    rel=$(for r in "${!all_line[@]}"; do released_after "$r" "${all_line[$r]}"; done | grep -c . || true)
+    rel=$(grep -c . <<<"$all_released" || true)
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$t0" "$t1" "$moved" "$stayer_rel" "$rel" >>"$steps"
 }
 
