@@ -811,18 +811,23 @@ static void verr(vctx_t *v, const char *path, const char *fmt, ...)
  * glibc's regcomp() expands repetition by copying what it repeats: x+ is
  * compiled as xx*, x{n,m} as n copies and m - n nested optional ones. So
  * "^a+++++++++++++++++++++" needs 700 MB and "((a{99}){99}){99}" far more
- * before a single topic is matched (the config fuzzer found the first), and
- * librdkafka compiles the subscription with the same regcomp(). This is an
- * estimate of the expanded size, counting the elements each repetition
- * copies; a count above the longest topic name (249) or an expansion past
- * REGEX_MAX_NODES serves no subscription and is refused.
+ * before a single topic is matched, and librdkafka compiles a classic
+ * protocol subscription with the same regcomp(). Repeating what can match the empty
+ * string is worse: "^e?++++++" is a few hundred nodes, but regcomp()'s
+ * epsilon closure over the nested empty loops runs for minutes (the config
+ * fuzzer found both). So a subscription is analysed before regcomp() sees
+ * it: a repetition of a repetition ("a+*", "a?+"; undefined in POSIX ERE)
+ * and a repetition of an expression that can match the empty string
+ * ("(a?)+", "(a|)*", "^*") are refused, and the size of the expanded tree is
+ * estimated. A count above the longest topic name (249) or an expansion
+ * past REGEX_MAX_NODES serves no subscription and is refused too.
  */
 #define REGEX_MAX_NODES 4096
 #define REGEX_MAX_COUNT 249
 #define REGEX_MAX_DEPTH 32
 
-/* The ']' that closes the bracket expression opening at \p open ('['),
- * past [:class:], [.coll.] and [=equiv=]; NULL when it is not closed. */
+enum { RX_OK, RX_TOO_BIG, RX_STACKED, RX_EMPTY_REPEATED };
+
 static const char *bracket_end(const char *open)
 {
     const char *b = open + 1;
@@ -878,74 +883,137 @@ static int interval(const char *open, unsigned long *n, unsigned long *m, const 
     return 0;
 }
 
-static int regex_too_complex(const char *re)
-{
-    size_t sum[REGEX_MAX_DEPTH + 1] = {0}, last = 0, atom;
-    int d = 0;
+/* One nesting level of the analysis: a group, or the whole expression. */
+typedef struct {
+    size_t size;    /* estimated nodes so far */
+    size_t last;    /* nodes of the last element (what a quantifier repeats) */
+    int have_last;  /* an element since the group or branch opened */
+    int last_quant; /* the last token was a quantifier */
+    int last_empty; /* the last element can match "" */
+    int head_empty; /* the branch before the last element can match "" */
+    int any_empty;  /* a finished branch of this group can match "" */
+} rx_level_t;
 
+static void rx_element(rx_level_t *l, size_t size, int empty)
+{
+    if (l->have_last)
+        l->head_empty = l->head_empty && l->last_empty;
+    l->size += size + 1; /* and the concatenation that joins it */
+    l->last = size;
+    l->last_empty = empty;
+    l->have_last = 1;
+    l->last_quant = 0;
+}
+
+static int rx_branch_empty(const rx_level_t *l)
+{
+    return l->head_empty && (!l->have_last || l->last_empty);
+}
+
+/* A quantifier repeating the last element \p min to \p max times (max 0:
+ * unbounded). Returns RX_OK or why it is refused. */
+static int rx_repeat(rx_level_t *l, unsigned long min, unsigned long max)
+{
+    size_t copies = max ? max : min + 1;
+
+    if (!l->have_last)
+        return RX_OK; /* a quantifier with nothing before it: regcomp() decides */
+    if (l->last_quant)
+        return RX_STACKED;
+    if (l->last_empty)
+        return RX_EMPTY_REPEATED;
+    if (copies < 1)
+        copies = 1;
+    l->size += l->last * (copies - 1) + 2 * copies;
+    l->last = l->last * copies + 2 * copies;
+    if (min == 0)
+        l->last_empty = 1;
+    l->last_quant = 1;
+    return l->size > REGEX_MAX_NODES ? RX_TOO_BIG : RX_OK;
+}
+
+static int regex_check(const char *re)
+{
+    rx_level_t lv[REGEX_MAX_DEPTH + 1];
+    int d = 0, rc;
+
+    memset(&lv[0], 0, sizeof(lv[0]));
+    lv[0].head_empty = 1;
     for (const char *p = re; *p; p++) {
+        rx_level_t *l = &lv[d];
         switch (*p) {
         case '\\':
-            if (p[1])
-                p++;
-            atom = 1;
+            if (!p[1]) {
+                rx_element(l, 1, 0);
+                break;
+            }
+            p++; /* a back-reference or a word anchor can match "" */
+            rx_element(l, 1, isdigit((unsigned char)*p) || strchr("bB<>`'", *p));
+            break;
+        case '^':
+        case '$':
+            rx_element(l, 1, 1);
             break;
         case '[':
             if (!(p = bracket_end(p)))
-                return 0; /* regcomp() reports the broken bracket */
-            atom = 1;
+                return RX_OK; /* regcomp() reports the broken bracket */
+            rx_element(l, 1, 0);
             break;
         case '(':
             if (d == REGEX_MAX_DEPTH)
-                return 1;
-            sum[++d] = 0;
-            last = 0;
-            continue;
+                return RX_TOO_BIG;
+            memset(&lv[++d], 0, sizeof(lv[0]));
+            lv[d].head_empty = 1;
+            break;
         case ')':
             if (d == 0) {
-                atom = 1;
+                rx_element(l, 1, 0);
                 break;
             }
-            atom = sum[d--] + 1;
+            d--;
+            rx_element(&lv[d], l->size + 1, l->any_empty || rx_branch_empty(l));
             break;
         case '|':
-            last = 0;
-            continue;
+            l->any_empty = l->any_empty || rx_branch_empty(l);
+            l->size++;
+            l->head_empty = 1;
+            l->have_last = 0;
+            l->last_quant = 0;
+            break;
         case '*':
+            if ((rc = rx_repeat(l, 0, 0)) != RX_OK)
+                return rc;
+            break;
         case '?':
-            continue;
+            if ((rc = rx_repeat(l, 0, 1)) != RX_OK)
+                return rc;
+            break;
         case '+':
-            sum[d] += last;
-            last *= 2;
-            if (sum[d] > REGEX_MAX_NODES)
-                return 1;
-            continue;
+            if ((rc = rx_repeat(l, 1, 0)) != RX_OK)
+                return rc;
+            break;
         case '{': {
             unsigned long n, m;
-            int rc;
+            const char *close;
             if (!isdigit((unsigned char)p[1]) && p[1] != ',') {
-                atom = 1;
+                rx_element(l, 1, 0);
                 break;
             }
-            if ((rc = interval(p, &n, &m, &p)) != 0)
-                return rc > 0;
-            sum[d] += last * m;
-            sum[d] -= last;
-            last *= m;
-            if (sum[d] > REGEX_MAX_NODES)
-                return 1;
-            continue;
-        }
-        default:
-            atom = 1;
+            if ((rc = interval(p, &n, &m, &close)) != 0)
+                return rc > 0 ? RX_TOO_BIG : RX_OK;
+            p = close;
+            if ((rc = rx_repeat(l, n, m)) != RX_OK)
+                return rc;
             break;
         }
-        sum[d] += atom;
-        last = atom;
-        if (sum[d] > REGEX_MAX_NODES)
-            return 1;
+        default:
+            rx_element(l, 1, 0);
+            break;
+        }
+        if (lv[d].size > REGEX_MAX_NODES)
+            return RX_TOO_BIG;
     }
-    return 0;
+    return RX_OK;
 }
 
 static int topic_name_valid(const char *t)
@@ -1017,12 +1085,28 @@ static void validate_kafka(vctx_t *v, const config_t *c)
                      p);
                 return;
             }
-            if (regex_too_complex(t)) {
+            switch (regex_check(t)) {
+            case RX_TOO_BIG:
                 verr(v, p,
                      "'%s': regular expression '%s' is too complex (repetitions expand past %d "
                      "elements, or count past %d, the longest topic name)",
                      p, q(vq, sizeof(vq), t), REGEX_MAX_NODES, REGEX_MAX_COUNT);
                 return;
+            case RX_STACKED:
+                verr(v, p,
+                     "'%s': regular expression '%s' repeats a repetition ('+*', '?+', ...; "
+                     "undefined in POSIX extended regular expressions): keep one quantifier",
+                     p, q(vq, sizeof(vq), t));
+                return;
+            case RX_EMPTY_REPEATED:
+                verr(v, p,
+                     "'%s': regular expression '%s' repeats something that can match the empty "
+                     "string ('(a?)+', '(a|)*', '^*'); glibc's regcomp() takes exponential time "
+                     "on it: make the repeated part match at least one character",
+                     p, q(vq, sizeof(vq), t));
+                return;
+            default:
+                break;
             }
             rc = regcomp(&re, t, REG_EXTENDED | REG_NOSUB);
             if (rc) {

@@ -313,10 +313,26 @@ static const struct {
      "kafka:\n  brokers: b\n  topics: [\"^((a{20}){20}){20}$\"]\n" MIN_NATS MIN_RULES,
      "3:12: error: 'kafka.topics[0]': regular expression '^((a{20}){20}){20}$' is too complex "
      "(repetitions expand past 4096 elements, or count past 249, the longest topic name)"},
-    {"regex stacked repetitions (exponential in glibc regcomp)",
-     "kafka:\n  brokers: b\n  topics: [\"^(a+)+++++++++++++$\"]\n" MIN_NATS MIN_RULES,
-     "3:12: error: 'kafka.topics[0]': regular expression '^(a+)+++++++++++++$' is too complex "
-     "(repetitions expand past 4096 elements, or count past 249, the longest topic name)"},
+    {"regex repeated groups expand past the limit (exponential in glibc regcomp)",
+     "kafka:\n  brokers: b\n  topics: [\"^((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)$\"]\n" MIN_NATS
+         MIN_RULES,
+     "3:12: error: 'kafka.topics[0]': regular expression '^((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)$' "
+     "is too complex (repetitions expand past 4096 elements, or count past 249, the longest "
+     "topic name)"},
+    {"regex stacked repetitions are refused",
+     "kafka:\n  brokers: b\n  topics: [\"^(a+)++$\"]\n" MIN_NATS MIN_RULES,
+     "3:12: error: 'kafka.topics[0]': regular expression '^(a+)++$' repeats a repetition ('+*', "
+     "'?+', ...; undefined in POSIX extended regular expressions): keep one quantifier"},
+    {"regex repeating an empty match is refused (regcomp runs for minutes on ^e?++++++)",
+     "kafka:\n  brokers: b\n  topics: [\"^(e?)+x$\"]\n" MIN_NATS MIN_RULES,
+     "3:12: error: 'kafka.topics[0]': regular expression '^(e?)+x$' repeats something that can "
+     "match the empty string ('(a?)+', '(a|)*', '^*'); glibc's regcomp() takes exponential time "
+     "on it: make the repeated part match at least one character"},
+    {"regex repeating an alternative with an empty branch is refused",
+     "kafka:\n  brokers: b\n  topics: [\"^(a|)*-events$\"]\n" MIN_NATS MIN_RULES,
+     "3:12: error: 'kafka.topics[0]': regular expression '^(a|)*-events$' repeats something that "
+     "can match the empty string ('(a?)+', '(a|)*', '^*'); glibc's regcomp() takes exponential "
+     "time on it: make the repeated part match at least one character"},
     {"bad topic name", "kafka:\n  brokers: b\n  topics: [\"a b\"]\n" MIN_NATS MIN_RULES,
      "3:12: error: 'kafka.topics[0]': 'a b' is not a valid topic name (letters, digits, '.', '_', "
      "'-'; or a '^regex')"},
@@ -388,6 +404,9 @@ START_TEST(ordinary_regex_subscriptions_load)
         "^(orders|payments|officers)[.]v[0-9]{1,3}-events$",
         "^[[:alnum:]_]{1,249}$",
         "^a{,5}(b|c)*d?$",
+        "^(prod|staging)?[.]?orders(-v[0-9]+)?-events$",
+        "^((officer|unit)-)+events$",
+        "^(a*b)+$",
     };
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         char yaml[512], err[512] = "";
