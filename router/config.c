@@ -828,6 +828,8 @@ static void verr(vctx_t *v, const char *path, const char *fmt, ...)
 
 enum { RX_OK, RX_TOO_BIG, RX_STACKED, RX_EMPTY_REPEATED };
 
+/* The ']' that closes the bracket expression opening at \p open ('['),
+ * past [:class:], [.coll.] and [=equiv=]; NULL when it is not closed. */
 static const char *bracket_end(const char *open)
 {
     const char *b = open + 1;
@@ -911,7 +913,7 @@ static int rx_branch_empty(const rx_level_t *l)
 }
 
 /* A quantifier repeating the last element \p min to \p max times (max 0:
- * unbounded). Returns RX_OK or why it is refused. */
+ * unbounded, counted as min + 1 copies). Returns RX_OK or why it is refused. */
 static int rx_repeat(rx_level_t *l, unsigned long min, unsigned long max)
 {
     size_t copies = max ? max : min + 1;
@@ -922,8 +924,6 @@ static int rx_repeat(rx_level_t *l, unsigned long min, unsigned long max)
         return RX_STACKED;
     if (l->last_empty)
         return RX_EMPTY_REPEATED;
-    if (copies < 1)
-        copies = 1;
     l->size += l->last * (copies - 1) + 2 * copies;
     l->last = l->last * copies + 2 * copies;
     if (min == 0)
