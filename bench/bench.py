@@ -224,7 +224,7 @@ class Sampler(threading.Thread):
 
 class Router:
     def __init__(self, opts, cluster, topics, prefix, url, group, port, window, tag, binary=None,
-                 props=()):
+                 props=(), ordering=None):
         self.bin = binary or ROUTER_BIN
         self.dir = os.path.join(opts.work, tag)
         os.makedirs(self.dir, exist_ok=True)
@@ -234,6 +234,10 @@ class Router:
         new = text.replace('subject: "commands.', f'subject: "{prefix}.commands.')
         if new == text:
             raise BenchError("could not prefix the subject in rules/default.yaml")
+        if ordering:
+            text, new = new, new.replace("\nordering: key\n", f"\nordering: {ordering}\n")
+            if new == text and ordering != "key":
+                raise BenchError("could not set ordering: in rules/default.yaml")
         with open(rules, "w") as f:
             f.write(new)
         cfg = copy.deepcopy(opts.base_config)
@@ -421,11 +425,12 @@ def run_ceiling(opts, cluster, pre, replicas, window, tag):
 
 
 def run_router(opts, cluster, pre, replicas, tag, window=None, routers=1, perf_out=None,
-               binary=None, props=()):
+               binary=None, props=(), ordering=None):
     name, prefix, url, leader = cluster.create_stream(replicas)
     group = f"bench-{cluster.run_id}-{tag}"
     rs = [Router(opts, cluster, [pre.topic], prefix, url, group, opts.http_port + i, window,
-                 f"{tag}-r{i}", binary, props) for i in range(routers)]
+                 f"{tag}-r{i}", binary, props, ordering or opts.ordering)
+          for i in range(routers)]
     for r in rs:
         r.start(perf_out=perf_out)
     try:
@@ -450,7 +455,8 @@ def run_router(opts, cluster, pre, replicas, tag, window=None, routers=1, perf_o
            "duration_s": round(dur, 3), "publish_eps": round(eps),
            "consumed_eps": round(eps * pre.produced / max(1, info["messages"])),
            "bytes_per_msg": round(info["bytes"] / info["messages"]), "leader": leader,
-           "limits": rs[0].limits, "kafka_props": list(props), "exit_codes": rcs}
+           "limits": rs[0].limits, "kafka_props": list(props), "exit_codes": rcs,
+           "ordering": ordering or opts.ordering or "key"}
     res.update(window_stats([r.sampler for r in rs], info["first_ts_ns"], info["last_ts_ns"],
                             pre.produced))
     res["rss_timeline"] = [((t - info["first_ts_ns"]) / 1e9, round(rss / 1024, 1))
@@ -992,6 +998,11 @@ def parse_args(argv):
     p.add_argument("--profile", action="store_true")
     p.add_argument("--ab", metavar="BINARY",
                    help="also run this router binary in every pair (before/after comparisons)")
+    p.add_argument("--ordering", choices=["key", "partition", "none"],
+                   help="the rules' ordering: for the router runs (default: rules/default.yaml's)")
+    p.add_argument("--ab-ordering", choices=["key", "partition", "none"],
+                   help="also run the router (or the --ab binary) with this ordering in every "
+                        "pair, e.g. --ab-ordering none for what ordering: key costs")
     o = p.parse_args(argv)
     q = o.quick
     o.events = o.events or (40000 if q else 150000)
@@ -1055,7 +1066,7 @@ def main(argv):
                         pre = preloads[s]
                         tag = f"t{rep}r{R}s{s}"
                         order = ["ceiling", "router"] if rep % 2 == 0 else ["router", "ceiling"]
-                        if opts.ab:
+                        if opts.ab or opts.ab_ordering:
                             order.insert(1, "router_b")
                         pair = {}
                         for what in order:
@@ -1064,14 +1075,16 @@ def main(argv):
                                                               ceiling_window, tag)
                             elif what == "router_b":
                                 pair["router_b"] = run_router(opts, cluster, pre, R, tag + "b",
-                                                              binary=opts.ab)
+                                                              binary=opts.ab,
+                                                              ordering=opts.ab_ordering)
                             else:
                                 pair["router"] = run_router(opts, cluster, pre, R, tag)
                         results["pairs"].setdefault((R, s), []).append(pair)
                         rr, cc = pair["router"], pair["ceiling"]
-                        if opts.ab:
+                        if opts.ab or opts.ab_ordering:
                             bb = pair["router_b"]
-                            log(f"rep {rep + 1} R{R} {s} B: --ab router {bb['publish_eps']:,}/s "
+                            log(f"rep {rep + 1} R{R} {s} B: --ab router "
+                                f"(ordering {bb['ordering']}) {bb['publish_eps']:,}/s "
                                 f"({bb['cpu_us_per_event']} us/event, HWM {bb['vmhwm_mb']} MB), "
                                 f"ratio {bb['publish_eps'] / cc['publish_eps']:.3f}")
                         log(f"rep {rep + 1} R{R} {s} B: router {rr['publish_eps']:,}/s "

@@ -30,6 +30,17 @@ typedef enum route_action {
     ROUTE__COUNT
 } route_action_t;
 
+/**
+ * What a route keeps in order when publishing (`ordering:`). Stable: used as
+ * a metric label and in `explain` output.
+ */
+typedef enum route_ordering {
+    ROUTE_ORDER_KEY,       /**< One publish at a time per Kafka key (or aggregate ID). */
+    ROUTE_ORDER_PARTITION, /**< One publish at a time per partition. */
+    ROUTE_ORDER_NONE,      /**< Pipelined; a retry may land after later events. */
+    ROUTE_ORDER__COUNT
+} route_ordering_t;
+
 /** Why an event was skipped or dead-lettered. Stable: used as a metric label. */
 typedef enum route_reason {
     ROUTE_R_NONE,          /**< Matched a publishing route. */
@@ -59,5 +70,12 @@ const char *route_action_name(route_action_t a);
  * \return Static string; "unknown" when out of range.
  */
 const char *route_reason_name(route_reason_t r);
+
+/**
+ * \brief Stable name of an ordering mode ("key", "partition", "none").
+ * \param[in] o Mode.
+ * \return Static string; "unknown" when out of range.
+ */
+const char *route_ordering_name(route_ordering_t o);
 
 #endif /* ER_DECISION_H */

@@ -13,6 +13,12 @@
  * in JetStream, skipped by the rules or acknowledged by the dead-letter
  * topic. Only then can the watermark pass it.
  *
+ * Per-key order: inflight_order() chains an event behind the unfinished
+ * event of the same order key in its partition (IF_HELD); finishing that
+ * event releases the next one (inflight_finish() returns it). So at most
+ * one event per key is ever published or retried at a time, while other
+ * keys go past a held or retried one. Order key 0 means "not ordered".
+ *
  * References (inflight_ref_t) name a slot by partition, assignment epoch and
  * sequence number. A partition released while publishes are in flight gets
  * a new epoch, so a late acknowledgement resolves to NULL and is dropped.
@@ -44,6 +50,7 @@ typedef enum inflight_state {
     IF_RETRY,      /**< waiting to be published again */
     IF_DLQ,        /**< dead-letter produce in flight */
     IF_DLQ_RETRY,  /**< waiting to produce the dead letter again */
+    IF_HELD,       /**< ready, waiting for the earlier event of its order key */
 } inflight_state_t;
 
 /** One event in flight. The table owns dlq_detail; the rest is the caller's
@@ -59,6 +66,9 @@ typedef struct inflight_slot {
     int64_t timestamp_ms; /**< the record's timestamp, for end-to-end latency */
     int64_t retry_at_ns;
     int64_t sent_ns;
+    uint64_t order_key;    /**< 0: not ordered; else chained by inflight_order() */
+    uint64_t next_same;    /**< the held event of the same key after this one (if chained) */
+    uint8_t chained;       /**< next_same is set */
     uint16_t attempts;     /**< failures counted toward retry.max_attempts */
     uint16_t outage_tries; /**< failures during an outage: they only back off */
     uint8_t state;         /**< inflight_state_t; change it with inflight_set_state() */
@@ -82,10 +92,13 @@ typedef struct inflight_part {
     int64_t next_offset;      /**< after the last record pushed; -1 before the first */
     int64_t last_progress_ns; /**< when an event last finished (or the window started) */
     uint32_t waiting;         /**< slots in IF_RETRY or IF_DLQ_RETRY */
+    uint32_t held;            /**< slots in IF_HELD */
     void *user;               /**< caller: its per-partition extras (not freed here) */
     /* private */
     offsets_t *win;
     inflight_slot_t *slots;
+    struct inflight_key *keys; /* order key -> last unfinished slot of that key */
+    uint32_t keys_mask, keys_count;
     struct inflight_part *hnext, *next;
 } inflight_part_t;
 
@@ -158,8 +171,27 @@ inflight_ref_t inflight_ref(inflight_part_t *p, uint64_t seq);
 /** \brief Set a slot's state, keeping the partition's waiting count right. */
 void inflight_set_state(inflight_part_t *p, uint64_t seq, inflight_state_t st);
 
-/** \brief The event is done: clear the slot; the watermark may move past it. */
-void inflight_finish(inflight_t *t, inflight_part_t *p, uint64_t seq, int64_t now_ns);
+/**
+ * \brief Order slot \p seq behind the unfinished events of \p order_key in
+ *        its partition. With no such event (or key 0) the slot may be
+ *        published now; otherwise it is put in IF_HELD and chained behind
+ *        the last one, to be released by inflight_finish(). Call it once per
+ *        event, when it is ready to publish. Never fails: the key index has
+ *        room for every slot of the window.
+ * \return 1 publish now, 0 held.
+ */
+int inflight_order(inflight_t *t, inflight_part_t *p, uint64_t seq, uint64_t order_key);
+
+/**
+ * \brief The event is done: clear the slot; the watermark may move past it.
+ *        A slot is finished once; a held slot is never finished directly.
+ * \param[out] next When the event had a held successor of the same order
+ *                  key, its sequence number: it is now IF_FREE, and the
+ *                  caller publishes it. May be NULL only for unordered slots.
+ * \return 1 when \p next was released, else 0.
+ */
+int inflight_finish(inflight_t *t, inflight_part_t *p, uint64_t seq, int64_t now_ns,
+                    uint64_t *next);
 
 /**
  * \brief Capped exponential backoff for the \p n th retry:
@@ -204,6 +236,9 @@ int64_t inflight_committable(const inflight_part_t *p);
 
 /** \brief Events of \p p in flight. */
 uint32_t inflight_count(const inflight_part_t *p);
+
+/** \brief Events held behind an earlier event of their key, over every partition. */
+uint32_t inflight_held(const inflight_t *t);
 
 /** \brief Events in flight over every partition. */
 uint32_t inflight_total(const inflight_t *t);

@@ -28,6 +28,9 @@ typedef struct rmetrics {
     metrics_series_t *part_assigned, *part_revoked, *part_lost; /**< rebalances, by partition */
     metrics_series_t *ack_lat, *e2e_lat, *retries, *err_sync, *err_transient, *err_permanent;
     metrics_series_t *hdr_dropped[NATSMSG_VERDICT__COUNT]; /**< by reason; [NATSMSG_COPY] unused */
+    metrics_series_t
+        *order_waits[ROUTE_ORDER__COUNT]; /**< by ordering; [NONE] is NULL: never waits */
+    metrics_series_t *held;               /**< events held behind their key */
 } rmetrics_t;
 
 typedef struct rmetrics_part rmetrics_part_t;

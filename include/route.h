@@ -42,6 +42,12 @@ typedef struct route_result {
     route_reason_t reason;
     const char *route; /**< Route name, or NULL when none matched. */
     int critical;
+    route_ordering_t ordering; /**< The route's mode (publishing routes). */
+    /** Publishing routes: the chain the event waits in (inflight_order());
+     *  0 = not ordered (mode none, or key mode with neither a Kafka key nor
+     *  an aggregate ID); 1 = the whole partition; else a hash of the key. */
+    uint64_t order_key;
+    const char *order_by; /**< "kafka_key", "aggregate_id", "partition" or NULL. */
     char subject[ROUTE_SUBJECT_MAX + 1];
     char dedup_id[ROUTE_DEDUP_MAX + 1];
     char detail[ROUTE_REASON_MAX + 1];         /**< Human reason for skip/DLQ, "" otherwise. */

@@ -163,6 +163,11 @@ static natsmsg_verdict_t header_fate(const rules_test_t *t, size_t i, char *out,
                                  size);
 }
 
+static int publishes(const route_result_t *res)
+{
+    return res->action == ROUTE_JETSTREAM || res->action == ROUTE_NATS_CORE;
+}
+
 static void print_explain_json(const rules_t *r, const rules_test_t *t, const route_result_t *res)
 {
     char out[NATSMSG_NAME_MAX + 1];
@@ -182,6 +187,10 @@ static void print_explain_json(const rules_t *r, const rules_test_t *t, const ro
     json_str(stdout, res->subject[0] ? res->subject : NULL);
     printf(",\"dedup_id\":");
     json_str(stdout, res->dedup_id[0] ? res->dedup_id : NULL);
+    printf(",\"ordering\":");
+    json_str(stdout, publishes(res) ? route_ordering_name(res->ordering) : NULL);
+    printf(",\"order_by\":");
+    json_str(stdout, res->order_by);
     printf(",\"headers\":{");
     for (size_t i = 0; i < res->header_count; i++) {
         if (i)
@@ -224,7 +233,7 @@ static void print_explain_text(const rules_t *r, const rules_test_t *t, const ro
         printf("route:      (none matched)\n");
     printf("critical:   %s\n", res->critical ? "yes" : "no");
     printf("action:     %s\n", route_action_name(res->action));
-    if (res->action == ROUTE_JETSTREAM || res->action == ROUTE_NATS_CORE) {
+    if (publishes(res)) {
         printf("subject:    %s\n", res->subject);
         if (nats_msg_id(res))
             printf("dedup id:   %s (sent as Nats-Msg-Id: within the stream's duplicate window,\n"
@@ -233,6 +242,14 @@ static void print_explain_text(const rules_t *r, const rules_test_t *t, const ro
                    res->dedup_id);
         else
             printf("dedup id:   none (core NATS: no Nats-Msg-Id, no deduplication)\n");
+        printf("ordering:   %s", route_ordering_name(res->ordering));
+        if (res->order_by)
+            printf(" (by %s: waits for the earlier unfinished event with the same %s)\n",
+                   res->order_by, !strcmp(res->order_by, "partition") ? "partition" : "key");
+        else if (res->ordering == ROUTE_ORDER_KEY)
+            printf(" (neither a Kafka key nor an aggregate ID: not ordered)\n");
+        else
+            printf(" (pipelined: a retry may land after later events)\n");
         if (!res->header_count)
             printf("headers:    (none added)\n");
         for (size_t i = 0; i < res->header_count; i++)

@@ -36,3 +36,14 @@ const char *route_reason_name(route_reason_t r)
 {
     return (unsigned)r < ROUTE_R__COUNT ? reason_names[r] : "unknown";
 }
+
+static const char *const ordering_names[ROUTE_ORDER__COUNT] = {
+    [ROUTE_ORDER_KEY] = "key",
+    [ROUTE_ORDER_PARTITION] = "partition",
+    [ROUTE_ORDER_NONE] = "none",
+};
+
+const char *route_ordering_name(route_ordering_t o)
+{
+    return (unsigned)o < ROUTE_ORDER__COUNT ? ordering_names[o] : "unknown";
+}

@@ -27,6 +27,8 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void finish_slot(router_t *r, inflight_part_t *p, uint64_t seq);
+
 /* ---- dead letters ----------------------------------------------------------- */
 
 static void dlq_send(router_t *r, inflight_part_t *p, uint64_t seq)
@@ -115,7 +117,7 @@ void deliver_dlq_report(void *opaque, int err, const char *errstr, void *ctx)
             inflight_schedule(r->inf, ref->p, ref->seq, IF_DLQ_RETRY, monotime_ns());
         } else {
             rmetrics_dead_lettered(ref->p->user, s->dlq_code);
-            inflight_finish(r->inf, ref->p, ref->seq, monotime_ns());
+            finish_slot(r, ref->p, ref->seq);
         }
     }
     free(ref);
@@ -128,8 +130,10 @@ static int status_is_permanent(int st)
     return st == NATS_MAX_PAYLOAD || st == NATS_INVALID_SUBJECT || st == NATS_INVALID_ARG;
 }
 
-/* Publish (or republish) the message held in the slot. */
-static void publish_slot(router_t *r, inflight_part_t *p, uint64_t seq)
+/* Publish (or republish) the message held in the slot. Returns 1 when a
+ * core NATS publish went out: the event is done and the caller finishes
+ * the slot (finish_slot()); 0 otherwise. */
+static int publish_slot(router_t *r, inflight_part_t *p, uint64_t seq)
 {
     inflight_slot_t *s = inflight_slot(p, seq);
     natsMsg *nm = s->msg;
@@ -142,8 +146,7 @@ static void publish_slot(router_t *r, inflight_part_t *p, uint64_t seq)
         if (st == NATS_OK) {
             natsMsg_Destroy(nm);
             rmetrics_published(p->user, s->route, 0);
-            inflight_finish(r->inf, p, seq, monotime_ns());
-            return;
+            return 1;
         }
     } else if (inflight_map_put(r->inf, nm, inflight_ref(p, seq)) != 0) {
         st = NATS_INSUFFICIENT_BUFFER;
@@ -152,7 +155,7 @@ static void publish_slot(router_t *r, inflight_part_t *p, uint64_t seq)
         st = sink_publish(r->sink, &nm, NULL);
         if (st == NATS_OK) {
             inflight_set_state(p, seq, IF_PUBLISHING);
-            return;
+            return 0;
         }
         inflight_map_take(r->inf, nm, NULL);
     }
@@ -163,12 +166,28 @@ static void publish_slot(router_t *r, inflight_part_t *p, uint64_t seq)
                  natsStatus_GetText((natsStatus)st));
         natsMsg_Destroy(nm);
         to_dlq(r, p, seq, st == NATS_MAX_PAYLOAD ? "too_large" : "nats_rejected", detail);
-        return;
+        return 0;
     }
     s->msg = nm;
     if (sink_connected(r->sink))
         s->attempts++;
     inflight_schedule(r->inf, p, seq, IF_RETRY, monotime_ns());
+    return 0;
+}
+
+/*
+ * The event in slot seq is done (stored, dead-lettered, skipped). The next
+ * event of its order key, held until now, is published; when that is a
+ * core publish, it is done at once and releases the one after it.
+ */
+static void finish_slot(router_t *r, inflight_part_t *p, uint64_t seq)
+{
+    uint64_t next;
+    while (inflight_finish(r->inf, p, seq, monotime_ns(), &next) == 1) {
+        if (!publish_slot(r, p, next))
+            break;
+        seq = next;
+    }
 }
 
 /*
@@ -215,7 +234,7 @@ static void on_stored(router_t *r, inflight_part_t *p, uint64_t seq, const sink_
     if (s->timestamp_ms > 0)
         metrics_observe(r->m.e2e_lat, (double)(wall_ms() - s->timestamp_ms) / 1e3);
     natsMsg_Destroy(c->msg);
-    inflight_finish(r->inf, p, seq, monotime_ns());
+    finish_slot(r, p, seq);
 }
 
 static void on_transient(router_t *r, inflight_part_t *p, uint64_t seq, sink_completion_t *c)
@@ -294,8 +313,8 @@ void deliver_retries(router_t *r)
             dlq_send(r, ref->p, ref->seq);
         else if (!sink_connected(r->sink))
             inflight_defer(r->inf, ref->p, ref->seq, now + 100000000); /* again once NATS is back */
-        else
-            publish_slot(r, ref->p, ref->seq);
+        else if (publish_slot(r, ref->p, ref->seq))
+            finish_slot(r, ref->p, ref->seq);
     }
 }
 
@@ -331,7 +350,7 @@ void deliver_dispatch(router_t *r, inflight_part_t *p, uint64_t seq, int has_hea
     s->route = res->route;
     if (res->action == ROUTE_SKIP) {
         rmetrics_skipped(p->user, res->reason);
-        inflight_finish(r->inf, p, seq, monotime_ns());
+        finish_slot(r, p, seq);
         return;
     }
     if (res->action == ROUTE_DLQ) {
@@ -347,7 +366,14 @@ void deliver_dispatch(router_t *r, inflight_part_t *p, uint64_t seq, int has_hea
         to_dlq(r, p, seq, "internal_error", "could not build the NATS message");
         return;
     }
-    publish_slot(r, p, seq);
+    /* ordering: wait for the unfinished event of the same key (released by
+     * finish_slot() of that event). */
+    if (!inflight_order(r->inf, p, seq, res->order_key)) {
+        metrics_add(r->m.order_waits[res->ordering], 1);
+        return;
+    }
+    if (publish_slot(r, p, seq))
+        finish_slot(r, p, seq);
 }
 
 /* The in-flight table's clear callback: what a slot holds. */

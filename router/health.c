@@ -81,6 +81,7 @@ void health_update(router_t *r)
     }
     metrics_set(r->m.assigned, assigned);
     metrics_set(r->m.inflight, inflight_total(r->inf));
+    metrics_set(r->m.held, inflight_held(r->inf));
     metrics_set(r->m.nats_up, sink_connected(r->sink));
     uint64_t rc = sink_reconnects(r->sink);
     if (rc > r->reconnects_seen) {

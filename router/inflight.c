@@ -16,6 +16,13 @@
 
 #define PART_BUCKETS 256
 
+/* One order key with an unfinished event: the last such slot (the tail of
+ * the key's chain). key 0 marks an empty bucket. */
+typedef struct inflight_key {
+    uint64_t key;
+    uint64_t seq;
+} inflight_key_t;
+
 typedef struct map_entry {
     const void *key;
     inflight_ref_t ref;
@@ -79,6 +86,7 @@ void inflight_destroy(inflight_t *t)
             inflight_release(t, p);
         offsets_destroy(p->win);
         free(p->slots);
+        free(p->keys);
         free(p->topic);
         free(p);
     }
@@ -109,16 +117,23 @@ inflight_part_t *inflight_part(inflight_t *t, const char *topic, int32_t partiti
     inflight_part_t *p = inflight_find(t, topic, partition);
     if (p)
         return p;
+    /* Linear probing at a load of at most 1/2: never more keys than slots. */
+    size_t nkeys = 16;
+    while (nkeys < (size_t)t->win_cap * 2)
+        nkeys *= 2;
     p = calloc(1, sizeof(*p));
     if (!p || !(p->topic = strdup(topic)) || !(p->win = offsets_new(t->win_cap)) ||
-        !(p->slots = calloc(t->win_cap, sizeof(*p->slots)))) {
+        !(p->slots = calloc(t->win_cap, sizeof(*p->slots))) ||
+        !(p->keys = calloc(nkeys, sizeof(*p->keys)))) {
         if (p) {
             offsets_destroy(p->win);
+            free(p->slots);
             free(p->topic);
             free(p);
         }
         return NULL;
     }
+    p->keys_mask = (uint32_t)(nkeys - 1);
     p->partition = partition;
     p->stored = -1;
     p->next_offset = -1;
@@ -135,11 +150,20 @@ inflight_part_t *inflight_parts(inflight_t *t)
     return t->parts;
 }
 
+static void keys_reset(inflight_part_t *p)
+{
+    if (p->keys_count)
+        memset(p->keys, 0, ((size_t)p->keys_mask + 1) * sizeof(*p->keys));
+    p->keys_count = 0;
+    p->held = 0;
+}
+
 void inflight_assign(inflight_t *t, inflight_part_t *p, int64_t now_ns)
 {
     if (p->assigned)
         inflight_release(t, p);
     offsets_reset(p->win);
+    keys_reset(p);
     p->epoch++;
     p->assigned = 1;
     p->paused = p->revoking = 0;
@@ -162,6 +186,7 @@ uint32_t inflight_release(inflight_t *t, inflight_part_t *p)
         dropped++;
     }
     offsets_reset(p->win);
+    keys_reset(p);
     p->epoch++;
     p->assigned = p->paused = p->revoking = 0;
     p->waiting = 0;
@@ -215,15 +240,99 @@ void inflight_set_state(inflight_part_t *p, uint64_t seq, inflight_state_t st)
     s->state = (uint8_t)st;
 }
 
-void inflight_finish(inflight_t *t, inflight_part_t *p, uint64_t seq, int64_t now_ns)
+/* ---- per-key order ------------------------------------------------------------ */
+
+/* Linear probing, backward-shift deletion, as the message map below. */
+static size_t key_home(uint64_t key, uint32_t mask)
+{
+    key ^= key >> 31;
+    key *= 0x94d049bb133111ebULL;
+    key ^= key >> 29;
+    return (size_t)(key & mask);
+}
+
+static inflight_key_t *key_find(inflight_part_t *p, uint64_t key)
+{
+    size_t i = key_home(key, p->keys_mask);
+    while (p->keys[i].key) {
+        if (p->keys[i].key == key)
+            return &p->keys[i];
+        i = (i + 1) & p->keys_mask;
+    }
+    return NULL;
+}
+
+static void key_insert(inflight_part_t *p, uint64_t key, uint64_t seq)
+{
+    size_t i = key_home(key, p->keys_mask);
+    while (p->keys[i].key)
+        i = (i + 1) & p->keys_mask;
+    p->keys[i].key = key;
+    p->keys[i].seq = seq;
+    p->keys_count++;
+}
+
+static void key_delete(inflight_part_t *p, inflight_key_t *e)
+{
+    size_t i = (size_t)(e - p->keys), j = i;
+    for (;;) {
+        j = (j + 1) & p->keys_mask;
+        if (!p->keys[j].key)
+            break;
+        size_t h = key_home(p->keys[j].key, p->keys_mask);
+        if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
+            p->keys[i] = p->keys[j];
+            i = j;
+        }
+    }
+    p->keys[i].key = 0;
+    p->keys_count--;
+}
+
+int inflight_order(inflight_t *t, inflight_part_t *p, uint64_t seq, uint64_t order_key)
+{
+    (void)t;
+    inflight_slot_t *s = inflight_slot(p, seq);
+    s->order_key = order_key;
+    if (!order_key)
+        return 1;
+    inflight_key_t *e = key_find(p, order_key);
+    if (!e) {
+        key_insert(p, order_key, seq);
+        return 1;
+    }
+    inflight_slot_t *tail = inflight_slot(p, e->seq);
+    tail->next_same = seq;
+    tail->chained = 1;
+    e->seq = seq;
+    s->state = IF_HELD;
+    p->held++;
+    return 0;
+}
+
+int inflight_finish(inflight_t *t, inflight_part_t *p, uint64_t seq, int64_t now_ns, uint64_t *next)
 {
     if (!offsets_pending(p->win, seq))
-        return; /* finished already, or released: the slot may hold a newer event */
+        return 0; /* finished already, or released: the slot may hold a newer event */
+    inflight_slot_t *s = inflight_slot(p, seq);
+    int released = 0;
+    if (s->chained) {
+        inflight_slot_t *n = inflight_slot(p, s->next_same);
+        n->state = IF_FREE;
+        p->held--;
+        *next = s->next_same;
+        released = 1;
+    } else if (s->order_key) {
+        inflight_key_t *e = key_find(p, s->order_key);
+        if (e && e->seq == seq)
+            key_delete(p, e);
+    }
     inflight_set_state(p, seq, IF_FREE);
-    slot_clear(t, inflight_slot(p, seq));
+    slot_clear(t, s);
     offsets_done(p->win, seq);
     t->total--;
     p->last_progress_ns = now_ns;
+    return released;
 }
 
 /* ---- retries ----------------------------------------------------------------- */
@@ -347,6 +456,15 @@ int64_t inflight_committable(const inflight_part_t *p)
 uint32_t inflight_count(const inflight_part_t *p)
 {
     return offsets_inflight(p->win);
+}
+
+uint32_t inflight_held(const inflight_t *t)
+{
+    uint32_t n = 0;
+    for (const inflight_part_t *p = t->parts; p; p = p->next)
+        if (p->assigned)
+            n += p->held;
+    return n;
 }
 
 uint32_t inflight_total(const inflight_t *t)

@@ -58,6 +58,18 @@ void rmetrics_init(rmetrics_t *m)
         metrics_counter("er_publish_errors_total", "Publish failures by kind.", "kind=\"send\"");
     m->err_transient = metrics_counter("er_publish_errors_total", NULL, "kind=\"transient\"");
     m->err_permanent = metrics_counter("er_publish_errors_total", NULL, "kind=\"permanent\"");
+    for (int o = 0; o < ROUTE_ORDER_NONE; o++) { /* none never waits */
+        char labels[64];
+        snprintf(labels, sizeof(labels), "ordering=\"%s\"", route_ordering_name(o));
+        m->order_waits[o] = metrics_counter(
+            "er_order_waits_total",
+            o == 0 ? "Events that waited for an earlier event of their key (or partition) to be "
+                     "stored or dead-lettered before being published, by ordering mode."
+                   : NULL,
+            labels);
+    }
+    m->held = metrics_gauge("er_order_held_events",
+                            "Events waiting now for an earlier event of their key.", NULL);
     for (int v = NATSMSG_COPY + 1; v < NATSMSG_VERDICT__COUNT; v++) {
         char labels[64];
         snprintf(labels, sizeof(labels), "reason=\"%s\"", natsmsg_verdict_name(v));

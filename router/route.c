@@ -562,6 +562,9 @@ static void rctx_init(rctx_t *c, const rules_t *rules, const route_event_t *ev, 
     /* Not memset: the result is ~5 KB and most of it is only written when used. */
     out->route = NULL;
     out->critical = 0;
+    out->ordering = rules->ordering;
+    out->order_key = 0;
+    out->order_by = NULL;
     out->subject[0] = out->dedup_id[0] = out->detail[0] = out->event_type[0] = '\0';
     out->header_count = 0;
     c->r = rules;
@@ -631,6 +634,54 @@ static st_t render_headers(rctx_t *c, const croute_t *rt)
     return ROUTE_R_NONE;
 }
 
+/* FNV-1a 64 and a final mix; 0 and 1 are taken ("not ordered", "partition"). */
+static uint64_t key_hash(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h < 2 ? h + 2 : h;
+}
+
+/*
+ * Step 4: which events this one must not overtake (ordering:). key mode
+ * uses the Kafka key, else the aggregate ID (the same hash, so a key and an
+ * equal aggregate ID share a chain); an event with neither is not ordered.
+ * Equal hashes of different keys only wait for each other: never reordered.
+ */
+static void order_key(rctx_t *c, const croute_t *rt)
+{
+    route_result_t *out = c->out;
+    const fval_t *agg = &c->f[RULES_F_AGGREGATE_ID];
+
+    out->ordering = rt->ordering;
+    if (rt->ordering == ROUTE_ORDER_NONE)
+        return;
+    if (rt->ordering == ROUTE_ORDER_PARTITION) {
+        out->order_key = 1;
+        out->order_by = "partition";
+        return;
+    }
+    if (c->ev->key && c->ev->key_len) {
+        out->order_key = key_hash((const char *)c->ev->key, c->ev->key_len);
+        out->order_by = "kafka_key";
+        return;
+    }
+    /* A value that does not parse only means there is no aggregate ID to
+     * order by: the event itself was routable without it. */
+    if (field(c, RULES_F_AGGREGATE_ID) != ROUTE_R_NONE) {
+        out->detail[0] = '\0';
+        return;
+    }
+    if (agg->state == 1) {
+        out->order_key = key_hash(agg->s, agg->len);
+        out->order_by = "aggregate_id";
+    }
+}
+
 route_action_t route_decide(const rules_t *rules, const route_event_t *ev, route_result_t *out)
 {
     rctx_t c;
@@ -670,5 +721,6 @@ route_action_t route_decide(const rules_t *rules, const route_event_t *ev, route
     if ((st = render_subject(&c, rt)) != ROUTE_R_NONE ||
         (st = render_headers(&c, rt)) != ROUTE_R_NONE || (st = dedup(&c, rt)) != ROUTE_R_NONE)
         return finish(out, ROUTE_DLQ, st);
+    order_key(&c, rt);
     return finish(out, rt->action, ROUTE_R_NONE);
 }

@@ -97,6 +97,8 @@ typedef struct raw_match {
 typedef enum raw_action { RA_JETSTREAM, RA_NATS, RA_SKIP, RA_DLQ } raw_action_t;
 typedef enum raw_dedup { RD_EVENT_ID, RD_CLOUDEVENTS, RD_OFFSET } raw_dedup_t;
 typedef enum raw_unmatched { RU_SKIP, RU_DLQ } raw_unmatched_t;
+/* RO_UNSET (0, what an absent key leaves): the file's mode, or key. */
+typedef enum raw_ordering { RO_UNSET, RO_KEY, RO_PARTITION, RO_NONE } raw_ordering_t;
 
 typedef struct raw_route {
     char *name;
@@ -104,6 +106,7 @@ typedef struct raw_route {
     raw_match_t *match;
     raw_action_t action;
     bool critical;
+    raw_ordering_t ordering;
     raw_dedup_t dedup;
     char *subject;
     raw_kv_t *headers;
@@ -154,6 +157,7 @@ typedef struct raw_rules {
     char **strip_suffixes;
     unsigned strip_suffixes_count;
     raw_unmatched_t unmatched;
+    raw_ordering_t ordering;
     raw_envelope_t *envelope;
     raw_limits_t *limits;
     raw_route_t *routes;
@@ -235,6 +239,11 @@ static const cyaml_strval_t unmatched_strings[] = {
     {"skip", RU_SKIP},
     {"dlq", RU_DLQ},
 };
+static const cyaml_strval_t ordering_strings[] = {
+    {"key", RO_KEY},
+    {"partition", RO_PARTITION},
+    {"none", RO_NONE},
+};
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const cyaml_schema_field_t route_fields[] = {
@@ -244,6 +253,8 @@ static const cyaml_schema_field_t route_fields[] = {
     CYAML_FIELD_ENUM("action", OPT | CYAML_FLAG_STRICT, raw_route_t, action, action_strings,
                      NELEM(action_strings)),
     CYAML_FIELD_BOOL("critical", OPT, raw_route_t, critical),
+    CYAML_FIELD_ENUM("ordering", OPT | CYAML_FLAG_STRICT, raw_route_t, ordering, ordering_strings,
+                     NELEM(ordering_strings)),
     CYAML_FIELD_ENUM("dedup", OPT | CYAML_FLAG_STRICT, raw_route_t, dedup, dedup_strings,
                      NELEM(dedup_strings)),
     STR_PTR("subject", OPT, raw_route_t, subject),
@@ -304,6 +315,8 @@ static const cyaml_schema_field_t top_fields[] = {
                          &str_entry, 0, RULES_STRIP_MAX),
     CYAML_FIELD_ENUM("unmatched", OPT | CYAML_FLAG_STRICT, raw_rules_t, unmatched,
                      unmatched_strings, NELEM(unmatched_strings)),
+    CYAML_FIELD_ENUM("ordering", OPT | CYAML_FLAG_STRICT, raw_rules_t, ordering, ordering_strings,
+                     NELEM(ordering_strings)),
     CYAML_FIELD_MAPPING_PTR("envelope", CYAML_FLAG_POINTER | OPT, raw_rules_t, envelope,
                             envelope_fields),
     CYAML_FIELD_MAPPING_PTR("limits", CYAML_FLAG_POINTER | OPT, raw_rules_t, limits, limits_fields),
@@ -1199,6 +1212,14 @@ static void compile_route_headers(lctx_t *c, const raw_route_t *rr, const char *
     }
 }
 
+static route_ordering_t ordering_of(raw_ordering_t o, route_ordering_t inherited)
+{
+    return o == RO_KEY         ? ROUTE_ORDER_KEY
+           : o == RO_PARTITION ? ROUTE_ORDER_PARTITION
+           : o == RO_NONE      ? ROUTE_ORDER_NONE
+                               : inherited;
+}
+
 static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_t *r)
 {
     static const route_action_t actions[] = {[RA_JETSTREAM] = ROUTE_JETSTREAM,
@@ -1221,6 +1242,7 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
 
     cr->action = actions[rr->action];
     cr->critical = rr->critical;
+    cr->ordering = ordering_of(rr->ordering, r->ordering);
     cr->dedup = rr->dedup == RD_CLOUDEVENTS ? DEDUP_CLOUDEVENTS
                 : rr->dedup == RD_OFFSET    ? DEDUP_OFFSET
                                             : DEDUP_EVENT_ID;
@@ -1235,6 +1257,11 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
         if (rr->headers_count)
             diag_path(c, path, 1, NULL,
                       "a route with action '%s' publishes nothing, so it takes no headers",
+                      route_action_name(cr->action));
+        snprintf(path, sizeof(path), "%s.ordering", base);
+        if (rr->ordering != RO_UNSET)
+            diag_path(c, path, 1, "remove it: only publishing routes keep an order",
+                      "a route with action '%s' publishes nothing, so it takes no ordering",
                       route_action_name(cr->action));
         return;
     }
@@ -1399,6 +1426,7 @@ static void compile(lctx_t *c, raw_rules_t *raw, rules_t *r)
         diag_path(c, "version", 0, "this router reads version 1", "unsupported version %u",
                   raw->version);
     r->unmatched = raw->unmatched == RU_DLQ ? ROUTE_DLQ : ROUTE_SKIP;
+    r->ordering = ordering_of(raw->ordering, ROUTE_ORDER_KEY);
     r->limits.max_bytes = DEFAULT_JSON_BYTES;
     r->limits.max_tokens = DEFAULT_JSON_TOKENS;
     r->max_subject = ROUTE_SUBJECT_MAX;

@@ -103,6 +103,7 @@ typedef struct croute {
     /* action */
     route_action_t action;
     int critical;
+    route_ordering_t ordering; /**< The route's own, or the file's. */
     dedup_src_t dedup;
     tmpl_t subject;
     char *subject_prefix; /**< Owned; NULL for routes that do not publish. */
@@ -117,8 +118,9 @@ typedef struct croute {
 struct rules {
     atomic_int refs;
     char *path;
-    char hash[17];            /**< FNV-1a 64 of the file bytes, hex. */
-    route_action_t unmatched; /**< ROUTE_SKIP or ROUTE_DLQ. */
+    char hash[17];             /**< FNV-1a 64 of the file bytes, hex. */
+    route_action_t unmatched;  /**< ROUTE_SKIP or ROUTE_DLQ. */
+    route_ordering_t ordering; /**< File-wide `ordering:` (default key). */
     field_srcs_t fields[RULES_F__COUNT];
     const char **domains; /**< Kebab-case, lower-case. */
     size_t *domain_lens;

@@ -29,13 +29,15 @@ er_assert_eq "$(er_json committed_total "$(cat "$ER_TEST_DIR/offsets.json")")" "
     "committed offsets equal end offsets"
 
 v=$(er_tool er_js verify "$IT_STREAM" --ids "$ER_TEST_DIR/critical" --check-subjects \
-    --check-order) || er_fail "stream content: $v"
+    --check-key-order) || er_fail "stream content: $v"
 er_assert_eq "$(er_json stored "$v")" "$critical" "stream holds exactly the critical events"
 er_assert_eq "$(er_json missing "$v")" 0 "no critical event missing"
 er_assert_eq "$(er_json duplicates "$v")" 0 "no event stored twice"
 er_assert_eq "$(er_json unexpected "$v")" 0 "no non-critical event published"
 er_assert_eq "$(er_json subject_mismatch "$v")" 0 "subjects follow commands.{domain}.{action}"
-er_assert_eq "$(er_json order_violations "$v")" 0 "JetStream order equals Kafka order per partition"
+er_assert_eq "$(er_json key_order_violations "$v")" 0 "JetStream order equals Kafka order per key (ordering: key)"
+[[ $(er_json key_order_checked "$v") -eq $(er_json stored "$v") ]] ||
+    er_fail "every stored event carries a Kafka-Key to check: $v"
 
 # Headers on every stored message: provenance, dedup ID = event ID, copied Kafka headers.
 er_tool er_js dump "$IT_STREAM" >"$ER_TEST_DIR/dump.jsonl"

@@ -41,10 +41,12 @@ er_log "produced $produced events ($critical critical); full prefetch queues: $f
 [[ $longest -le 5 ]] ||
     er_fail "librdkafka postponed a fetch by $longest ms after a full prefetch queue (router default 5): the catch-up stalls"
 v=$(er_tool er_js verify "$IT_STREAM" --ids "$ER_TEST_DIR/critical" --check-subjects \
-    --check-order) || er_fail "stream content: $v"
+    --check-key-order) || er_fail "stream content: $v"
 er_assert_eq "$(er_json missing "$v")" 0 "no critical event missing"
 er_assert_eq "$(er_json duplicates "$v")" 0 "no critical event stored twice"
-er_assert_eq "$(er_json order_violations "$v")" 0 "JetStream order equals Kafka order per partition"
+er_assert_eq "$(er_json key_order_violations "$v")" 0 "JetStream order equals Kafka order per key (ordering: key)"
+[[ $(er_json key_order_checked "$v") -eq $(er_json stored "$v") ]] ||
+    er_fail "every stored event carries a Kafka-Key to check: $v"
 er_assert_eq "$(er_json stored "$v")" "$critical" "stream holds exactly the critical events"
 er_assert_eq "$(it_metric 19194 er_events_consumed_total)" "$produced" \
     "every record handled once (er_events_consumed_total)"

@@ -18,7 +18,9 @@ if [[ ${ER_CLUSTER_MODE:-cluster} == single ]]; then IT_RF=1; else IT_RF=3; fi
 # it_world PARTITIONS - create this test's topics, group, prefix and stream;
 # all removed at exit. IT_TOPIC_CONFIG="k=v ..." adds configs to the two
 # source topics (not the dead-letter topic). Sets IT_OFFICER IT_INCIDENT IT_DLQ IT_GROUP IT_PREFIX
-# IT_STREAM IT_RULES. IT_STREAM_REPLICAS overrides the stream replicas (default: IT_RF).
+# IT_STREAM IT_RULES. IT_STREAM_REPLICAS overrides the stream replicas (default: IT_RF),
+# IT_DUPE_WINDOW_S its duplicate window (default 120), IT_ORDERING the rules'
+# file-wide ordering (default: rules/default.yaml's, key).
 it_world() {
     local parts=$1 id
     id=$(er_unique it | tr -d -)
@@ -39,7 +41,7 @@ it_world() {
         er_on_exit "$ER_BUILD_DIR/tools/er_admin" delete-topic "$t"
     done
     er_tool er_js stream-add "$IT_STREAM" --subjects "$IT_PREFIX.>" --replicas "${IT_STREAM_REPLICAS:-$IT_RF}" \
-        --storage file --dupe-window-s 120 >/dev/null
+        --storage file --dupe-window-s "${IT_DUPE_WINDOW_S:-120}" >/dev/null
     er_on_exit "$ER_BUILD_DIR/tools/er_js" stream-rm "$IT_STREAM"
     # The shipped convention, with this test's subject prefix in front.
     IT_RULES="$ER_TEST_DIR/rules.yaml"
@@ -47,6 +49,11 @@ it_world() {
         "$ER_SOURCE_DIR/rules/default.yaml" >"$IT_RULES"
     grep -q "subject: \"$IT_PREFIX.commands." "$IT_RULES" ||
         er_fail "it_world: could not prefix the subject in rules/default.yaml"
+    if [[ -n ${IT_ORDERING:-} ]]; then
+        sed -i -e "s|^ordering: key\$|ordering: $IT_ORDERING|" "$IT_RULES"
+        grep -q "^ordering: $IT_ORDERING\$" "$IT_RULES" ||
+            er_fail "it_world: could not set ordering: $IT_ORDERING in the rules"
+    fi
     export IT_OFFICER IT_INCIDENT IT_DLQ IT_GROUP IT_PREFIX IT_STREAM IT_RULES
     er_on_fail it_group_history
 }

@@ -8,6 +8,7 @@
  *   er_js stream-info COMMANDS            # JSON: messages, bytes, seqs, leader, replicas
  *   er_js dump COMMANDS --max 10          # JSON lines: seq, subject, headers, data_len, time
  *   er_js verify COMMANDS --ids crit.tsv [--check-subjects] [--check-order]
+ *                [--check-key-order]
  *   er_js wait-count COMMANDS --count 10000 --timeout-s 60
  *
  * verify reads every stored message's headers and compares the set of
@@ -21,7 +22,10 @@
  * dedup window should make it 0. --check-subjects counts stored messages
  * whose subject differs from column 2; --check-order counts, per
  * (Kafka-Topic, Kafka-Partition) header pair, messages whose Kafka-Offset is
- * not greater than the previous one in stream order. Both fail the check.
+ * not greater than the previous one in stream order; --check-key-order does
+ * the same per (Kafka-Topic, Kafka-Partition, Kafka-Key), the order the
+ * router's `ordering: key` keeps (messages without Kafka-Key are counted as
+ * unkeyed, not checked). Each fails the check.
  *
  * Reading the stream: --method ordered (default) uses an ordered push
  * consumer (ephemeral, no acks, flow-controlled; headers only for verify),
@@ -55,6 +59,7 @@ typedef struct {
     const char *id_prefix;
     int check_subjects;
     int check_order;
+    int check_key_order;
     int allow_unexpected;
     int show_data;
     int use_get;
@@ -74,7 +79,7 @@ static void usage(FILE *f)
                "  stream-rm STREAM\n"
                "  stream-info STREAM\n"
                "  dump STREAM [--max N] [--data]\n"
-               "  verify STREAM --ids FILE [--check-subjects] [--check-order]\n"
+               "  verify STREAM --ids FILE [--check-subjects] [--check-order] [--check-key-order]\n"
                "             [--allow-unexpected] [--id-prefix P]\n"
                "  wait-count STREAM --count N [--timeout-s S]\n\n"
                "options:\n"
@@ -136,6 +141,7 @@ static void parse_args(options *o, int argc, char **argv)
         TC_OPT_STR("id-prefix", &o->id_prefix),
         TC_OPT_TRUE("check-subjects", &o->check_subjects),
         TC_OPT_TRUE("check-order", &o->check_order),
+        TC_OPT_TRUE("check-key-order", &o->check_key_order),
         TC_OPT_TRUE("allow-unexpected", &o->allow_unexpected),
         TC_OPT_TRUE("data", &o->show_data),
         TC_OPT_CALL("method", set_method, o),
@@ -522,12 +528,32 @@ static int cmd_dump(jsCtx *js, const options *o)
 typedef struct {
     const options *o;
     tc_map expected;
-    tc_map order; /* "topic\x1fpartition" -> last Kafka-Offset in num */
+    tc_map order;     /* "topic\x1fpartition" -> last Kafka-Offset in num */
+    tc_map key_order; /* "topic\x1fpartition\x1fkey" -> last Kafka-Offset in num */
     tc_map unexpected_ids;
     uint64_t stored, no_id, duplicates, unexpected, subject_mismatch, order_violations,
-        order_checked, order_missing_headers, ignored;
+        order_checked, order_missing_headers, ignored, key_order_checked, key_order_violations,
+        unkeyed;
     int printed_dupes, printed_unexp, printed_subj, printed_order;
 } verify_ctx;
+
+/* One message of the sequence \p name (a partition, or a key in a
+ * partition): its offset must be above the last one seen. */
+static void order_check(verify_ctx *v, tc_map *map, const char *name, int64_t offset, uint64_t seq,
+                        uint64_t *checked, uint64_t *violations)
+{
+    int existed = 0;
+    tc_entry *k = tc_map_put(map, name, &existed);
+    (*checked)++;
+    if (existed && offset <= k->num) {
+        (*violations)++;
+        if (v->printed_order++ < 5)
+            tc_warn("order: %s offset %" PRId64 " after %" PRId64 " (seq %" PRIu64 ")", name,
+                    offset, k->num, seq);
+    }
+    if (!existed || offset > k->num)
+        k->num = offset;
+}
 
 static void verify_one(void *ctx, natsMsg *m, uint64_t seq, int64_t time_ns, int data_len)
 {
@@ -569,28 +595,29 @@ static void verify_one(void *ctx, natsMsg *m, uint64_t seq, int64_t time_ns, int
                 tc_warn("id %s: subject %s, expected %s", id, natsMsg_GetSubject(m), e->aux);
         }
     }
-    if (v->o->check_order) {
-        const char *topic = NULL, *part = NULL, *off = NULL;
+    if (v->o->check_order || v->o->check_key_order) {
+        const char *topic = NULL, *part = NULL, *off = NULL, *key = NULL;
         if (natsMsgHeader_Get(m, "Kafka-Topic", &topic) != NATS_OK ||
             natsMsgHeader_Get(m, "Kafka-Partition", &part) != NATS_OK ||
             natsMsgHeader_Get(m, "Kafka-Offset", &off) != NATS_OK) {
             v->order_missing_headers++;
             return;
         }
-        char key[512];
-        snprintf(key, sizeof(key), "%s\x1f%s", topic, part);
-        int existed = 0;
-        tc_entry *k = tc_map_put(&v->order, key, &existed);
         int64_t offset = strtoll(off, NULL, 10);
-        v->order_checked++;
-        if (existed && offset <= k->num) {
-            v->order_violations++;
-            if (v->printed_order++ < 5)
-                tc_warn("order: %s[%s] offset %" PRId64 " after %" PRId64 " (seq %" PRIu64 ")",
-                        topic, part, offset, k->num, seq);
+        char name[1024];
+        if (v->o->check_order) {
+            snprintf(name, sizeof(name), "%s\x1f%s", topic, part);
+            order_check(v, &v->order, name, offset, seq, &v->order_checked, &v->order_violations);
         }
-        if (!existed || offset > k->num)
-            k->num = offset;
+        if (v->o->check_key_order) {
+            if (natsMsgHeader_Get(m, "Kafka-Key", &key) != NATS_OK || !key) {
+                v->unkeyed++;
+                return;
+            }
+            snprintf(name, sizeof(name), "%s\x1f%s\x1f%s", topic, part, key);
+            order_check(v, &v->key_order, name, offset, seq, &v->key_order_checked,
+                        &v->key_order_violations);
+        }
     }
 }
 
@@ -629,6 +656,7 @@ static int cmd_verify(jsCtx *js, const options *o)
     int64_t t0 = tc_mono_ns();
     tc_map_init(&v.expected, 1 << 16);
     tc_map_init(&v.order, 64);
+    tc_map_init(&v.key_order, 1024);
     tc_map_init(&v.unexpected_ids, 64);
     load_ids(&v, o->ids);
     double load_s = (double)(tc_mono_ns() - t0) / 1e9;
@@ -649,8 +677,9 @@ static int cmd_verify(jsCtx *js, const options *o)
         }
     }
     int pass = missing == 0 && v.duplicates == 0 && (o->allow_unexpected || v.unexpected == 0) &&
-               v.subject_mismatch == 0 && v.order_violations == 0 &&
-               (!o->check_order || v.order_missing_headers == 0) && rc == TC_EXIT_OK;
+               v.subject_mismatch == 0 && v.order_violations == 0 && v.key_order_violations == 0 &&
+               (!(o->check_order || o->check_key_order) || v.order_missing_headers == 0) &&
+               rc == TC_EXIT_OK;
     printf("{\"expected\":%zu,\"stored\":%" PRIu64 ",\"missing\":%" PRIu64
            ",\"duplicates\":%" PRIu64 ",\"unexpected\":%" PRIu64 ",\"no_id\":%" PRIu64,
            v.expected.len, v.stored, missing, v.duplicates, v.unexpected, v.no_id);
@@ -662,6 +691,12 @@ static int cmd_verify(jsCtx *js, const options *o)
         printf(",\"order_checked\":%" PRIu64 ",\"order_violations\":%" PRIu64
                ",\"order_missing_headers\":%" PRIu64 ",\"partitions_seen\":%zu",
                v.order_checked, v.order_violations, v.order_missing_headers, v.order.len);
+    if (o->check_key_order)
+        printf(",\"key_order_checked\":%" PRIu64 ",\"key_order_violations\":%" PRIu64
+               ",\"keys_seen\":%zu,\"unkeyed\":%" PRIu64,
+               v.key_order_checked, v.key_order_violations, v.key_order.len, v.unkeyed);
+    if (o->check_key_order && !o->check_order)
+        printf(",\"order_missing_headers\":%" PRIu64, v.order_missing_headers);
     printf(",\"first_seq\":%" PRIu64 ",\"last_seq\":%" PRIu64 ",\"read\":%" PRIu64
            ",\"load_s\":%.3f,\"scan_s\":%.3f,\"method\":\"%s\",\"pass\":%s}\n",
            st.first, st.last, st.read, load_s, st.elapsed_s, o->use_get ? "get" : "ordered",
@@ -669,6 +704,7 @@ static int cmd_verify(jsCtx *js, const options *o)
     fflush(stdout);
     tc_map_free(&v.expected);
     tc_map_free(&v.order);
+    tc_map_free(&v.key_order);
     tc_map_free(&v.unexpected_ids);
     return pass ? TC_EXIT_OK : TC_EXIT_FAIL;
 }

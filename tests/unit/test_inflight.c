@@ -91,10 +91,10 @@ START_TEST(push_refuses_at_partition_capacity_until_the_head_finishes)
     ck_assert_uint_eq(inflight_count(p), cap);
     ck_assert_uint_eq(inflight_total(t), cap);
     /* A finish behind the head frees no window: the head still pins it. */
-    inflight_finish(t, p, seq[5], NOW + 1);
+    inflight_finish(t, p, seq[5], NOW + 1, NULL);
     ck_assert_int_eq(inflight_push(t, p, 10 + cap, NOW, &extra), -1);
     ck_assert_uint_eq(inflight_total(t), cap - 1);
-    inflight_finish(t, p, seq[0], NOW + 2);
+    inflight_finish(t, p, seq[0], NOW + 2, NULL);
     ck_assert_int_eq(inflight_push(t, p, 10 + cap, NOW, &extra), 0);
     ck_assert_uint_eq(inflight_count(p), cap - 1);
     ck_assert_uint_eq(inflight_total(t), cap - 1);
@@ -121,7 +121,7 @@ START_TEST(full_at_per_partition_limit_of_an_unpaused_partition_only)
     ck_assert_int_eq(inflight_full(t), 0);
     p->paused = 0;
     ck_assert_int_eq(inflight_full(t), 1);
-    inflight_finish(t, p, s[2], NOW);
+    inflight_finish(t, p, s[2], NOW, NULL);
     ck_assert_int_eq(inflight_full(t), 0);
     inflight_destroy(t);
 }
@@ -142,7 +142,7 @@ START_TEST(full_at_total_limit_even_when_partitions_are_paused)
     ck_assert_int_eq(inflight_full(t), 1);
     p->paused = q->paused = 1;
     ck_assert_int_eq(inflight_full(t), 1);
-    inflight_finish(t, q, s, NOW);
+    inflight_finish(t, q, s, NOW, NULL);
     ck_assert_uint_eq(inflight_total(t), 5);
     ck_assert_int_eq(inflight_full(t), 0);
     inflight_destroy(t);
@@ -184,7 +184,7 @@ START_TEST(watermark_never_passes_an_unfinished_event)
     ck_assert_uint_eq(inflight_total(t), (uint32_t)n + 1);
     for (int i = 0; i < n; i++) {
         int j = finish_cases[k].order[i];
-        inflight_finish(t, p, seq[j], NOW + i);
+        inflight_finish(t, p, seq[j], NOW + i, NULL);
         ck_assert_msg(inflight_committable(p) == finish_cases[k].expect[i],
                       "%s: after finish %d committable %lld, want %lld", finish_cases[k].name, i,
                       (long long)inflight_committable(p), (long long)finish_cases[k].expect[i]);
@@ -214,7 +214,7 @@ START_TEST(record_at_or_below_the_last_pushed_offset_is_refused)
     ck_assert_uint_eq(inflight_total(t), 1);
     ck_assert_int_eq(p->next_offset, 8);
     /* Still refused once the event finished: the offset was read before. */
-    inflight_finish(t, p, s, NOW);
+    inflight_finish(t, p, s, NOW, NULL);
     ck_assert_int_eq(inflight_push(t, p, 7, NOW, &bad), -2);
     ck_assert_uint_eq(inflight_total(t), 0);
     push(t, p, 8, -1);
@@ -233,9 +233,9 @@ START_TEST(committable_is_none_before_a_push_and_last_plus_one_when_all_done)
     a = push(t, p, 40, -1);
     b = push(t, p, 42, -1);
     ck_assert_int_eq(inflight_committable(p), 40);
-    inflight_finish(t, p, a, NOW);
+    inflight_finish(t, p, a, NOW, NULL);
     ck_assert_int_eq(inflight_committable(p), 42);
-    inflight_finish(t, p, b, NOW);
+    inflight_finish(t, p, b, NOW, NULL);
     ck_assert_int_eq(inflight_committable(p), 43);
     ck_assert_uint_eq(inflight_count(p), 0);
     inflight_destroy(t);
@@ -249,7 +249,7 @@ START_TEST(watermark_starts_over_after_release_and_reassign)
     uint64_t a;
 
     a = push(t, p, 500, -1);
-    inflight_finish(t, p, a, NOW);
+    inflight_finish(t, p, a, NOW, NULL);
     push(t, p, 501, -1);
     ck_assert_int_eq(inflight_committable(p), 501);
     ck_assert_uint_eq(inflight_release(t, p), 1);
@@ -261,7 +261,7 @@ START_TEST(watermark_starts_over_after_release_and_reassign)
     /* The new owner may start below where we were (the group's commit). */
     a = push(t, p, 300, -1);
     ck_assert_int_eq(inflight_committable(p), 300);
-    inflight_finish(t, p, a, NOW + 2);
+    inflight_finish(t, p, a, NOW + 2, NULL);
     ck_assert_int_eq(inflight_committable(p), 301);
     inflight_destroy(t);
 }
@@ -326,7 +326,7 @@ START_TEST(finishing_a_waiting_slot_drops_it_from_the_waiting_count)
 
     inflight_schedule(t, p, a, IF_RETRY, NOW);
     ck_assert_uint_eq(p->waiting, 1);
-    inflight_finish(t, p, a, NOW);
+    inflight_finish(t, p, a, NOW, NULL);
     ck_assert_uint_eq(p->waiting, 0);
     ck_assert_uint_eq(inflight_due(t, NOW + 10000 * MS, out, 4), 0);
     inflight_destroy(t);
@@ -470,8 +470,8 @@ START_TEST(release_clears_each_pending_slot_once_and_kills_old_refs)
         ref[i] = inflight_ref(p, s[i]);
     }
     push(t, q, 7, 50);
-    inflight_finish(t, p, s[1], NOW); /* already finished: not cleared again */
-    inflight_finish(t, p, s[4], NOW);
+    inflight_finish(t, p, s[1], NOW, NULL); /* already finished: not cleared again */
+    inflight_finish(t, p, s[4], NOW, NULL);
     inflight_schedule(t, p, s[2], IF_RETRY, NOW);
     inflight_set_state(p, s[3], IF_PUBLISHING);
     ck_assert_int_eq(c.calls, 2);
@@ -743,7 +743,7 @@ START_TEST(dlq_detail_is_freed_by_finish_and_release)
     inflight_slot(p, a)->dlq_detail = strdup("finished with a detail");
     inflight_slot(p, b)->dlq_detail = strdup("released with a detail");
     inflight_slot(p, b)->dlq_code = "schema";
-    inflight_finish(t, p, a, NOW);
+    inflight_finish(t, p, a, NOW, NULL);
     ck_assert_ptr_null(inflight_slot(p, a)->dlq_detail);
     ck_assert_uint_eq(inflight_release(t, p), 1);
     ck_assert_ptr_null(inflight_slot(p, b)->dlq_detail);
@@ -754,6 +754,193 @@ START_TEST(dlq_detail_is_freed_by_finish_and_release)
     uint64_t d = push(t, p, 3, -1);
     ck_assert_ptr_null(inflight_slot(p, d)->dlq_detail);
     ck_assert_ptr_null(inflight_slot(p, d)->record);
+    inflight_destroy(t);
+}
+END_TEST
+
+/* ---- per-key order ------------------------------------------------------------ */
+
+START_TEST(second_event_of_a_key_is_held_until_the_first_finishes)
+{
+    inflight_t *t = new_table(16, 64, NULL);
+    inflight_part_t *p = assigned(t, TOPIC, 0);
+    uint64_t a = push(t, p, 0, -1), b = push(t, p, 1, -1), c = push(t, p, 2, -1), next = 0;
+
+    ck_assert_int_eq(inflight_order(t, p, a, 7), 1);
+    ck_assert_int_eq(inflight_order(t, p, b, 7), 0);
+    ck_assert_int_eq(inflight_order(t, p, c, 7), 0);
+    ck_assert_int_eq(inflight_slot(p, b)->state, IF_HELD);
+    ck_assert_uint_eq(p->held, 2);
+    ck_assert_uint_eq(inflight_held(t), 2);
+
+    ck_assert_int_eq(inflight_finish(t, p, a, NOW, &next), 1);
+    ck_assert_uint_eq(next, b);
+    ck_assert_int_eq(inflight_slot(p, b)->state, IF_FREE);
+    ck_assert_int_eq(inflight_slot(p, c)->state, IF_HELD);
+    ck_assert_uint_eq(p->held, 1);
+    ck_assert_int_eq(inflight_finish(t, p, b, NOW, &next), 1);
+    ck_assert_uint_eq(next, c);
+    ck_assert_uint_eq(p->held, 0);
+    next = 99;
+    ck_assert_int_eq(inflight_finish(t, p, c, NOW, &next), 0);
+    ck_assert_uint_eq(next, 99);
+    ck_assert_int_eq(inflight_committable(p), 3);
+    inflight_destroy(t);
+}
+END_TEST
+
+START_TEST(other_keys_and_unordered_events_go_past_a_held_key)
+{
+    inflight_t *t = new_table(16, 64, NULL);
+    inflight_part_t *p = assigned(t, TOPIC, 0);
+    uint64_t s[5];
+    for (int i = 0; i < 5; i++)
+        s[i] = push(t, p, i, -1);
+
+    ck_assert_int_eq(inflight_order(t, p, s[0], 7), 1);
+    ck_assert_int_eq(inflight_order(t, p, s[1], 7), 0);
+    ck_assert_int_eq(inflight_order(t, p, s[2], 8), 1);
+    ck_assert_int_eq(inflight_order(t, p, s[3], 0), 1);
+    ck_assert_int_eq(inflight_order(t, p, s[4], 0), 1);
+    ck_assert_uint_eq(p->held, 1);
+    inflight_destroy(t);
+}
+END_TEST
+
+START_TEST(same_key_in_another_partition_is_not_held)
+{
+    inflight_t *t = new_table(16, 64, NULL);
+    inflight_part_t *p = assigned(t, TOPIC, 0), *q = assigned(t, TOPIC, 1);
+    uint64_t a = push(t, p, 0, -1), b = push(t, q, 0, -1);
+
+    ck_assert_int_eq(inflight_order(t, p, a, 7), 1);
+    ck_assert_int_eq(inflight_order(t, q, b, 7), 1);
+    inflight_destroy(t);
+}
+END_TEST
+
+START_TEST(key_is_free_again_once_its_last_event_finishes)
+{
+    inflight_t *t = new_table(16, 64, NULL);
+    inflight_part_t *p = assigned(t, TOPIC, 0);
+    uint64_t a = push(t, p, 0, -1), next;
+
+    ck_assert_int_eq(inflight_order(t, p, a, 7), 1);
+    ck_assert_int_eq(inflight_finish(t, p, a, NOW, &next), 0);
+    uint64_t b = push(t, p, 1, -1);
+    ck_assert_int_eq(inflight_order(t, p, b, 7), 1);
+    inflight_destroy(t);
+}
+END_TEST
+
+START_TEST(retried_event_keeps_its_key_blocked_and_watermark_waits)
+{
+    inflight_t *t = new_table(16, 64, NULL);
+    inflight_part_t *p = assigned(t, TOPIC, 0);
+    uint64_t a = push(t, p, 0, -1), b = push(t, p, 1, -1), c = push(t, p, 2, -1), next;
+
+    ck_assert_int_eq(inflight_order(t, p, a, 7), 1);
+    ck_assert_int_eq(inflight_order(t, p, b, 7), 0);
+    ck_assert_int_eq(inflight_order(t, p, c, 9), 1);
+    inflight_schedule(t, p, a, IF_RETRY, NOW);
+    ck_assert_int_eq(inflight_finish(t, p, c, NOW, &next), 0);
+    ck_assert_int_eq(inflight_committable(p), 0);
+    ck_assert_int_eq(inflight_slot(p, b)->state, IF_HELD);
+    /* Held slots are never due: only their predecessor releases them. */
+    inflight_ref_t due[4];
+    ck_assert_uint_eq(inflight_due(t, NOW + 10 * 1000 * MS, due, 4), 1);
+    ck_assert_uint_eq(due[0].seq, a);
+    ck_assert_int_eq(inflight_finish(t, p, a, NOW, &next), 1);
+    ck_assert_uint_eq(next, b);
+    ck_assert_int_eq(inflight_committable(p), 1);
+    inflight_destroy(t);
+}
+END_TEST
+
+START_TEST(release_forgets_every_key_and_every_hold)
+{
+    clears_t c = {0};
+    inflight_t *t = new_table(16, 64, &c);
+    inflight_part_t *p = assigned(t, TOPIC, 0);
+    uint64_t a = push(t, p, 0, 0), b = push(t, p, 1, 1);
+
+    ck_assert_int_eq(inflight_order(t, p, a, 7), 1);
+    ck_assert_int_eq(inflight_order(t, p, b, 7), 0);
+    ck_assert_uint_eq(inflight_release(t, p), 2);
+    ck_assert_uint_eq(p->held, 0);
+    ck_assert_int_eq(c.per[1], 1); /* the held event's record is freed too */
+    inflight_assign(t, p, NOW);
+    uint64_t d = push(t, p, 0, -1);
+    ck_assert_int_eq(inflight_order(t, p, d, 7), 1);
+    inflight_destroy(t);
+}
+END_TEST
+
+/*
+ * A model check over random keys and a random finishing order: at every
+ * step, each key has exactly one event that is not held (the oldest
+ * unfinished one), and events of one key are released in offset order.
+ */
+START_TEST(random_keys_release_each_key_in_offset_order_one_at_a_time)
+{
+    enum { N = 4000, KEYS = 13, WIN = 64 };
+    inflight_t *t = new_table(WIN, WIN, NULL);
+    inflight_part_t *p = assigned(t, TOPIC, 0);
+    uint64_t seqs[N], keys[N];
+    int state[N]; /* 0 not pushed, 1 ready, 2 held, 3 done */
+    int64_t last_released[KEYS + 1];
+    unsigned rng = 12345u + (unsigned)_i;
+    int pushed = 0, done = 0;
+
+    memset(state, 0, sizeof(state));
+    for (int k = 0; k <= KEYS; k++)
+        last_released[k] = -1;
+    while (done < N) {
+        rng = rng * 1103515245u + 12345u;
+        if (pushed < N && inflight_count(p) < WIN && (rng >> 16) % 3 != 0 &&
+            inflight_push(t, p, pushed, NOW, &seqs[pushed]) == 0) {
+            int i = pushed++; /* (the ring refuses when the oldest is too far back) */
+            keys[i] = (rng >> 8) % (KEYS + 1); /* 0: not ordered */
+            state[i] = inflight_order(t, p, seqs[i], keys[i]) ? 1 : 2;
+            if (state[i] == 1 && keys[i]) {
+                ck_assert_int_gt(i, last_released[keys[i]]);
+                last_released[keys[i]] = i;
+            }
+            continue;
+        }
+        /* Finish a random ready event. */
+        int ready[WIN * 2], nr = 0;
+        for (int i = 0; i < pushed; i++)
+            if (state[i] == 1)
+                ready[nr++] = i;
+        if (!nr)
+            continue;
+        int i = ready[(rng >> 4) % (unsigned)nr];
+        uint64_t next;
+        int rel = inflight_finish(t, p, seqs[i], NOW, &next);
+        state[i] = 3;
+        done++;
+        if (rel) {
+            int j = (int)(next - seqs[0]);
+            ck_assert_int_eq(state[j], 2);
+            ck_assert_uint_eq(keys[j], keys[i]);
+            ck_assert_int_gt(j, last_released[keys[j]]);
+            last_released[keys[j]] = j;
+            state[j] = 1;
+        }
+        /* Invariant: per key, the oldest unfinished event is the only one ready. */
+        for (uint64_t k = 1; k <= KEYS; k++) {
+            int first = 1;
+            for (int x = 0; x < pushed; x++) {
+                if (keys[x] != k || state[x] == 3)
+                    continue;
+                ck_assert_int_eq(state[x], first ? 1 : 2);
+                first = 0;
+            }
+        }
+    }
+    ck_assert_uint_eq(p->held, 0);
+    ck_assert_int_eq(inflight_committable(p), N);
     inflight_destroy(t);
 }
 END_TEST
@@ -794,6 +981,16 @@ int main(void)
     tcase_add_loop_test(tc, map_refuses_when_full_and_accepts_again_after_a_take, 0,
                         sizeof(map_totals) / sizeof(map_totals[0]));
     tcase_add_test(tc, map_never_loses_an_entry_over_random_puts_and_takes);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("order");
+    tcase_add_test(tc, second_event_of_a_key_is_held_until_the_first_finishes);
+    tcase_add_test(tc, other_keys_and_unordered_events_go_past_a_held_key);
+    tcase_add_test(tc, same_key_in_another_partition_is_not_held);
+    tcase_add_test(tc, key_is_free_again_once_its_last_event_finishes);
+    tcase_add_test(tc, retried_event_keeps_its_key_blocked_and_watermark_waits);
+    tcase_add_test(tc, release_forgets_every_key_and_every_hold);
+    tcase_add_loop_test(tc, random_keys_release_each_key_in_offset_order_one_at_a_time, 0, 4);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("ownership");

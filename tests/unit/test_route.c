@@ -567,6 +567,97 @@ START_TEST(declared_json_path_sources_are_used)
 }
 END_TEST
 
+/* ordering: which chain an event waits in. */
+static const char ordering_rules[] =
+    "envelope:\n  event_type: [{header: eventType}]\n  aggregate_id: [{json: aggregateId}]\n"
+    "routes:\n"
+    "  - {name: strict, match: {type: S}, subject: s.x, ordering: partition}\n"
+    "  - {name: loose, match: {type: L}, subject: l.x, ordering: none}\n"
+    "  - {name: keyed, match: {type: K}, subject: k.x, dedup: offset}\n";
+
+static route_action_t decide_keyed(rules_t *r, const char *type, const char *key, const char *value,
+                                   route_result_t *out)
+{
+    route_header_t h[] = {{"eventType", type, strlen(type)}};
+    route_event_t ev = {.topic = "t",
+                        .key = key,
+                        .key_len = key ? strlen(key) : 0,
+                        .value = value,
+                        .value_len = value ? strlen(value) : 0,
+                        .headers = h,
+                        .header_count = 1};
+    return route_decide(r, &ev, out);
+}
+
+START_TEST(key_ordering_is_the_default_and_uses_the_kafka_key)
+{
+    rules_t *r = load(ordering_rules);
+    route_result_t a, b, c;
+
+    ck_assert_int_eq(decide_keyed(r, "K", "off-1", "{}", &a), ROUTE_JETSTREAM);
+    ck_assert_int_eq(a.ordering, ROUTE_ORDER_KEY);
+    ck_assert_str_eq(a.order_by, "kafka_key");
+    ck_assert_uint_gt(a.order_key, 1);
+    decide_keyed(r, "K", "off-1", "{\"aggregateId\":\"zzz\"}", &b);
+    ck_assert_uint_eq(b.order_key, a.order_key); /* the key wins over the aggregate */
+    decide_keyed(r, "K", "off-2", "{}", &c);
+    ck_assert_uint_ne(c.order_key, a.order_key);
+    rules_unref(r);
+}
+END_TEST
+
+START_TEST(key_ordering_falls_back_to_the_aggregate_id_then_to_none)
+{
+    rules_t *r = load(ordering_rules);
+    route_result_t a, b, c, d;
+
+    decide_keyed(r, "K", NULL, "{\"aggregateId\":\"off-1\"}", &a);
+    ck_assert_str_eq(a.order_by, "aggregate_id");
+    decide_keyed(r, "K", "off-1", "{}", &b);
+    ck_assert_uint_eq(a.order_key, b.order_key); /* same text, same chain */
+    ck_assert_int_eq(decide_keyed(r, "K", NULL, "{}", &c), ROUTE_JETSTREAM);
+    ck_assert_uint_eq(c.order_key, 0);
+    ck_assert_ptr_null(c.order_by);
+    /* A value that does not parse: still published (the type is a header), unordered. */
+    ck_assert_int_eq(decide_keyed(r, "K", NULL, "{not json", &d), ROUTE_JETSTREAM);
+    ck_assert_uint_eq(d.order_key, 0);
+    ck_assert_str_eq(d.detail, "");
+    rules_unref(r);
+}
+END_TEST
+
+START_TEST(partition_ordering_puts_every_event_in_one_chain_and_none_in_none)
+{
+    rules_t *r = load(ordering_rules);
+    route_result_t a, b;
+
+    decide_keyed(r, "S", "off-1", "{}", &a);
+    ck_assert_int_eq(a.ordering, ROUTE_ORDER_PARTITION);
+    ck_assert_uint_eq(a.order_key, 1);
+    decide_keyed(r, "L", "off-1", "{}", &b);
+    ck_assert_int_eq(b.ordering, ROUTE_ORDER_NONE);
+    ck_assert_uint_eq(b.order_key, 0);
+    rules_unref(r);
+}
+END_TEST
+
+START_TEST(file_wide_ordering_is_inherited_by_routes_without_their_own)
+{
+    rules_t *r = load("ordering: none\nenvelope:\n  event_type: [{header: eventType}]\n"
+                      "routes:\n  - {name: a, match: {type: A}, subject: a.x}\n"
+                      "  - {name: b, match: {type: B}, subject: b.x, ordering: key}\n");
+    route_result_t a, b;
+
+    decide_keyed(r, "A", "k", NULL, &a);
+    ck_assert_int_eq(a.ordering, ROUTE_ORDER_NONE);
+    ck_assert_uint_eq(a.order_key, 0);
+    decide_keyed(r, "B", "k", NULL, &b);
+    ck_assert_int_eq(b.ordering, ROUTE_ORDER_KEY);
+    ck_assert_uint_gt(b.order_key, 1);
+    rules_unref(r);
+}
+END_TEST
+
 START_TEST(names_cover_every_value)
 {
     for (int a = 0; a < ROUTE__COUNT; a++)
@@ -576,6 +667,9 @@ START_TEST(names_cover_every_value)
     ck_assert_str_eq(route_action_name(ROUTE__COUNT), "unknown");
     ck_assert_str_eq(route_reason_name(ROUTE_R__COUNT), "unknown");
     ck_assert_str_eq(route_reason_name(ROUTE_R_NO_DOMAIN), "no_domain");
+    for (int o = 0; o < ROUTE_ORDER__COUNT; o++)
+        ck_assert_str_ne(route_ordering_name((route_ordering_t)o), "unknown");
+    ck_assert_str_eq(route_ordering_name(ROUTE_ORDER__COUNT), "unknown");
 }
 END_TEST
 
@@ -600,6 +694,10 @@ static Suite *route_suite(void)
     tcase_add_test(tc, unmatched_policy_dlq);
     tcase_add_test(tc, declared_json_path_sources_are_used);
     tcase_add_test(tc, names_cover_every_value);
+    tcase_add_test(tc, key_ordering_is_the_default_and_uses_the_kafka_key);
+    tcase_add_test(tc, key_ordering_falls_back_to_the_aggregate_id_then_to_none);
+    tcase_add_test(tc, partition_ordering_puts_every_event_in_one_chain_and_none_in_none);
+    tcase_add_test(tc, file_wide_ordering_is_inherited_by_routes_without_their_own);
     suite_add_tcase(s, tc);
     return s;
 }
