@@ -86,8 +86,9 @@ typedef struct config {
         uint32_t drain_timeout_ms;
         uint32_t commit_interval_ms;
         uint32_t revoke_timeout_ms;
-        uint32_t shutdown_timeout_ms; /**< bounds the whole graceful stop (drain, final
-                                           commit, leaving the group, DLQ flush, NATS close) */
+        uint32_t shutdown_timeout_ms;  /**< bounds the whole graceful stop (drain, final
+                                            commit, leaving the group, DLQ flush, NATS close) */
+        uint32_t reconcile_timeout_ms; /**< bounds a look-up of what the streams hold; 0 off */
     } limits;
 
     struct {

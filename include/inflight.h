@@ -63,7 +63,9 @@ typedef struct inflight_slot {
     const char *dlq_code; /**< static string */
     char *dlq_detail;     /**< owned by the table */
     int64_t offset;
-    int64_t timestamp_ms; /**< the record's timestamp, for end-to-end latency */
+    int64_t timestamp_ms;  /**< the record's timestamp, for end-to-end latency */
+    int64_t read_ms;       /**< wall clock when it was read (commit metadata) */
+    int64_t first_sent_ms; /**< wall clock of its first publish; 0 before */
     int64_t retry_at_ns;
     int64_t sent_ns;
     uint64_t order_key;    /**< 0: not ordered; else chained by inflight_order() */
@@ -94,6 +96,9 @@ typedef struct inflight_part {
     uint32_t waiting;         /**< slots in IF_RETRY or IF_DLQ_RETRY */
     uint32_t held;            /**< slots in IF_HELD */
     void *user;               /**< caller: its per-partition extras (not freed here) */
+    void *found;              /**< caller: what the stream already holds (not freed here) */
+    int lookup_due;           /**< caller: look the stream up before the next record */
+    int64_t lookup_from;      /**< caller: the committed offset the look-up started at */
     /* private */
     offsets_t *win;
     inflight_slot_t *slots;
@@ -233,6 +238,9 @@ int inflight_map_take(inflight_t *t, const void *key, inflight_ref_t *out);
 
 /** \brief The offset to commit for \p p: everything below it is finished; -1 when none. */
 int64_t inflight_committable(const inflight_part_t *p);
+
+/** \brief read_ms of the oldest unfinished event of \p p; -1 when none. */
+int64_t inflight_oldest_read_ms(const inflight_part_t *p);
 
 /** \brief Events of \p p in flight. */
 uint32_t inflight_count(const inflight_part_t *p);

@@ -31,6 +31,8 @@ typedef struct rmetrics {
     metrics_series_t
         *order_waits[ROUTE_ORDER__COUNT]; /**< by ordering; [NONE] is NULL: never waits */
     metrics_series_t *held;               /**< events held behind their key */
+    metrics_series_t *already_stored;     /**< events skipped: a look-up found them stored */
+    metrics_series_t *lookup_scanned;     /**< stream messages read by look-ups */
 } rmetrics_t;
 
 typedef struct rmetrics_part rmetrics_part_t;

@@ -124,6 +124,24 @@ size_t sink_drain(sink_t *s, sink_completion_t *out, size_t max);
 /** \brief The JetStream context, for stream provisioning. */
 jsCtx *sink_js(sink_t *s);
 
+/** Called for every message a scan reads (headers only: no payload). */
+typedef void(sink_scan_fn)(void *ctx, natsMsg *msg);
+
+/**
+ * \brief Read, headers only, every message \p stream holds from \p since_ms
+ *        (the server's store time, ms since the epoch) up to its last
+ *        sequence when the scan starts, in stream order, with an ordered
+ *        consumer (ephemeral, flow-controlled). Blocks; main thread.
+ *        The NATS user needs to create consumers on the stream and to
+ *        publish to `$JS.FC.>` (flow control replies); docs/deploy.md.
+ * \param[in]  timeout_ms Bound on the whole scan.
+ * \param[out] read       Messages read (also on failure).
+ * \return 0 when everything up to the last sequence was read; -1 with
+ *         \p errstr otherwise (timeout, no such stream, not permitted).
+ */
+int sink_scan(sink_t *s, const char *stream, int64_t since_ms, int64_t timeout_ms, sink_scan_fn *fn,
+              void *ctx, uint64_t *read, char *errstr, size_t errstr_size);
+
 /** \brief Stable name of an outcome, for metrics. */
 const char *sink_outcome_name(sink_outcome_t o);
 

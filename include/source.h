@@ -46,11 +46,14 @@ typedef struct source source_t;
 /** A consumed record (a librdkafka message), opaque to the router. */
 typedef struct rd_kafka_message_s source_record_t;
 
-/** One partition, with an offset where one is needed. */
+#define SOURCE_META_MAX 32 /**< commit metadata, with its NUL */
+
+/** One partition, with an offset (and its commit metadata) where one is needed. */
 typedef struct source_tp {
     const char *topic;
     int32_t partition;
     int64_t offset;
+    char metadata[SOURCE_META_MAX]; /**< committed with the offset; "" for none */
 } source_tp_t;
 
 typedef struct source_hooks {
@@ -119,6 +122,16 @@ void source_rewind(source_t *s, const char *topic, int32_t partition, int64_t of
 
 /** \brief Hand watermarks to librdkafka; auto-commit commits them. */
 void source_store(source_t *s, const source_tp_t *tps, size_t n);
+
+/**
+ * \brief The group's committed offset and commit metadata of one
+ *        partition, asked of the group coordinator (blocks at most
+ *        \p timeout_ms). The metadata is whatever the last committer wrote:
+ *        untrusted, copied only when it fits, else "".
+ * \return 0 (offset -1: nothing committed), or -1 when the broker did not answer.
+ */
+int source_committed(source_t *s, const char *topic, int32_t partition, int timeout_ms,
+                     int64_t *offset, char *meta, size_t meta_size);
 
 /** \brief Commit what was stored, waiting at most \p timeout_ms. */
 void source_commit(source_t *s, int timeout_ms);

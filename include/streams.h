@@ -60,6 +60,22 @@ typedef int (*streams_route_at_fn)(const void *ctx, size_t i, const char **name,
 int streams_check_routes(jsCtx *js, const config_t *cfg, streams_route_at_fn route_at,
                          const void *ctx);
 
+/**
+ * \brief The streams that hold some publishing route's subjects (the ones a
+ *        look-up must scan: resume.h), and the shortest duplicate window
+ *        among them. One JetStream API request, bounded by \p timeout_ms.
+ * \param[out] names      Stream names; free with streams_names_free().
+ * \param[out] count      How many.
+ * \param[out] min_dupe_ms Shortest duplicate window of those streams (ms);
+ *                        0 when none.
+ * \return 0, or -1 when JetStream could not be asked.
+ */
+int streams_for_routes(jsCtx *js, streams_route_at_fn route_at, const void *ctx, int64_t timeout_ms,
+                       char ***names, size_t *count, int64_t *min_dupe_ms);
+
+/** \brief Free what streams_for_routes() returned. */
+void streams_names_free(char **names, size_t count);
+
 /** The subject filters of every stream JetStream has, as last listed. */
 typedef struct streams_filters {
     char **filters;

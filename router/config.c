@@ -126,6 +126,7 @@ static const cyaml_schema_field_t limits_fields[] = {
     CYAML_FIELD_UINT("drain_timeout_ms", OPT, cfg_limits_t, drain_timeout_ms),
     CYAML_FIELD_UINT("commit_interval_ms", OPT, cfg_limits_t, commit_interval_ms),
     CYAML_FIELD_UINT("revoke_timeout_ms", OPT, cfg_limits_t, revoke_timeout_ms),
+    CYAML_FIELD_UINT("reconcile_timeout_ms", OPT, cfg_limits_t, reconcile_timeout_ms),
     CYAML_FIELD_UINT("shutdown_timeout_ms", OPT, cfg_limits_t, shutdown_timeout_ms),
     CYAML_FIELD_END,
 };
@@ -281,6 +282,10 @@ static const config_key_t config_key_table[] = {
     KNUM("limits.shutdown_timeout_ms", U32, 25000, 1, HOUR_MS, S(limits.shutdown_timeout_ms),
          "On shutdown, the one deadline for everything: drain, final commit, leaving the group, "
          "DLQ flush and NATS close. Keep it below the pod's termination grace period."),
+    KNUM("limits.reconcile_timeout_ms", U32, 20000, 0, 25000, S(limits.reconcile_timeout_ms),
+         "Bound on looking up, when partitions are assigned, which of their events the streams "
+         "already hold (so none is stored twice past the duplicate window); 0 turns the "
+         "look-up off. At most 25000: the loop waits for it, and /healthz fails after 30 s."),
     KNUM("retry.max_attempts", U32, 10, 1, UINT16_MAX, S(retry.max_attempts),
          "Transient failures of one event before it goes to the dead-letter topic."),
     KNUM("retry.backoff_initial_ms", U32, 100, 1, HOUR_MS, S(retry.backoff_initial_ms),
@@ -1518,6 +1523,7 @@ static void dump_sections(const config_t *c, FILE *fp)
     fprintf(fp, "  commit_interval_ms: %u\n", c->limits.commit_interval_ms);
     fprintf(fp, "  revoke_timeout_ms: %u\n", c->limits.revoke_timeout_ms);
     fprintf(fp, "  shutdown_timeout_ms: %u\n", c->limits.shutdown_timeout_ms);
+    fprintf(fp, "  reconcile_timeout_ms: %u\n", c->limits.reconcile_timeout_ms);
 
     fputs("retry:\n", fp);
     fprintf(fp, "  max_attempts: %u\n", c->retry.max_attempts);

@@ -19,6 +19,8 @@
 #include "natsmsg.h"
 #include "deliver.h"
 #include "pipeline.h"
+#include "reconcile.h"
+#include "resume.h"
 
 static int64_t wall_ms(void)
 {
@@ -141,6 +143,8 @@ static int publish_slot(router_t *r, inflight_part_t *p, uint64_t seq)
 
     inflight_set_state(p, seq, IF_FREE);
     s->msg = NULL;
+    if (!s->first_sent_ms)
+        s->first_sent_ms = wall_ms();
     if (s->core) {
         st = sink_publish_core(r->sink, nm);
         if (st == NATS_OK) {
@@ -300,10 +304,49 @@ void deliver_drain(router_t *r)
     } while (n == max);
 }
 
+/*
+ * Retries due now whose first publish is older than half the shortest
+ * duplicate window: JetStream may hold that first copy (its PubAck was
+ * lost) and would no longer recognise its Nats-Msg-Id. Ask the streams
+ * first, once per partition (resume.h); the events found are finished.
+ */
+static void recheck_stale(router_t *r, size_t n)
+{
+    int64_t now_ms = wall_ms();
+    for (size_t i = 0; i < n; i++) {
+        inflight_part_t *p = r->due[i].p;
+        int64_t since = 0;
+        if (i > 0 && r->due[i - 1].p == p)
+            continue; /* due[] is in partition order: this one was rechecked */
+        for (size_t j = i; j < n; j++) {
+            inflight_slot_t *s = r->due[j].p == p ? inflight_resolve(&r->due[j]) : NULL;
+            if (s && s->state == IF_RETRY && !s->core &&
+                resume_stale(r, s->first_sent_ms, now_ms) && (!since || s->first_sent_ms < since))
+                since = s->first_sent_ms;
+        }
+        if (!since)
+            continue; /* nothing stale */
+        reconcile_set_t *found = resume_recheck(r, p, since);
+        for (size_t j = i; found && j < n; j++) {
+            inflight_slot_t *s = r->due[j].p == p ? inflight_resolve(&r->due[j]) : NULL;
+            const char *id = NULL;
+            if (!s || s->state != IF_RETRY || s->core || !s->msg ||
+                natsMsgHeader_Get(s->msg, "Nats-Msg-Id", &id) != NATS_OK || !id ||
+                !reconcile_set_has(found, s->offset, id, strlen(id)))
+                continue;
+            metrics_add(r->m.already_stored, 1);
+            finish_slot(r, p, r->due[j].seq);
+        }
+        reconcile_set_free(found);
+    }
+}
+
 void deliver_retries(router_t *r)
 {
     int64_t now = monotime_ns();
     size_t n = inflight_due(r->inf, now, r->due, DUE_BATCH);
+    if (r->cfg->limits.reconcile_timeout_ms)
+        recheck_stale(r, n);
     for (size_t i = 0; i < n; i++) {
         inflight_ref_t *ref = &r->due[i];
         inflight_slot_t *s = inflight_resolve(ref);
@@ -358,6 +401,12 @@ void deliver_dispatch(router_t *r, inflight_part_t *p, uint64_t seq, int has_hea
         return;
     }
     s->core = res->action == ROUTE_NATS_CORE;
+    if (!s->core && p->found && resume_already_stored(p, s->offset, res->dedup_id)) {
+        /* A look-up found it in the stream: stored before, however long ago. */
+        metrics_add(r->m.already_stored, 1);
+        finish_slot(r, p, seq);
+        return;
+    }
     s->msg = build_msg(r, s->record, !s->core, has_headers);
     if (!s->msg) {
         LOG_ERROR("RTR-0104", "could not build the NATS message (out of memory?)",

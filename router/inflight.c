@@ -453,6 +453,14 @@ int64_t inflight_committable(const inflight_part_t *p)
     return offsets_committable(p->win);
 }
 
+int64_t inflight_oldest_read_ms(const inflight_part_t *p)
+{
+    for (uint64_t seq = offsets_head(p->win); seq < offsets_tail(p->win); seq++)
+        if (offsets_pending(p->win, seq))
+            return p->slots[seq % offsets_capacity(p->win)].read_ms;
+    return -1;
+}
+
 uint32_t inflight_count(const inflight_part_t *p)
 {
     return offsets_inflight(p->win);

@@ -68,6 +68,13 @@ void rmetrics_init(rmetrics_t *m)
                    : NULL,
             labels);
     }
+    m->already_stored = metrics_counter(
+        "er_events_already_stored_total",
+        "Events not published because a look-up found them in a stream already (after an "
+        "assignment, or before a retry later than half the duplicate window).",
+        NULL);
+    m->lookup_scanned = metrics_counter("er_lookup_scanned_messages_total",
+                                        "Stream messages read by look-ups.", NULL);
     m->held = metrics_gauge("er_order_held_events",
                             "Events waiting now for an earlier event of their key.", NULL);
     for (int v = NATSMSG_COPY + 1; v < NATSMSG_VERDICT__COUNT; v++) {

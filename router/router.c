@@ -51,11 +51,19 @@
 #include "health.h"
 #include "router.h"
 #include "pipeline.h"
+#include "resume.h"
 
 #define MAX_ROUTE_HEADERS 64   /* Kafka headers routing looks at */
 #define CONSUME_BATCH     2000 /* records per loop turn before draining acks */
 #define TP_BATCH          64   /* partitions per pause/resume/store call */
 #define READ_STALL_MS     500  /* a full window this long pauses partitions */
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- the shutdown deadline ------------------------------------------------ */
 
@@ -115,7 +123,10 @@ static void tp_flush(tp_batch_t *b)
 
 static void tp_add(tp_batch_t *b, const inflight_part_t *p, int64_t offset)
 {
-    b->tp[b->n++] = (source_tp_t){p->topic, p->partition, offset};
+    b->tp[b->n] = (source_tp_t){p->topic, p->partition, offset, ""};
+    if (b->op == TP_STORE)
+        resume_commit_metadata(p, b->tp[b->n].metadata, sizeof(b->tp[b->n].metadata));
+    b->n++;
     b->total++;
     if (b->n == TP_BATCH)
         tp_flush(b);
@@ -159,9 +170,12 @@ static void handle_record(router_t *r, source_record_t *m, const route_event_t *
     if (inflight_total(r->inf) >= lim->total || inflight_count(p) >= lim->per_partition)
         r->blocked = 1; /* read no further this turn */
     rmetrics_consumed(p->user);
+    if (p->lookup_due) /* the first record since the assignment */
+        resume_lookup(r);
     inflight_slot_t *s = inflight_slot(p, seq);
     s->record = m;
     s->timestamp_ms = ev->timestamp_ms;
+    s->read_ms = wall_ms();
     s->rules = rules_ref(reload_rules(r->reload));
     route_decide(s->rules, ev, &r->res);
     deliver_dispatch(r, p, seq, ev->header_count > 0);
@@ -268,6 +282,7 @@ static void on_assigned(void *ctx, const char *topic, int32_t partition)
     if (!p->user)
         p->user = rmetrics_part_new(topic);
     inflight_assign(r->inf, p, monotime_ns());
+    resume_assigned(r, p);
     rmetrics_assigned(p->user, topic, partition);
     metrics_add(r->m.part_assigned, 1);
 }
@@ -310,6 +325,7 @@ static void on_revoking(void *ctx, source_tp_t *tps, size_t n, int lost)
         int64_t c = p && p->assigned ? inflight_committable(p) : -1;
         if (c >= 0) {
             tps[i].offset = p->stored = c;
+            resume_commit_metadata(p, tps[i].metadata, sizeof(tps[i].metadata));
             rmetrics_committed(p->user, c);
         }
     }
@@ -324,6 +340,7 @@ static void on_released(void *ctx, const char *topic, int32_t partition)
     LOG_INFO("SRC-0003", "partition released", LKV_S("topic", p->topic),
              LKV_I("partition", p->partition), LKV_I("committed", p->stored));
     inflight_release(r->inf, p);
+    resume_released(p);
     rmetrics_released(p->user, topic, partition);
 }
 
@@ -533,8 +550,10 @@ void router_destroy(router_t *r)
         if (p->assigned)
             inflight_release(r->inf, p);
     sink_destroy(r->sink, stop_left_ms(r, 0));
-    for (inflight_part_t *p = r->inf ? inflight_parts(r->inf) : NULL; p; p = p->next)
+    for (inflight_part_t *p = r->inf ? inflight_parts(r->inf) : NULL; p; p = p->next) {
         rmetrics_part_free(p->user);
+        resume_released(p);
+    }
     inflight_destroy(r->inf);
     streams_filters_clear(&r->filters);
     reload_destroy(r->reload);

@@ -505,6 +505,95 @@ jsCtx *sink_js(sink_t *s)
     return s->js;
 }
 
+/* ---- scans ------------------------------------------------------------------------ */
+
+static int64_t scan_left_ms(int64_t deadline_ns)
+{
+    int64_t left = (deadline_ns - monotime_ns()) / 1000000;
+    return left > 0 ? left : 0;
+}
+
+int sink_scan(sink_t *s, const char *stream, int64_t since_ms, int64_t timeout_ms, sink_scan_fn *fn,
+              void *ctx, uint64_t *read, char *errstr, size_t errstr_size)
+{
+    int64_t deadline = monotime_ns() + timeout_ms * 1000000;
+    jsStreamInfo *si = NULL;
+    jsConsumerInfo *ci = NULL;
+    natsSubscription *sub = NULL;
+    jsErrCode jerr = 0;
+    jsOptions jo;
+    jsSubOptions so;
+    char filter[256];
+    uint64_t last, pending;
+    natsStatus st;
+    int rc = -1;
+
+    *read = 0;
+    jsOptions_Init(&jo);
+    jo.Wait = scan_left_ms(deadline);
+    if ((st = js_GetStreamInfo(&si, s->js, stream, &jo, &jerr)) != NATS_OK) {
+        snprintf(errstr, errstr_size, "stream info of %s: %s (JetStream error %d)", stream,
+                 natsStatus_GetText(st), (int)jerr);
+        return -1;
+    }
+    last = si->State.LastSeq;
+    /* cnats wants a subject even bound to a stream: its only one, or ">". */
+    snprintf(filter, sizeof(filter), "%s",
+             si->Config->SubjectsLen == 1 ? si->Config->Subjects[0] : ">");
+    int empty = si->State.Msgs == 0;
+    jsStreamInfo_Destroy(si);
+    if (empty)
+        return 0;
+
+    jsSubOptions_Init(&so);
+    so.Stream = stream;
+    so.Ordered = true;
+    so.Config.DeliverPolicy = js_DeliverByStartTime;
+    so.Config.OptStartTime = (since_ms > 0 ? since_ms : 0) * 1000000;
+    so.Config.HeadersOnly = true;
+    if ((st = js_SubscribeSync(&sub, s->js, filter, &jo, &so, &jerr)) != NATS_OK) {
+        snprintf(errstr, errstr_size, "ordered consumer on %s: %s (JetStream error %d)", stream,
+                 natsStatus_GetText(st), (int)jerr);
+        return -1;
+    }
+    natsSubscription_SetPendingLimits(sub, -1, -1);
+    /* How many messages from since_ms on: the ones to read (newer ones, past
+     * last, may be delivered too; the loop stops at last). */
+    if ((st = natsSubscription_GetConsumerInfo(&ci, sub, &jo, &jerr)) != NATS_OK) {
+        snprintf(errstr, errstr_size, "consumer info on %s: %s", stream, natsStatus_GetText(st));
+        goto out;
+    }
+    pending = ci->NumPending + ci->Delivered.Consumer;
+    jsConsumerInfo_Destroy(ci);
+    while (*read < pending) {
+        natsMsg *m = NULL;
+        jsMsgMetaData *meta = NULL;
+        int64_t left = scan_left_ms(deadline);
+        st = left ? natsSubscription_NextMsg(&m, sub, left) : NATS_TIMEOUT;
+        if (st != NATS_OK) {
+            snprintf(errstr, errstr_size, "reading %s: %s after %llu of %llu messages", stream,
+                     natsStatus_GetText(st), (unsigned long long)*read,
+                     (unsigned long long)pending);
+            goto out;
+        }
+        uint64_t seq = 0;
+        if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+            seq = meta->Sequence.Stream;
+            jsMsgMetaData_Destroy(meta);
+        }
+        (*read)++;
+        fn(ctx, m);
+        natsMsg_Destroy(m);
+        if (seq >= last)
+            break;
+    }
+    rc = 0;
+out:
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    return rc;
+}
+
 int sink_publish(sink_t *s, natsMsg **msg, const char *msg_id)
 {
     jsPubOptions po;

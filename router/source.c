@@ -442,6 +442,17 @@ int source_fatal(source_t *s, char *why, size_t why_size)
 
 /* ---- partitions --------------------------------------------------------------- */
 
+/* The offset and its metadata (the list frees the copy). */
+static void set_offset(rd_kafka_topic_partition_t *e, const source_tp_t *tp)
+{
+    size_t len = strnlen(tp->metadata, sizeof(tp->metadata));
+    e->offset = tp->offset;
+    if (len && (e->metadata = malloc(len)) != NULL) {
+        memcpy(e->metadata, tp->metadata, len);
+        e->metadata_size = len;
+    }
+}
+
 static rd_kafka_topic_partition_list_t *tp_list(const source_tp_t *tps, size_t n, int offsets)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
@@ -449,7 +460,7 @@ static rd_kafka_topic_partition_list_t *tp_list(const source_tp_t *tps, size_t n
         rd_kafka_topic_partition_t *e =
             rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition);
         if (offsets)
-            e->offset = tps[i].offset;
+            set_offset(e, &tps[i]);
     }
     return l;
 }
@@ -483,7 +494,7 @@ void source_rewind(source_t *s, const char *topic, int32_t partition, int64_t of
 {
     if (!s->rk)
         return; /* the reopen failed (SRC-0012): stopping */
-    source_tp_t tp = {topic, partition, offset};
+    source_tp_t tp = {topic, partition, offset, ""};
     rd_kafka_topic_partition_list_t *l = tp_list(&tp, 1, 1);
     rd_kafka_pause_partitions(s->rk, l);
     rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, l, 2000);
@@ -507,6 +518,27 @@ void source_store(source_t *s, const source_tp_t *tps, size_t n)
         LOG_WARN("OFF-0101", "storing offsets failed (partition no longer assigned?)",
                  LKV_S("error", rd_kafka_err2name(err)));
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+int source_committed(source_t *s, const char *topic, int32_t partition, int timeout_ms,
+                     int64_t *offset, char *meta, size_t meta_size)
+{
+    int rc = -1;
+    meta[0] = '\0';
+    if (!s->rk)
+        return -1;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_add(l, topic, partition);
+    if (!rd_kafka_committed(s->rk, l, timeout_ms) && !e->err) {
+        *offset = e->offset >= 0 ? e->offset : -1;
+        if (e->metadata && e->metadata_size < meta_size) {
+            memcpy(meta, e->metadata, e->metadata_size);
+            meta[e->metadata_size] = '\0';
+        }
+        rc = 0;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
 }
 
 /* Bounded by timeout_ms: a synchronous commit waits as long as librdkafka
@@ -548,7 +580,7 @@ static source_tp_t *tps_of(const rd_kafka_topic_partition_list_t *parts)
 {
     source_tp_t *tps = calloc(parts->cnt ? (size_t)parts->cnt : 1, sizeof(*tps));
     for (int i = 0; tps && i < parts->cnt; i++)
-        tps[i] = (source_tp_t){parts->elems[i].topic, parts->elems[i].partition, -1};
+        tps[i] = (source_tp_t){parts->elems[i].topic, parts->elems[i].partition, -1, ""};
     return tps;
 }
 
@@ -605,8 +637,8 @@ static void commit_revoked(source_t *s, const source_tp_t *tps, size_t n)
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
     for (size_t i = 0; i < n; i++)
         if (tps[i].offset >= 0)
-            rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition)->offset =
-                tps[i].offset;
+            set_offset(rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition),
+                       &tps[i]);
     if (l->cnt > 0) {
         rd_kafka_offsets_store(s->rk, l);
         rd_kafka_resp_err_t cerr = rd_kafka_commit(s->rk, l, 0);

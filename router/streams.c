@@ -173,6 +173,49 @@ int streams_check_routes(jsCtx *js, const config_t *cfg, streams_route_at_fn rou
     return uncovered;
 }
 
+int streams_for_routes(jsCtx *js, streams_route_at_fn route_at, const void *ctx, int64_t timeout_ms,
+                       char ***names, size_t *count, int64_t *min_dupe_ms)
+{
+    jsStreamInfoList *list = NULL;
+    jsErrCode jerr = 0;
+    jsOptions o;
+    const char *name, *prefix;
+
+    *names = NULL;
+    *count = 0;
+    *min_dupe_ms = 0;
+    jsOptions_Init(&o);
+    o.Wait = timeout_ms;
+    natsStatus st = js_Streams(&list, js, &o, &jerr);
+    if (st == NATS_NOT_FOUND)
+        return 0;
+    if (st != NATS_OK)
+        return -1;
+    *names = calloc(list->Count ? (size_t)list->Count : 1, sizeof(char *));
+    for (int s = 0; *names && s < list->Count; s++) {
+        const jsStreamConfig *c = list->List[s]->Config;
+        int covers = 0;
+        for (size_t i = 0; !covers && route_at(ctx, i, &name, &prefix); i++)
+            for (int k = 0; prefix && !covers && k < c->SubjectsLen; k++)
+                covers = streams_filter_covers_prefix(c->Subjects[k], prefix);
+        if (!covers || !((*names)[*count] = strdup(c->Name)))
+            continue;
+        (*count)++;
+        int64_t w = c->Duplicates / 1000000;
+        if (w > 0 && (!*min_dupe_ms || w < *min_dupe_ms))
+            *min_dupe_ms = w;
+    }
+    jsStreamInfoList_Destroy(list);
+    return *names ? 0 : -1;
+}
+
+void streams_names_free(char **names, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+}
+
 int streams_filter_matches(const char *filter, const char *subject)
 {
     const char *f = filter, *t = subject;

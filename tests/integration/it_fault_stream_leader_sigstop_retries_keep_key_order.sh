@@ -18,7 +18,7 @@ fault_make_stream_leader "$victim"
 IT_ACK_TIMEOUT_MS=2000 fault_router_start a 19292
 fault_note "ordering ${IT_ORDERING:-key}; router connected to $(fault_router_nats_nodes | paste -sd,)"
 
-fault_load 60000 5000
+fault_load 20000 1000 # 20 s: outlasts the 10 s freeze
 er_wait_until 20 fault_published_over a 2000 || er_fail "router published nothing"
 fault_mark start
 fault_cluster pause "$victim"

@@ -79,6 +79,7 @@ it_group_history() {
 #                   after its properties list (so "    - k=v" lines add
 #                   properties), e.g. "  group_instance_id_env: POD_NAME"
 #   IT_NATS_EXTRA   lines inserted into the nats: section (indent 2)
+#   IT_LIMITS_EXTRA lines inserted into the limits: section (indent 2)
 it_config() {
     local out=$1 port=$2 extra=${3:-}
     local brokers nats_list="" props="" u kv
@@ -109,6 +110,7 @@ limits:
   drain_timeout_ms: 15000
   commit_interval_ms: 500
   revoke_timeout_ms: 10000
+${IT_LIMITS_EXTRA:-}
 dlq:
   topic: "$IT_DLQ"
 http:

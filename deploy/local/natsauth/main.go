@@ -10,7 +10,7 @@
 //	    an operator, a system account and an account APP with JetStream
 //	    enabled; one user per USER in APP, each with DIR/USER.creds. A USER
 //	    written NAME:SUBJ,SUBJ may publish only on those subjects (plus what
-//	    a JetStream publisher needs: $JS.API.> and _INBOX.> replies). Writes
+//	    a JetStream publisher needs: $JS.API.>, $JS.FC.> and _INBOX.> replies). Writes
 //	    DIR/server-auth.conf, to include in the nats-server config
 //	    (operator JWT, system account, memory resolver with both accounts).
 //
@@ -88,6 +88,7 @@ func cmdOperator(dir string, users []string) {
 				uc.Pub.Allow.Add(s)
 			}
 			uc.Pub.Allow.Add("$JS.API.>")
+			uc.Pub.Allow.Add("$JS.FC.>") // flow control of the look-up's consumers
 			uc.Sub.Allow.Add("_INBOX.>")
 		}
 		ujwt := must(uc.Encode(akp))
