@@ -377,6 +377,7 @@ class Preload:
         r = tool("er_produce", "--brokers", cluster.brokers, "--topics", self.topic, "--count", n,
                  "--size", size, "--critical-ratio", opts.critical_ratio, "--ids-out", self.ids,
                  "--run-id", f"{cluster.run_id}s{size}p{partitions}", "--seed", size, "--quiet",
+                 "--aggregates", opts.aggregates,
                  "-X", f"linger.ms={opts.producer_linger_ms}", timeout=1800)
         if r.get("failed"):
             raise BenchError(f"preload {self.topic}: {r['failed']} events not delivered")
@@ -727,7 +728,11 @@ def write_reports(opts, results):
                       f"({r['cpu_us_per_published']:.2f}) | {r['vmhwm_mb']:.0f} |")
         md.append("")
         if any("ab" in r for r in summary):
-            md.append(f"A/B: this build against `{opts.ab}`, run in the same pairs.\n")
+            other = f"`{opts.ab}`" if opts.ab else "itself"
+            if opts.ab_ordering:
+                other += f" with `ordering: {opts.ab_ordering}`"
+            md.append(f"A/B: this build (`ordering: {opts.ordering or 'key'}`) against {other}, "
+                      "run in the same pairs.\n")
             md.append("| stream | size | ratio this build | ratio --ab | publish/s this | "
                       "publish/s --ab | CPU µs/event this | --ab | RSS MB this | --ab |")
             md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -998,6 +1003,9 @@ def parse_args(argv):
     p.add_argument("--profile", action="store_true")
     p.add_argument("--ab", metavar="BINARY",
                    help="also run this router binary in every pair (before/after comparisons)")
+    p.add_argument("--aggregates", type=int, default=997,
+                   help="aggregates (Kafka keys) per domain in the preloaded events (default 997, "
+                        "about 2,000 keys in all)")
     p.add_argument("--ordering", choices=["key", "partition", "none"],
                    help="the rules' ordering: for the router runs (default: rules/default.yaml's)")
     p.add_argument("--ab-ordering", choices=["key", "partition", "none"],

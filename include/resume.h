@@ -59,14 +59,21 @@ int resume_already_stored(inflight_part_t *p, int64_t offset, const char *msg_id
 /** \brief The commit metadata for \p p's next stored offset. */
 void resume_commit_metadata(const inflight_part_t *p, char *buf, size_t size);
 
+/** \brief Learn the streams' duplicate windows at start (no-op when off). */
+void resume_start(router_t *r);
+
 /**
  * \brief Before retrying publishes whose first send is older than half the
  *        shortest duplicate window: which of them the streams hold.
  * \param[in] since_ms The oldest first send among them.
  * \return A set (the caller frees it with reconcile_set_free()), or NULL
- *         when no recheck is needed (or possible).
+ *         when the streams could not be read: the caller then waits and
+ *         asks again, until resume_recheck_given_up().
  */
 struct reconcile_set *resume_recheck(router_t *r, inflight_part_t *p, int64_t since_ms);
+
+/** \brief Rechecks have failed for 60 s: retry without them (RTR-0605 said why). */
+int resume_recheck_given_up(const router_t *r);
 
 /** \brief Whether a publish first sent at \p first_sent_ms needs resume_recheck(). */
 int resume_stale(router_t *r, int64_t first_sent_ms, int64_t now_ms);

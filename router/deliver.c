@@ -312,7 +312,10 @@ void deliver_drain(router_t *r)
  */
 static void recheck_stale(router_t *r, size_t n)
 {
-    int64_t now_ms = wall_ms();
+    int64_t now_ms = wall_ms(), now_ns = monotime_ns();
+    int failed = 0;
+    if (resume_recheck_given_up(r))
+        return;
     for (size_t i = 0; i < n; i++) {
         inflight_part_t *p = r->due[i].p;
         int64_t since = 0;
@@ -326,8 +329,20 @@ static void recheck_stale(router_t *r, size_t n)
         }
         if (!since)
             continue; /* nothing stale */
-        reconcile_set_t *found = resume_recheck(r, p, since);
-        for (size_t j = i; found && j < n; j++) {
+        reconcile_set_t *found = failed ? NULL : resume_recheck(r, p, since);
+        if (!found) {
+            /* Not known whether JetStream holds them: they wait (one failed
+             * recheck per round: the others would fail the same way). */
+            failed = 1;
+            for (size_t j = i; j < n && r->due[j].p == p; j++) {
+                inflight_slot_t *s = inflight_resolve(&r->due[j]);
+                if (s && s->state == IF_RETRY && !s->core &&
+                    resume_stale(r, s->first_sent_ms, now_ms))
+                    inflight_defer(r->inf, p, r->due[j].seq, now_ns + 1000000000);
+            }
+            continue;
+        }
+        for (size_t j = i; j < n; j++) {
             inflight_slot_t *s = r->due[j].p == p ? inflight_resolve(&r->due[j]) : NULL;
             const char *id = NULL;
             if (!s || s->state != IF_RETRY || s->core || !s->msg ||
@@ -352,6 +367,8 @@ void deliver_retries(router_t *r)
         inflight_slot_t *s = inflight_resolve(ref);
         if (!s || (s->state != IF_RETRY && s->state != IF_DLQ_RETRY))
             continue;
+        if (s->retry_at_ns > now)
+            continue; /* put off meanwhile (recheck_stale) */
         if (s->state == IF_DLQ_RETRY)
             dlq_send(r, ref->p, ref->seq);
         else if (!sink_connected(r->sink))

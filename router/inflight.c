@@ -240,6 +240,14 @@ void inflight_set_state(inflight_part_t *p, uint64_t seq, inflight_state_t st)
     s->state = (uint8_t)st;
 }
 
+/* Backward-shift deletion in linear probing (both tables below): the entry
+ * at j, whose home bucket is h, moves into the hole at i unless its home
+ * lies in (i, j], cyclically. */
+static int fills_hole(size_t i, size_t j, size_t h)
+{
+    return (j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j));
+}
+
 /* ---- per-key order ------------------------------------------------------------ */
 
 /* Linear probing, backward-shift deletion, as the message map below. */
@@ -280,7 +288,7 @@ static void key_delete(inflight_part_t *p, inflight_key_t *e)
         if (!p->keys[j].key)
             break;
         size_t h = key_home(p->keys[j].key, p->keys_mask);
-        if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
+        if (fills_hole(i, j, h)) {
             p->keys[i] = p->keys[j];
             i = j;
         }
@@ -435,8 +443,7 @@ int inflight_map_take(inflight_t *t, const void *key, inflight_ref_t *out)
         if (!t->map[j].key)
             break;
         size_t h = map_hash(t->map[j].key, t->map_mask);
-        /* Move j back into the hole at i unless its home lies in (i, j]. */
-        if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
+        if (fills_hole(i, j, h)) {
             t->map[i] = t->map[j];
             i = j;
         }

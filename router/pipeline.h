@@ -56,8 +56,9 @@ struct router {
     int64_t last_store_ns, last_gauges_ns;
     int dlq_missing_logged;
     uint64_t reconnects_seen;
-    int64_t min_dupe_ms;    /* shortest duplicate window of the scanned streams (resume.c) */
-    int64_t dupe_listed_ns; /* when it was last listed */
+    int64_t min_dupe_ms;        /* shortest duplicate window of the scanned streams (resume.c) */
+    int64_t dupe_listed_ns;     /* when it was last listed */
+    int64_t recheck_failing_ns; /* since when rechecks fail (0: they work) */
 
     /* Read by the HTTP thread. */
     atomic_int_fast64_t last_tick_ns;

@@ -19,7 +19,8 @@
 #include "reconcile.h"
 #include "resume.h"
 
-#define DUPE_RELIST_NS 60000000000LL /* re-read the streams' duplicate windows after 60 s */
+#define DUPE_RELIST_NS     60000000000LL /* re-read the streams' duplicate windows after 60 s */
+#define RECHECK_GIVE_UP_NS 60000000000LL /* rechecks failing this long: publish unchecked */
 
 static int64_t wall_ms(void)
 {
@@ -103,16 +104,26 @@ static void on_stored_msg(void *ctx, natsMsg *m)
         c->found++;
 }
 
-/* Which streams to scan; also refreshes the shortest duplicate window. */
+/* Which streams to scan; also refreshes the shortest duplicate window
+ * (kept as it was when JetStream does not answer). At most 2 s: a stream
+ * listing needs the JetStream meta leader, which an outage can take away. */
 static int list_streams(router_t *r, int64_t timeout_ms, char ***names, size_t *count)
 {
     int64_t min_dupe = 0;
     int rc = streams_for_routes(sink_js(r->sink), rules_route_at, reload_rules(r->reload),
-                                timeout_ms, names, count, &min_dupe);
+                                timeout_ms < 2000 ? timeout_ms : 2000, names, count, &min_dupe);
     r->dupe_listed_ns = monotime_ns();
-    if (rc == 0)
+    if (rc == 0 && min_dupe > 0)
         r->min_dupe_ms = min_dupe;
     return rc;
+}
+
+void resume_start(router_t *r)
+{
+    char **names = NULL;
+    size_t count = 0;
+    if (r->cfg->limits.reconcile_timeout_ms && list_streams(r, 2000, &names, &count) == 0)
+        streams_names_free(names, count);
 }
 
 /* Scan every stream from since_ms; returns messages read, -1 on the first failure. */
@@ -206,13 +217,15 @@ int resume_stale(router_t *r, int64_t first_sent_ms, int64_t now_ms)
 {
     if (!r->cfg->limits.reconcile_timeout_ms || first_sent_ms <= 0)
         return 0;
-    if (!r->dupe_listed_ns || monotime_ns() - r->dupe_listed_ns > DUPE_RELIST_NS) {
+    /* Re-read the windows every 60 s; every 5 s while none is known. */
+    int64_t relist = r->min_dupe_ms > 0 ? DUPE_RELIST_NS : DUPE_RELIST_NS / 12;
+    if (!r->dupe_listed_ns || monotime_ns() - r->dupe_listed_ns > relist) {
         char **names = NULL;
         size_t count = 0;
         if (list_streams(r, 1000, &names, &count) == 0)
             streams_names_free(names, count);
     }
-    /* Unknown window (not listed yet): 60 s, below any sensible window. */
+    /* Never listed (NATS down since the start): 60 s, below any sensible window. */
     int64_t half = r->min_dupe_ms > 0 ? r->min_dupe_ms / 2 : 60000;
     return now_ms - first_sent_ms > half;
 }
@@ -227,17 +240,27 @@ reconcile_set_t *resume_recheck(router_t *r, inflight_part_t *p, int64_t since_m
     if (!(c.set = reconcile_set_new()))
         return NULL;
     int64_t read = scan_all(r, &c, since_ms - RESUME_SKEW_MS, deadline, err, sizeof(err));
-    if (read < 0 || c.oom)
+    if (read < 0 || c.oom) {
+        if (!r->recheck_failing_ns)
+            r->recheck_failing_ns = monotime_ns();
         LOG_WARN("RTR-0605",
-                 "recheck before a late retry incomplete; what it did not find is published "
-                 "again",
+                 "recheck before a late retry failed; those retries wait (JetStream is likely "
+                 "unavailable), and are published unchecked after 60 s of failures",
                  LKV_S("topic", p->topic), LKV_I("partition", p->partition),
                  LKV_S("error", c.oom ? "out of memory" : err));
-    else
-        LOG_INFO("RTR-0604",
-                 "rechecked the streams before retrying publishes older than half "
-                 "the duplicate window",
-                 LKV_S("topic", p->topic), LKV_I("partition", p->partition), LKV_I("scanned", read),
-                 LKV_U("found", c.found), LKV_I("ms", (monotime_ns() - t0) / 1000000));
+        reconcile_set_free(c.set);
+        return NULL;
+    }
+    r->recheck_failing_ns = 0;
+    LOG_INFO("RTR-0604",
+             "rechecked the streams before retrying publishes older than half the duplicate "
+             "window",
+             LKV_S("topic", p->topic), LKV_I("partition", p->partition), LKV_I("scanned", read),
+             LKV_U("found", c.found), LKV_I("ms", (monotime_ns() - t0) / 1000000));
     return c.set;
+}
+
+int resume_recheck_given_up(const router_t *r)
+{
+    return r->recheck_failing_ns && monotime_ns() - r->recheck_failing_ns > RECHECK_GIVE_UP_NS;
 }

@@ -373,6 +373,7 @@ static void provision_streams(router_t *r)
     if (rc < 0)
         LOG_WARN("STR-0005", "stream provisioning failed", LKV_S("error", errstr));
     streams_check_routes(sink_js(r->sink), r->cfg, rules_route_at, reload_rules(r->reload));
+    resume_start(r);
 }
 
 int router_new(const config_t *cfg, rules_t *rules, router_t **out, char *errstr,

@@ -73,8 +73,8 @@ static const event_kind plain_kinds[DOM__COUNT][3] = {
                       {"IncidentUpdated", DOM_INCIDENT, NULL}},
 };
 
-/* Aggregates per domain: keys repeat, as real aggregates do, so per-key
- * ordering across partitions is exercised. */
+/* Aggregates per domain (default; --aggregates): keys repeat, as real
+ * aggregates do, so per-key ordering is exercised. */
 #define N_AGGREGATES 997
 
 /* ---- options and state ---- */
@@ -104,6 +104,7 @@ typedef struct {
     int seed_set;
     char run_id[64];
     int use_key;
+    long aggregates;
     int quiet;
     const char *extra_conf[64];
     int nextra;
@@ -145,6 +146,7 @@ static void usage(FILE *f)
                "  --seed S              deterministic content (default: time-based)\n"
                "  --run-id ID           event-ID prefix (default: random 8 hex chars)\n"
                "  --no-key              do not key messages by aggregateId (default: keyed)\n"
+               "  --aggregates N        aggregates (keys) per domain (default 997)\n"
                "  -X key=value          extra librdkafka producer property (repeatable)\n"
                "  --quiet               no progress on stderr\n"
                "  --help\n"
@@ -222,6 +224,7 @@ static void parse_args(options *o, int argc, char **argv)
     o->critical_ratio = 0.5;
     o->size = 200;
     o->use_key = 1;
+    o->aggregates = N_AGGREGATES;
     set_topics(o, "officer-events,incident-events");
     const tc_option opts[] = {
         TC_OPT_STR("brokers", &o->brokers),
@@ -238,6 +241,7 @@ static void parse_args(options *o, int argc, char **argv)
         TC_OPT_CALL("run-id", set_run_id, o),
         TC_OPT_TRUE("key", &o->use_key),
         TC_OPT_FALSE("no-key", &o->use_key),
+        TC_OPT_LONG("aggregates", &o->aggregates, 1, 100000000),
         TC_OPT_TRUE("quiet", &o->quiet),
         TC_OPT_SHORT_CALL('X', add_extra_conf, o),
     };
@@ -553,7 +557,7 @@ int main(int argc, char **argv)
         int critical = tc_rng_unit(&rng) < o.critical_ratio;
         const event_kind *k = critical ? &critical_kinds[dom][tc_rng_below(&rng, 3)]
                                        : &plain_kinds[dom][tc_rng_below(&rng, 3)];
-        uint64_t agg = tc_rng_below(&rng, N_AGGREGATES);
+        uint64_t agg = tc_rng_below(&rng, (uint64_t)o.aggregates);
 
         char uuid[40], event_id[128], key[32];
         format_uuid(&rng, uuid, sizeof(uuid));
