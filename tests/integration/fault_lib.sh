@@ -43,7 +43,11 @@ fault_begin() {
     FAULT_T0=$EPOCHREALTIME
     er_require_clusters
     _fault_check_own_cluster
-    it_world "$3"
+    # A 5 s duplicate window (IT_DUPE_WINDOW_S overrides it): every replay
+    # and late retry of a case is past it, so JetStream's dedup cannot hide
+    # a repeat; only the router's look-up keeps events from being stored
+    # twice (docs/reliability.md#past-the-duplicate-window).
+    IT_DUPE_WINDOW_S=${IT_DUPE_WINDOW_S:-5} it_world "$3"
     # Registered after it_world so that it runs before the world is deleted.
     er_on_exit _fault_cleanup
     : >"$ER_TEST_DIR/marks"
