@@ -446,6 +446,9 @@ def run_router(opts, cluster, pre, replicas, tag, window=None, routers=1, perf_o
             f.write(off)
         log(f"post-mortem: {rs[0].dir} (metrics.txt, offsets.json)")
         raise
+    else:
+        for r in rs:  # kept beside router.log: latency histograms, waits, retries
+            r.scrape_metrics()
     finally:
         rcs = [r.stop() for r in rs]
     info = cluster.stream_info(name)
