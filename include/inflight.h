@@ -90,6 +90,7 @@ typedef struct inflight_part {
     int assigned;
     int revoking;             /**< caller: being taken away, read no more */
     int paused;               /**< caller: paused at the consumer */
+    int read_held;            /**< caller: not read for now (source_hold()): its window is full */
     int64_t stored;           /**< caller: last watermark handed to Kafka, -1 none */
     int64_t next_offset;      /**< after the last record pushed; -1 before the first */
     int64_t last_progress_ns; /**< when an event last finished (or the window started) */
@@ -251,14 +252,31 @@ uint32_t inflight_held(const inflight_t *t);
 /** \brief Events in flight over every partition. */
 uint32_t inflight_total(const inflight_t *t);
 
+/** \brief When an event last finished in any partition (inflight_finish()'s
+ *         now_ns); 0 before the first. A full window whose events keep
+ *         finishing is moving, not stalled. */
+int64_t inflight_last_finish(const inflight_t *t);
+
 /** \brief Events in flight in assigned partitions (only those being revoked, if asked). */
 uint32_t inflight_pending(const inflight_t *t, int only_revoking);
 
 /**
  * \brief Whether reading must wait: the total window is full, or the
- *        window of an assigned partition that is not paused is.
+ *        window of an assigned partition that is read (neither paused nor
+ *        read_held) is.
  */
 int inflight_full(const inflight_t *t);
+
+/**
+ * \brief Whether \p p can take no more records: max_inflight_per_partition
+ *        events unfinished, or its ring full from the oldest unfinished
+ *        event (a slow event, a key's long chain, holds the ring's head).
+ */
+int inflight_part_full(const inflight_t *t, const inflight_part_t *p);
+
+/** \brief Whether \p p has room for a quarter window again, by both measures
+ *         of inflight_part_full(): where a held partition is read again. */
+int inflight_part_has_room(const inflight_t *t, const inflight_part_t *p);
 
 /** \brief The limits the table was made with. */
 const inflight_limits_t *inflight_limits(const inflight_t *t);

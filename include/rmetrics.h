@@ -26,6 +26,7 @@
 typedef struct rmetrics {
     metrics_series_t *inflight, *assigned, *paused, *nats_up, *nats_reconnects, *gaps;
     metrics_series_t *part_assigned, *part_revoked, *part_lost; /**< rebalances, by partition */
+    metrics_series_t *holds, *pauses; /**< full windows held at the source; partitions paused */
     metrics_series_t *ack_lat, *e2e_lat, *retries, *err_sync, *err_transient, *err_permanent;
     metrics_series_t *hdr_dropped[NATSMSG_VERDICT__COUNT]; /**< by reason; [NATSMSG_COPY] unused */
     metrics_series_t

@@ -6,8 +6,9 @@
  *        when partitions arrive and leave, and stores and commits only the
  *        offsets the router gives it (enable.auto.offset.store=false).
  *
- * Every librdkafka consumer call of the router is here: subscribe, poll,
- * the rebalance protocol, pause and resume, seek, offset store, commit,
+ * Every librdkafka consumer call of the router is here: subscribe, poll
+ * (each partition from its own queue, round-robin), the rebalance
+ * protocol, hold, pause and resume, seek, offset store, commit,
  * watermarks, close. The router sees records as opaque handles
  * (source_record_t) plus a route_event_t view of them.
  *
@@ -107,6 +108,17 @@ const char *source_group_protocol(const source_t *s);
  *         (held by a member that did not leave, SRC-0013) until a join
  *         succeeds; source_fatal() meanwhile drops and reopens the consumer. */
 int source_waiting_for_instance_id(const source_t *s);
+
+/**
+ * \brief Hold (\p on) or release reading one partition. A held partition's
+ *        records wait in its own queue (librdkafka bounds it with
+ *        queued.max.messages.kbytes) while the other partitions are read.
+ *        Unlike a pause, nothing prefetched is dropped and fetched again.
+ *        For a full window; the router releases it once there is room.
+ * \return 1, or 0 when the partition has no queue of its own (SRC-0014):
+ *         it cannot be held, only paused.
+ */
+int source_hold(source_t *s, const char *topic, int32_t partition, int on);
 
 /** \brief Pause (\p on) or resume fetching these partitions. */
 void source_pause(source_t *s, const source_tp_t *tps, size_t n, int on);

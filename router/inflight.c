@@ -36,6 +36,7 @@ struct inflight {
     inflight_part_t *buckets[PART_BUCKETS];
     inflight_part_t *parts;
     uint32_t total;
+    int64_t last_finish_ns; /* when an event last finished, in any partition */
     int64_t next_due_ns;
     map_entry_t *map;
     size_t map_mask, map_count;
@@ -166,7 +167,7 @@ void inflight_assign(inflight_t *t, inflight_part_t *p, int64_t now_ns)
     keys_reset(p);
     p->epoch++;
     p->assigned = 1;
-    p->paused = p->revoking = 0;
+    p->paused = p->revoking = p->read_held = 0;
     p->waiting = 0;
     p->stored = -1;
     p->next_offset = -1;
@@ -188,7 +189,7 @@ uint32_t inflight_release(inflight_t *t, inflight_part_t *p)
     offsets_reset(p->win);
     keys_reset(p);
     p->epoch++;
-    p->assigned = p->paused = p->revoking = 0;
+    p->assigned = p->paused = p->revoking = p->read_held = 0;
     p->waiting = 0;
     p->stored = -1;
     return dropped;
@@ -339,7 +340,7 @@ int inflight_finish(inflight_t *t, inflight_part_t *p, uint64_t seq, int64_t now
     slot_clear(t, s);
     offsets_done(p->win, seq);
     t->total--;
-    p->last_progress_ns = now_ns;
+    p->last_progress_ns = t->last_finish_ns = now_ns;
     return released;
 }
 
@@ -487,6 +488,11 @@ uint32_t inflight_total(const inflight_t *t)
     return t->total;
 }
 
+int64_t inflight_last_finish(const inflight_t *t)
+{
+    return t->last_finish_ns;
+}
+
 uint32_t inflight_pending(const inflight_t *t, int only_revoking)
 {
     uint32_t n = 0;
@@ -496,12 +502,25 @@ uint32_t inflight_pending(const inflight_t *t, int only_revoking)
     return n;
 }
 
+int inflight_part_full(const inflight_t *t, const inflight_part_t *p)
+{
+    return offsets_inflight(p->win) >= t->lim.per_partition ||
+           offsets_tail(p->win) - offsets_head(p->win) >= offsets_capacity(p->win);
+}
+
+int inflight_part_has_room(const inflight_t *t, const inflight_part_t *p)
+{
+    uint32_t quarter = t->lim.per_partition / 4;
+    return offsets_inflight(p->win) + quarter <= t->lim.per_partition &&
+           offsets_tail(p->win) - offsets_head(p->win) + quarter <= offsets_capacity(p->win);
+}
+
 int inflight_full(const inflight_t *t)
 {
     if (t->total >= t->lim.total)
         return 1;
     for (const inflight_part_t *p = t->parts; p; p = p->next)
-        if (p->assigned && !p->paused && offsets_inflight(p->win) >= t->lim.per_partition)
+        if (p->assigned && !p->paused && !p->read_held && inflight_part_full(t, p))
             return 1;
     return 0;
 }

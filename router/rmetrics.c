@@ -32,6 +32,16 @@ void rmetrics_init(rmetrics_t *m)
     m->assigned = metrics_gauge("er_assigned_partitions", "Partitions assigned.", NULL);
     m->paused =
         metrics_gauge("er_paused_partitions", "Assigned partitions paused by backpressure.", NULL);
+    m->holds = metrics_counter(
+        "er_partition_holds_total",
+        "Times a partition's window was full and reading it was held (its records wait in its "
+        "own queue; the other partitions are read on).",
+        NULL);
+    m->pauses = metrics_counter(
+        "er_partition_pauses_total",
+        "Times a partition was paused at the consumer (NATS down, retries, a stalled window, a "
+        "revoke): its prefetched records are dropped and fetched again on resume.",
+        NULL);
     m->nats_up = metrics_gauge("er_nats_connected", "1 when connected to NATS.", NULL);
     m->nats_reconnects = metrics_counter("er_nats_reconnects_total", "NATS reconnects.", NULL);
     m->gaps = metrics_counter(

@@ -22,11 +22,14 @@
  *     stops the router (exit 1); every graceful stop, whatever its cause,
  *     ends within limits.shutdown_timeout_ms (see "the shutdown deadline").
  *
- * Backpressure: when the in-flight window (limits.max_inflight_total, or one
- * partition's max_inflight_per_partition) is full, the loop stops reading
- * and waits for PubAcks; the records wait in librdkafka's queue, which
- * queued.max.messages.kbytes bounds. Pausing is kept for real stalls (the
- * window stays full for READ_STALL_MS, NATS is down, retries): a pause makes
+ * Backpressure: when one partition's window (max_inflight_per_partition) is
+ * full, that partition is held at the source: its records wait in its own
+ * librdkafka queue while the other partitions are read on; it is read again
+ * once its window is down to three quarters. When the whole window
+ * (limits.max_inflight_total) is full, the loop stops reading and waits for
+ * PubAcks. queued.max.messages.kbytes bounds each partition's queue.
+ * Pausing is kept for real stalls (the window stays full for
+ * READ_STALL_MS, NATS is down, retries): a pause makes
  * librdkafka drop the partition's prefetched records and fetch them again
  * on resume, which is cheap once but collapses throughput when it happens
  * on every turn of a busy loop.
@@ -135,7 +138,6 @@ static void tp_add(tp_batch_t *b, const inflight_part_t *p, int64_t offset)
 static void handle_record(router_t *r, source_record_t *m, const route_event_t *ev)
 {
     inflight_part_t *p = inflight_find(r->inf, ev->topic, ev->partition);
-    const inflight_limits_t *lim = inflight_limits(r->inf);
     int64_t last;
     uint64_t seq;
     int rc;
@@ -161,13 +163,20 @@ static void handle_record(router_t *r, source_record_t *m, const route_event_t *
          * again after the resume; nothing is lost or committed past it. */
         source_rewind(r->src, ev->topic, ev->partition, ev->offset);
         p->paused = 1;
+        metrics_add(r->m.pauses, 1);
         p->next_offset = ev->offset;
         source_record_free(m);
         return;
     }
     if (last >= 0 && ev->offset > last)
         metrics_add(r->m.gaps, (uint64_t)(ev->offset - last));
-    if (inflight_total(r->inf) >= lim->total || inflight_count(p) >= lim->per_partition)
+    if (!p->read_held && inflight_part_full(r->inf, p) &&
+        source_hold(r->src, p->topic, p->partition, 1)) {
+        /* Its records wait in its own queue; the others are read on. */
+        p->read_held = 1;
+        metrics_add(r->m.holds, 1);
+    }
+    if (inflight_full(r->inf))
         r->blocked = 1; /* read no further this turn */
     rmetrics_consumed(p->user);
     if (p->lookup_due) /* the first record since the assignment */
@@ -190,6 +199,12 @@ static void update_blocked(router_t *r, int64_t now)
         r->blocked_since_ns = 0;
     else if (!r->blocked_since_ns)
         r->blocked_since_ns = now;
+    else if (inflight_total(r->inf) >= inflight_limits(r->inf)->total &&
+             inflight_last_finish(r->inf) > r->blocked_since_ns)
+        /* The whole window is full but moving: every PubAck makes room and
+         * the next turn refills it. That is backpressure, not a stall;
+         * pausing would throw every partition's prefetched records away. */
+        r->blocked_since_ns = inflight_last_finish(r->inf);
     r->stalled = r->blocked && now - r->blocked_since_ns >= (int64_t)READ_STALL_MS * 1000000;
 }
 
@@ -209,7 +224,7 @@ static void flow_control(router_t *r)
             continue;
         uint32_t inf = inflight_count(p);
         int want = !up || total_full || p->waiting > 0 || p->revoking ||
-                   (r->stalled && inf >= lim->per_partition);
+                   (r->stalled && inf >= lim->per_partition && !p->read_held);
         int may_resume =
             up && total_low && p->waiting == 0 && !p->revoking && inf <= lim->per_partition / 4 * 3;
         if (!p->paused && want) {
@@ -220,9 +235,14 @@ static void flow_control(router_t *r)
             p->paused = 0;
         }
         npaused += (unsigned)p->paused;
+        if (p->read_held && inflight_part_has_room(r->inf, p)) {
+            p->read_held = 0;
+            source_hold(r->src, p->topic, p->partition, 0);
+        }
     }
     tp_flush(&pause);
     tp_flush(&resume);
+    metrics_add(r->m.pauses, pause.total);
     if (pause.total)
         LOG_DEBUG("RTR-0401", "paused partitions", LKV_U("count", pause.total),
                   LKV_I("nats_up", up), LKV_U("inflight", total));

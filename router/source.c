@@ -3,6 +3,17 @@
  * source: the Kafka consumer. It owns the librdkafka handle and its wake-up
  * pipe, applies the user's properties unchanged on top of safe defaults and
  * refuses the few settings that would break the router's offset contract.
+ *
+ * Records are read from each assigned partition's own queue (forwarding to
+ * the consumer queue turned off before the partition is assigned), a few at
+ * a time, round-robin. A partition the router holds (its window is full) is
+ * simply not read: its records wait in its queue, which librdkafka bounds
+ * per partition (queued.max.messages.kbytes), while the other partitions'
+ * records go past it. With one shared queue a full partition blocks every
+ * partition behind its fetched batch, or must be paused, which drops that
+ * batch and fetches it again. The consumer queue still serves rebalances
+ * and errors.
+ *
  * Not for: the watermark, pausing policy or rebalance waiting (router.c).
  */
 #include <errno.h>
@@ -29,7 +40,23 @@ struct source {
     unsigned rejoins;     /* SRC-0013 attempts so far */
     rd_kafka_queue_t *q;
     int pipefd[2];
+    struct part_q *pq; /* the assigned partitions' own queues */
+    size_t npq, cap_pq;
+    size_t cur;       /* round-robin position in pq */
+    unsigned burst;   /* records taken from pq[cur] in a row */
+    unsigned cq_skip; /* records read since the consumer queue was last looked at */
 };
+
+/* One assigned partition's queue; hold: the router reads it no further. */
+typedef struct part_q {
+    char *topic;
+    int32_t partition;
+    rd_kafka_queue_t *q;
+    int hold;
+} part_q_t;
+
+#define PART_BURST 16 /* records from one partition before the next one's turn */
+#define CQ_EVERY   64 /* records read between looks at the consumer queue */
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque);
@@ -125,8 +152,9 @@ static int configure(rd_kafka_conf_t *conf, source_t *s, int force_classic, cons
         kconf_set(conf, "enable.auto.commit", "true", "defaults", errstr, errstr_size) ||
         kconf_set(conf, "auto.commit.interval.ms", num, "limits.commit_interval_ms", errstr,
                   errstr_size) ||
-        /* Bound prefetch memory; raise it with kafka.properties for throughput. */
-        kconf_set(conf, "queued.max.messages.kbytes", "8192", "defaults", errstr, errstr_size) ||
+        /* Bound prefetch memory, per partition (each has its own queue);
+         * raise it with kafka.properties for throughput. */
+        kconf_set(conf, "queued.max.messages.kbytes", "1024", "defaults", errstr, errstr_size) ||
         /* Once the prefetch reaches that bound librdkafka stops fetching a
          * partition for fetch.queue.backoff.ms; its 1 s default idles a
          * catch-up for most of each second (docs/benchmarks/README.md). */
@@ -170,10 +198,88 @@ static int subscribe(source_t *s, const config_t *cfg, char *errstr, size_t errs
     return 0;
 }
 
+/* ---- per-partition queues ------------------------------------------------------ */
+
+static part_q_t *pq_find(source_t *s, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < s->npq; i++)
+        if (s->pq[i].partition == partition && !strcmp(s->pq[i].topic, topic))
+            return &s->pq[i];
+    return NULL;
+}
+
+/* Give a partition about to be assigned its own queue. Must come before
+ * the assignment: once its fetch started, records already forwarded to the
+ * consumer queue would be read after later ones from its own queue. If
+ * this fails the partition's records come through the consumer queue, as
+ * with one queue (a full window then pauses it, see router.c). */
+static void pq_open(source_t *s, const char *topic, int32_t partition)
+{
+    if (pq_find(s, topic, partition))
+        return;
+    if (s->npq == s->cap_pq) {
+        size_t cap = s->cap_pq ? s->cap_pq * 2 : 16;
+        part_q_t *n = realloc(s->pq, cap * sizeof(*n));
+        if (!n)
+            return;
+        s->pq = n;
+        s->cap_pq = cap;
+    }
+    char *name = strdup(topic);
+    rd_kafka_queue_t *q = name ? rd_kafka_queue_get_partition(s->rk, topic, partition) : NULL;
+    if (!q) {
+        free(name);
+        LOG_WARN("SRC-0014", "no queue of its own for a partition; it is read with the others",
+                 LKV_S("topic", topic), LKV_I("partition", partition));
+        return;
+    }
+    rd_kafka_queue_forward(q, NULL);
+    rd_kafka_queue_io_event_enable(q, s->pipefd[1], "1", 1);
+    s->pq[s->npq++] = (part_q_t){name, partition, q, 0};
+}
+
+static void pq_close(source_t *s, part_q_t *e)
+{
+    rd_kafka_queue_io_event_enable(e->q, -1, NULL, 0);
+    rd_kafka_queue_destroy(e->q);
+    free(e->topic);
+    *e = s->pq[--s->npq];
+    if (s->cur >= s->npq)
+        s->cur = 0;
+    s->burst = 0;
+}
+
+/* Before the handle is destroyed: a queue still referenced keeps it alive. */
+static void pq_close_all(source_t *s)
+{
+    while (s->npq)
+        pq_close(s, &s->pq[s->npq - 1]);
+    free(s->pq);
+    s->pq = NULL;
+    s->cap_pq = 0;
+}
+
+int source_hold(source_t *s, const char *topic, int32_t partition, int on)
+{
+    part_q_t *e = pq_find(s, topic, partition);
+    if (!e)
+        return 0;
+    if (e->hold == !!on)
+        return 1;
+    e->hold = !!on;
+    /* Its queue may already hold records, and librdkafka only writes the
+     * pipe when a queue turns non-empty: wake the loop to look. */
+    if (!on && write(s->pipefd[1], "1", 1) < 0) {
+        /* EAGAIN: the pipe is full, so the loop is woken already. */
+    }
+    return 1;
+}
+
 /* Close what open_consumer() opened, without leaving the group (used when
  * opening failed, or to reopen with the classic protocol before any join). */
 static void drop_consumer(source_t *s)
 {
+    pq_close_all(s);
     if (s->q) {
         rd_kafka_queue_io_event_enable(s->q, -1, NULL, 0);
         rd_kafka_queue_destroy(s->q);
@@ -292,11 +398,49 @@ static void consumer_error(rd_kafka_message_t *m)
     rd_kafka_message_destroy(m);
 }
 
-static rd_kafka_message_t *poll_one(source_t *s)
+/* The consumer queue: rebalances (served here, as callbacks), errors, and
+ * the records of a partition that has no queue of its own. */
+static rd_kafka_message_t *poll_consumer(source_t *s)
 {
     rd_kafka_message_t *m;
+    s->cq_skip = 0;
     while ((m = rd_kafka_consumer_poll(s->rk, 0)) && m->err)
         consumer_error(m);
+    return m;
+}
+
+/* The next record of the partitions not held, PART_BURST from one before
+ * the next one's turn. */
+static rd_kafka_message_t *poll_parts(source_t *s)
+{
+    for (size_t k = 0; k <= s->npq && s->npq; k++) {
+        if (s->burst >= PART_BURST || k > 0) {
+            s->cur = (s->cur + 1) % s->npq;
+            s->burst = 0;
+        }
+        part_q_t *e = &s->pq[s->cur];
+        if (e->hold)
+            continue;
+        rd_kafka_message_t *m;
+        while ((m = rd_kafka_consume_queue(e->q, 0)) && m->err)
+            consumer_error(m);
+        if (m) {
+            s->burst++;
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static rd_kafka_message_t *poll_all(source_t *s)
+{
+    rd_kafka_message_t *m = NULL;
+    if (++s->cq_skip >= CQ_EVERY || !s->npq)
+        m = poll_consumer(s);
+    if (!m)
+        m = poll_parts(s);
+    if (!m && s->cq_skip)
+        m = poll_consumer(s);
     return m;
 }
 
@@ -305,7 +449,7 @@ source_record_t *source_next(source_t *s, route_event_t *ev, route_header_t *hdr
     char buf[64];
     if (!s->rk)
         return NULL;
-    rd_kafka_message_t *m = poll_one(s);
+    rd_kafka_message_t *m = poll_all(s);
     if (!m) {
         /* Empty: drain the wake-up pipe, then look once more. A record
          * queued after that last look writes the pipe again, so the router
@@ -313,7 +457,7 @@ source_record_t *source_next(source_t *s, route_event_t *ev, route_header_t *hdr
          * empty poll, not one per record. */
         while (read(s->pipefd[0], buf, sizeof(buf)) > 0)
             ;
-        m = poll_one(s);
+        m = poll_all(s);
     }
     if (m)
         view(m, ev, hdrs, cap);
@@ -623,6 +767,7 @@ static void assign(source_t *s, rd_kafka_topic_partition_list_t *parts)
                  LKV_I("partition", parts->elems[i].partition),
                  LKV_B("incremental", incremental(s)));
         s->hooks.assigned(s->hooks.ctx, parts->elems[i].topic, parts->elems[i].partition);
+        pq_open(s, parts->elems[i].topic, parts->elems[i].partition);
     }
     change_assignment(s, parts, 1);
     s->hooks.joined(s->hooks.ctx, 1);
@@ -690,6 +835,11 @@ static void revoke_parts(source_t *s, rd_kafka_topic_partition_list_t *parts, in
     if (lost || !incremental(s))
         s->hooks.joined(s->hooks.ctx, 0);
     change_assignment(s, parts, 0);
+    for (int i = 0; i < parts->cnt; i++) {
+        part_q_t *e = pq_find(s, parts->elems[i].topic, parts->elems[i].partition);
+        if (e)
+            pq_close(s, e);
+    }
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -767,6 +917,7 @@ void source_close(source_t *s, int timeout_ms)
             }
         }
         rd_kafka_queue_destroy(cq);
+        pq_close_all(s);
         rd_kafka_destroy_flags(s->rk, flags);
     }
     if (s->pipefd[0] >= 0)

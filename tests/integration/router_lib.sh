@@ -105,7 +105,7 @@ $nats_list  ack_timeout_ms: ${IT_ACK_TIMEOUT_MS:-5000}
 ${IT_NATS_EXTRA:-}
 rules: "$IT_RULES"
 limits:
-  max_inflight_per_partition: 2000
+  max_inflight_per_partition: ${IT_INFLIGHT_PER_PARTITION:-2000}
   max_inflight_total: 8000
   drain_timeout_ms: 15000
   commit_interval_ms: 500

@@ -121,6 +121,10 @@ START_TEST(full_at_per_partition_limit_of_an_unpaused_partition_only)
     ck_assert_int_eq(inflight_full(t), 0);
     p->paused = 0;
     ck_assert_int_eq(inflight_full(t), 1);
+    p->read_held = 1; /* the source no longer reads its queue: the same */
+    ck_assert_int_eq(inflight_full(t), 0);
+    p->read_held = 0;
+    ck_assert_int_eq(inflight_full(t), 1);
     inflight_finish(t, p, s[2], NOW, NULL);
     ck_assert_int_eq(inflight_full(t), 0);
     inflight_destroy(t);
