@@ -270,9 +270,11 @@ fault_published_over() {
 # ---- load and faults ------------------------------------------------------------
 
 # fault_load COUNT RATE [SEED] - produce COUNT events at RATE/s in the
-# background (critical IDs to critical.raw).
+# background (critical IDs to critical.raw). FAULT_AGGREGATES: aggregates
+# (Kafka keys) per domain, two domains (er_produce's default 997).
 fault_load() {
     it_produce --count "$1" --rate "$2" --seed "${3:-$FAULT_N}" --run-id "f$FAULT_N" \
+        --aggregates "${FAULT_AGGREGATES:-997}" \
         --ids-out "$ER_TEST_DIR/critical.raw" >"$ER_TEST_DIR/produce.json" \
         2>"$ER_TEST_DIR/produce.err" &
     FAULT_PRODUCER=$!

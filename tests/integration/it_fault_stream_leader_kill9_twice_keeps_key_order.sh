@@ -18,7 +18,8 @@ fault_make_stream_leader "$first"
 fault_router_start a 19291
 fault_note "ordering ${IT_ORDERING:-key}; router connected to $(fault_router_nats_nodes | paste -sd,)"
 
-fault_load 20000 700 # ~29 s: the load outlasts both leader changes
+# 1,000 aggregates (500 per domain): ~20 events per key.
+FAULT_AGGREGATES=500 fault_load 20000 700 # ~29 s: the load outlasts both leader changes
 er_wait_until 20 fault_published_over a 2000 || er_fail "router published nothing"
 fault_mark start
 fault_cluster kill "$first"
