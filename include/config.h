@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "diag.h"
+
 /** A JetStream stream the routes need (optional `streams:` section). */
 typedef struct config_stream {
     char *name;
@@ -42,7 +44,8 @@ typedef struct config_stream {
 } config_stream_t;
 
 typedef struct config {
-    char *path; /**< File the config came from (not part of the schema). */
+    char *path;  /**< File the config came from (not part of the schema). */
+    void *where; /**< Where each key is written (config_where()); not part of the schema. */
 
     struct {
         char *brokers; /**< bootstrap.servers, required */
@@ -185,6 +188,37 @@ int config_load_file(const char *path, config_t **out, char *errstr, size_t errs
  */
 int config_load_buffer(const char *name, const void *data, size_t len, config_t **out, char *errstr,
                        size_t errstr_size);
+
+/**
+ * \brief Load, default and validate a config file, reporting every problem.
+ * \param[in]  path YAML file.
+ * \param[out] out  The config; on success always set. On failure, the config
+ *                  as far as it could be loaded (problems only the validation
+ *                  found, or unknown keys), so a checker can go on with its
+ *                  other checks; NULL when it could not be loaded at all.
+ *                  Never start a router with a config that failed. Either
+ *                  way the caller frees it with config_free().
+ * \param[out] d    Every problem, each with file:line:col and a "did you
+ *                  mean" where one is close: the schema's in document order
+ *                  (a missing key at its mapping, after that mapping's
+ *                  other problems), then the validation's.
+ * \return 0 when there was no error, else -1.
+ */
+int config_load_file_diags(const char *path, config_t **out, diags_t *d);
+
+/** \brief config_load_file_diags() for a config held in memory (see config_load_buffer()). */
+int config_load_buffer_diags(const char *name, const void *data, size_t len, config_t **out,
+                             diags_t *d);
+
+/**
+ * \brief Where a config path is written in the file it was loaded from.
+ * \param[in]  path A key path: "dlq.topic", "kafka.properties[2]",
+ *                  "streams[1].subjects[0]".
+ * \param[out] line,col Its value's position; for an absent key, the key
+ *                  position of its nearest present ancestor; else 1:1.
+ * \return 1 for the path itself, 0 for an ancestor, -1 for neither.
+ */
+int config_where(const config_t *cfg, const char *path, int *line, int *col);
 
 /** \brief Free a config from config_load_file(). NULL is a no-op. */
 void config_free(config_t *cfg);

@@ -75,6 +75,7 @@ typedef struct inflight_slot {
     uint16_t outage_tries; /**< failures during an outage: they only back off */
     uint8_t state;         /**< inflight_state_t; change it with inflight_set_state() */
     uint8_t core;          /**< core NATS publish, not JetStream */
+    uint8_t critical;      /**< its route is critical: (metrics label) */
     uint8_t dlq_omit;      /**< dead-letter without the value */
 } inflight_slot_t;
 

@@ -40,6 +40,16 @@ int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const
                 char *errstr, size_t errstr_size);
 
 /**
+ * \brief kconf_apply() for one client: a property librdkafka knows, but only
+ *        for the other client (kprops.h), is left out instead of being set
+ *        and warned about (CONFWARN) by librdkafka. Unknown names are set,
+ *        so librdkafka refuses them as usual.
+ * \param[in] client KPROPS_CONSUMER or KPROPS_PRODUCER (kprops.h); 0: all.
+ */
+int kconf_apply_for(rd_kafka_conf_t *conf, char *const *props, unsigned count, const char *section,
+                    unsigned client, char *errstr, size_t errstr_size);
+
+/**
  * \brief Resolve the `${env:NAME}` and `${file:PATH}` references in a value.
  * \param[in]  value       Property value as written in the config.
  * \param[out] out         malloc'd resolved value (the caller wipes and frees it

@@ -59,7 +59,11 @@ void rmetrics_lag(rmetrics_part_t *pm, int64_t lag);
 void rmetrics_skipped(rmetrics_part_t *pm, route_reason_t reason);
 void rmetrics_dead_lettered(rmetrics_part_t *pm, const char *code);
 
-/** \brief An event of \p route was stored (\p duplicate: JetStream had it already). */
-void rmetrics_published(rmetrics_part_t *pm, const char *route, int duplicate);
+/**
+ * \brief An event of \p route was stored (\p duplicate: JetStream had it
+ *        already). \p critical is the route's `critical:` (label critical="true"
+ *        or "false": one series per route, as a route has one value).
+ */
+void rmetrics_published(rmetrics_part_t *pm, const char *route, int critical, int duplicate);
 
 #endif /* ER_RMETRICS_H */

@@ -68,4 +68,24 @@ route_action_t route_decide(const rules_t *rules, const route_event_t *ev, route
 
 /* route_action_name() and route_reason_name(): decision.h. */
 
+/**
+ * \brief For `explain`: the routes whose type matcher takes \p event_type
+ *        but whose topic or header conditions do not take the record, one
+ *        line each ("route 'x' takes the type, but not the topic ...").
+ * \return How many routes take the type (0: no type matcher does). Pure.
+ */
+size_t route_near_misses(const rules_t *rules, const route_event_t *ev, const char *event_type,
+                         char *out, size_t size);
+
+/**
+ * \brief For `explain`: the headers of the matched route that were left
+ *        out because the event had no value for their template, one line each.
+ * \return How many. Pure.
+ */
+size_t route_headers_left_out(const rules_t *rules, const route_result_t *res, char *out,
+                              size_t size);
+
+/** \brief A one-line suggested fix for a reason, or NULL (none needed). Static string. */
+const char *route_reason_fix(route_reason_t reason);
+
 #endif /* ER_ROUTE_H */

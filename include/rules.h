@@ -195,4 +195,31 @@ const rules_test_t *rules_test_get(const rules_t *rules, size_t i);
  */
 int rules_route_line(const rules_t *rules, size_t i);
 
+/** One route as the deployment check (`event-router check -c`) sees it. */
+typedef struct rules_route_info {
+    const char *name;
+    const char *action;            /**< "jetstream", "nats", "skip" or "dlq" */
+    const char *subject;           /**< The template as written; NULL when it does not publish. */
+    int critical;                  /**< critical: true */
+    int line, col;                 /**< Where the route (its list item) is written. */
+    int subject_line, subject_col; /**< Where subject: is written; 0 when absent. */
+} rules_route_info_t;
+
+/**
+ * \brief Route \p i's name, action, subject template and positions.
+ * \return 0, or -1 when \p i is out of range. Strings are borrowed from \p rules.
+ */
+int rules_route_info(const rules_t *rules, size_t i, rules_route_info_t *out);
+
+/**
+ * \brief Whether events can be dead-lettered under these rules, and the
+ *        plainest reason: a route with action dlq, `unmatched: dlq`, a
+ *        JetStream route (a subject that cannot be built, a publish that
+ *        keeps failing), else a record without an event type (no_event_type),
+ *        which every rule set dead-letters. So today always 1.
+ * \param[out] why One sentence naming the route and file:line.
+ * \return 1 or 0.
+ */
+int rules_can_dead_letter(const rules_t *rules, char *why, size_t why_size);
+
 #endif /* ER_RULES_H */

@@ -67,6 +67,14 @@ typedef struct source_hooks {
 } source_hooks_t;
 
 /**
+ * \brief Build the consumer's settings exactly as source_new() would and let
+ *        librdkafka check them (rd_kafka_new() with no brokers: nothing is
+ *        contacted, nothing is logged). For `event-router check`.
+ * \return 0, or -1 with \p errstr: the first problem, quoting librdkafka.
+ */
+int source_check_config(const config_t *cfg, char *errstr, size_t errstr_size);
+
+/**
  * \brief Create the consumer and subscribe.
  * \return 0, or -1 with \p errstr quoting librdkafka for a bad property.
  */

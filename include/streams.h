@@ -100,6 +100,22 @@ void streams_filters_clear(streams_filters_t *f);
  */
 int streams_filters_cover(const streams_filters_t *f, const char *subject);
 
+/** How much of a route's subjects a stream filter takes in. */
+typedef enum streams_cover {
+    STREAMS_COVERS_NONE, /**< no subject the template can produce */
+    STREAMS_COVERS_SOME, /**< only some values of its variables */
+    STREAMS_COVERS_ALL,  /**< every subject it can produce */
+} streams_cover_t;
+
+/**
+ * \brief How a subject filter (may hold * and >) covers the subjects a route's
+ *        subject template can produce (pure). A template token holding a
+ *        `{variable}` stands for any one token (rules.h: a variable's value
+ *        is always exactly one token); dots inside braces (`{field:a.b}`)
+ *        do not split tokens.
+ */
+streams_cover_t streams_filter_covers_template(const char *filter, const char *tmpl);
+
 /** \brief Whether a subject filter matches a concrete subject (pure). */
 int streams_filter_matches(const char *filter, const char *subject);
 

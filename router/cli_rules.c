@@ -10,10 +10,13 @@
  */
 #include "cli.h"
 
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliopt.h"
 #include "natsmsg.h"
 #include "probe.h"
 #include "route.h"
@@ -43,53 +46,6 @@ static rules_t *load(const char *path)
                 d.count == 1 ? "" : "s");
     rules_diags_clear(&d);
     return r;
-}
-
-int cli_check(int argc, char **argv)
-{
-    int rc = 0, files = 0;
-
-    for (int i = 1; i < argc; i++) {
-        rules_t *r;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: event-router check FILE...\n"
-                   "Validate rule files. Prints every error as file:line:col; exits 1 if any "
-                   "file has one.\n");
-            return 0;
-        }
-        files++;
-        if (!(r = load(argv[i]))) {
-            rc = 1;
-            continue;
-        }
-        printf("%s: ok (%zu routes, %zu tests, fnv1a64 %s)\n", argv[i], rules_route_count(r),
-               rules_test_count(r), rules_hash(r));
-        rules_unref(r);
-    }
-    if (!files) {
-        fprintf(stderr, "usage: event-router check FILE...\n");
-        return 2;
-    }
-    return rc;
-}
-
-static void json_str(FILE *fp, const char *s)
-{
-    if (!s) {
-        fputs("null", fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(fp, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(fp, "\\u%04x", ch);
-        else
-            fputc(ch, fp);
-    }
-    fputc('"', fp);
 }
 
 static char *read_all(const char *path, size_t *len)
@@ -125,19 +81,22 @@ static char *read_all(const char *path, size_t *len)
     return buf;
 }
 
-static void explain_usage(FILE *fp)
-{
-    fprintf(fp, "usage: event-router explain --rules FILE --type EVENT_TYPE [options]\n"
-                "  --aggregate-type T   aggregate type (placed where the rules read it)\n"
-                "  --aggregate-id ID    aggregate ID\n"
-                "  --event-id ID        event ID\n"
-                "  --header K=V         a Kafka header (repeatable)\n"
-                "  --topic T            Kafka topic (default 'events')\n"
-                "  --partition N, --offset N, --key K\n"
-                "  --value FILE|-       the record value (JSON) from a file or stdin\n"
-                "  --tombstone          the record has no value\n"
-                "  --json               print one JSON object\n");
-}
+#define EXPLAIN_USAGE                                                                              \
+    "usage: event-router explain --rules FILE --type EVENT_TYPE [options]\n"                       \
+    "Shows what the rules do with one event: route, subject, dedup ID, headers, and why.\n"        \
+    "  --rules FILE         the rule file (required)\n"                                            \
+    "  --type T             event type\n"                                                          \
+    "  --aggregate-type T   aggregate type (placed where the rules read it)\n"                     \
+    "  --aggregate-id ID    aggregate ID\n"                                                        \
+    "  --event-id ID        event ID\n"                                                            \
+    "  --header K=V         a Kafka header (repeatable)\n"                                         \
+    "  --topic T            Kafka topic (default 'events')\n"                                      \
+    "  --partition N        Kafka partition (0 to 2147483647)\n"                                   \
+    "  --offset N           Kafka offset (0 to 9223372036854775807)\n"                             \
+    "  --key K              Kafka record key\n"                                                    \
+    "  --value FILE|-       the record value (JSON) from a file or stdin\n"                        \
+    "  --tombstone          the record has no value\n"                                             \
+    "  --json               print one JSON object\n"
 
 /* The Nats-Msg-Id the published message carries: the dedup ID on
  * JetStream routes, none on core NATS (which does not deduplicate). */
@@ -168,56 +127,118 @@ static int publishes(const route_result_t *res)
     return res->action == ROUTE_JETSTREAM || res->action == ROUTE_NATS_CORE;
 }
 
-static void print_explain_json(const rules_t *r, const rules_test_t *t, const route_result_t *res)
+/* What `explain` adds to the decision: why no route matched, why headers
+ * were left out, and what would fix a dead-letter reason. */
+typedef struct explain_why {
+    char near[2048]; /* lines: routes that take the type but not the record */
+    size_t takes;    /* routes whose type matcher takes the type */
+    char left_out[1024];
+    const char *fix;
+} explain_why_t;
+
+static void explain_why(const rules_t *r, const route_event_t *ev, const route_result_t *res,
+                        explain_why_t *w)
+{
+    w->near[0] = w->left_out[0] = '\0';
+    w->takes = 0;
+    if (res->reason == ROUTE_R_UNMATCHED)
+        w->takes = route_near_misses(r, ev, res->event_type, w->near, sizeof(w->near));
+    if (publishes(res))
+        route_headers_left_out(r, res, w->left_out, sizeof(w->left_out));
+    w->fix = res->action == ROUTE_DLQ || res->reason == ROUTE_R_UNMATCHED
+                 ? route_reason_fix(res->reason)
+                 : NULL;
+}
+
+/* Lines of \p text as a JSON array. */
+static void json_lines(const char *text)
+{
+    int first = 1;
+
+    putchar('[');
+    for (const char *l = text, *e; *l; l = e + 1) {
+        char one[600];
+        if (!(e = strchr(l, '\n')))
+            break;
+        snprintf(one, sizeof(one), "%.*s", (int)(e - l), l);
+        printf("%s", first ? "" : ",");
+        cliopt_json_str(stdout, one);
+        first = 0;
+    }
+    putchar(']');
+}
+
+/* Lines of \p text, the first after \p head, the others indented under it. */
+static void text_lines(const char *head, const char *text)
+{
+    int first = 1;
+
+    for (const char *l = text, *e; *l; l = e + 1) {
+        if (!(e = strchr(l, '\n')))
+            break;
+        printf("%s%.*s\n", first ? head : "            ", (int)(e - l), l);
+        first = 0;
+    }
+}
+
+static void print_explain_json(const rules_t *r, const rules_test_t *t, const route_result_t *res,
+                               const explain_why_t *w)
 {
     char out[NATSMSG_NAME_MAX + 1];
 
     printf("{\"rules\":");
-    json_str(stdout, rules_path(r));
+    cliopt_json_str(stdout, rules_path(r));
     printf(",\"rules_hash\":");
-    json_str(stdout, rules_hash(r));
+    cliopt_json_str(stdout, rules_hash(r));
     printf(",\"event_type\":");
-    json_str(stdout, res->event_type[0] ? res->event_type : NULL);
+    cliopt_json_str(stdout, res->event_type[0] ? res->event_type : NULL);
     printf(",\"route\":");
-    json_str(stdout, res->route);
+    cliopt_json_str(stdout, res->route);
     printf(",\"action\":");
-    json_str(stdout, route_action_name(res->action));
+    cliopt_json_str(stdout, route_action_name(res->action));
     printf(",\"critical\":%s", res->critical ? "true" : "false");
     printf(",\"subject\":");
-    json_str(stdout, res->subject[0] ? res->subject : NULL);
+    cliopt_json_str(stdout, res->subject[0] ? res->subject : NULL);
     printf(",\"dedup_id\":");
-    json_str(stdout, res->dedup_id[0] ? res->dedup_id : NULL);
+    cliopt_json_str(stdout, res->dedup_id[0] ? res->dedup_id : NULL);
     printf(",\"ordering\":");
-    json_str(stdout, publishes(res) ? route_ordering_name(res->ordering) : NULL);
+    cliopt_json_str(stdout, publishes(res) ? route_ordering_name(res->ordering) : NULL);
     printf(",\"order_by\":");
-    json_str(stdout, res->order_by);
+    cliopt_json_str(stdout, res->order_by);
     printf(",\"headers\":{");
     for (size_t i = 0; i < res->header_count; i++) {
         if (i)
             putchar(',');
-        json_str(stdout, res->headers[i].name);
+        cliopt_json_str(stdout, res->headers[i].name);
         putchar(':');
-        json_str(stdout, res->headers[i].value);
+        cliopt_json_str(stdout, res->headers[i].value);
     }
-    printf("},\"reason\":");
-    json_str(stdout, route_reason_name(res->reason));
+    printf("},\"headers_left_out\":");
+    json_lines(w->left_out);
+    printf(",\"reason\":");
+    cliopt_json_str(stdout, route_reason_name(res->reason));
     printf(",\"detail\":");
-    json_str(stdout, res->detail);
+    cliopt_json_str(stdout, res->detail);
+    printf(",\"near_misses\":");
+    json_lines(w->near);
+    printf(",\"fix\":");
+    cliopt_json_str(stdout, w->fix);
     printf(",\"nats_msg_id\":");
-    json_str(stdout, nats_msg_id(res));
+    cliopt_json_str(stdout, nats_msg_id(res));
     printf(",\"kafka_headers\":[");
     for (size_t i = 0; i < t->header_count; i++) {
         natsmsg_verdict_t v = header_fate(t, i, out, sizeof(out));
         printf("%s{\"name\":", i ? "," : "");
-        json_str(stdout, t->headers[i].name);
+        cliopt_json_str(stdout, t->headers[i].name);
         printf(",%s", v == NATSMSG_COPY ? "\"copied_as\":" : "\"not_copied\":");
-        json_str(stdout, v == NATSMSG_COPY ? out : natsmsg_verdict_name(v));
+        cliopt_json_str(stdout, v == NATSMSG_COPY ? out : natsmsg_verdict_name(v));
         putchar('}');
     }
     printf("]}\n");
 }
 
-static void print_explain_text(const rules_t *r, const rules_test_t *t, const route_result_t *res)
+static void print_explain_text(const rules_t *r, const rules_test_t *t, const route_result_t *res,
+                               const explain_why_t *w)
 {
     char out[NATSMSG_NAME_MAX + 1];
     int line = 0;
@@ -231,6 +252,12 @@ static void print_explain_text(const rules_t *r, const rules_test_t *t, const ro
         printf("route:      %s (%s:%d)\n", res->route, rules_path(r), line);
     else
         printf("route:      (none matched)\n");
+    if (res->reason == ROUTE_R_UNMATCHED && !w->takes)
+        printf("why:        no route's type matcher (match: type, type_prefix, type_suffix, "
+               "type_glob) takes '%s'\n",
+               res->event_type);
+    else if (res->reason == ROUTE_R_UNMATCHED)
+        text_lines("why:        ", w->near);
     printf("critical:   %s\n", res->critical ? "yes" : "no");
     printf("action:     %s\n", route_action_name(res->action));
     if (publishes(res)) {
@@ -250,11 +277,14 @@ static void print_explain_text(const rules_t *r, const rules_test_t *t, const ro
             printf(" (neither a Kafka key nor an aggregate ID: not ordered)\n");
         else
             printf(" (pipelined: a retry may land after later events)\n");
-        if (!res->header_count)
+        if (!res->header_count && !w->left_out[0])
+            printf("headers:    (none added: route '%s' declares no headers:)\n", res->route);
+        else if (!res->header_count)
             printf("headers:    (none added)\n");
         for (size_t i = 0; i < res->header_count; i++)
             printf("%s%s: %s\n", i ? "            " : "headers:    ", res->headers[i].name,
                    res->headers[i].value);
+        text_lines("left out:   ", w->left_out);
         for (size_t i = 0; i < t->header_count; i++) {
             natsmsg_verdict_t v = header_fate(t, i, out, sizeof(out));
             printf("%s%s ", i ? "            " : "kafka hdrs: ", t->headers[i].name);
@@ -266,6 +296,8 @@ static void print_explain_text(const rules_t *r, const rules_test_t *t, const ro
     }
     printf("reason:     %s%s%s\n", route_reason_name(res->reason), res->detail[0] ? ": " : "",
            res->detail);
+    if (w->fix)
+        printf("fix:        %s\n", w->fix);
     if (res->action == ROUTE_SKIP)
         printf("=> skipped: counted and committed, not published\n");
     else if (res->action == ROUTE_DLQ)
@@ -281,78 +313,103 @@ typedef struct explain_opts {
     int as_json;
 } explain_opts_t;
 
-/* One option with a value, \p a = \p v, onto the test event. 0, or 2 to exit. */
-static int explain_value_opt(const char *a, char *v, explain_opts_t *o, rules_test_t *t,
-                             rules_kv_t *hdrs)
-{
-    if (!strcmp(a, "--rules"))
-        o->rules_file = v;
-    else if (!strcmp(a, "--type"))
-        t->fields[RULES_F_EVENT_TYPE] = v;
-    else if (!strcmp(a, "--aggregate-type"))
-        t->fields[RULES_F_AGGREGATE_TYPE] = v;
-    else if (!strcmp(a, "--aggregate-id"))
-        t->fields[RULES_F_AGGREGATE_ID] = v;
-    else if (!strcmp(a, "--event-id"))
-        t->fields[RULES_F_EVENT_ID] = v;
-    else if (!strcmp(a, "--topic"))
-        t->topic = v;
-    else if (!strcmp(a, "--partition"))
-        t->partition = (int32_t)strtol(v, NULL, 10);
-    else if (!strcmp(a, "--offset"))
-        t->offset = strtoll(v, NULL, 10);
-    else if (!strcmp(a, "--key"))
-        t->key = v;
-    else if (!strcmp(a, "--value"))
-        o->value_file = v;
-    else if (!strcmp(a, "--header")) {
-        char *eq = strchr(v, '=');
-        if (!eq || eq == v || t->header_count == EXPLAIN_MAX_HEADERS) {
-            fprintf(stderr, "explain: --header wants K=V (at most %d)\n", EXPLAIN_MAX_HEADERS);
-            return 2;
-        }
-        /* Split in place: argv strings are ours to modify. */
-        *eq = '\0';
-        hdrs[t->header_count++] = (rules_kv_t){v, eq + 1};
-    } else {
-        fprintf(stderr, "explain: unknown option '%s'\n", a);
-        explain_usage(stderr);
-        return 2;
-    }
-    return 0;
-}
-
 /* The command line into \p o and the test event \p t. Returns -1 to go on,
  * else the exit code (0 after --help, 2 on a usage error). */
 static int explain_parse(int argc, char **argv, explain_opts_t *o, rules_test_t *t,
                          rules_kv_t *hdrs)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            explain_usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--json")) {
-            o->as_json = 1;
-        } else if (!strcmp(a, "--tombstone")) {
+    enum {
+        O_RULES = 256,
+        O_TYPE,
+        O_AGG_TYPE,
+        O_AGG_ID,
+        O_EVENT_ID,
+        O_TOPIC,
+        O_PARTITION,
+        O_OFFSET,
+        O_KEY,
+        O_VALUE,
+        O_HEADER,
+        O_TOMBSTONE,
+        O_JSON
+    };
+    static const struct option opts[] = {{"rules", required_argument, NULL, O_RULES},
+                                         {"type", required_argument, NULL, O_TYPE},
+                                         {"aggregate-type", required_argument, NULL, O_AGG_TYPE},
+                                         {"aggregate-id", required_argument, NULL, O_AGG_ID},
+                                         {"event-id", required_argument, NULL, O_EVENT_ID},
+                                         {"topic", required_argument, NULL, O_TOPIC},
+                                         {"partition", required_argument, NULL, O_PARTITION},
+                                         {"offset", required_argument, NULL, O_OFFSET},
+                                         {"key", required_argument, NULL, O_KEY},
+                                         {"value", required_argument, NULL, O_VALUE},
+                                         {"header", required_argument, NULL, O_HEADER},
+                                         {"tombstone", no_argument, NULL, O_TOMBSTONE},
+                                         {"json", no_argument, NULL, O_JSON},
+                                         {NULL, 0, NULL, 0}};
+    cliopt_t c = {.cmd = "explain", .usage = EXPLAIN_USAGE};
+    long long n;
+    int r;
+
+    while ((r = cliopt_next(&c, argc, argv, "", opts)) >= 0) {
+        switch (r) {
+        case O_RULES:
+            o->rules_file = optarg;
+            break;
+        case O_TYPE:
+            t->fields[RULES_F_EVENT_TYPE] = optarg;
+            break;
+        case O_AGG_TYPE:
+            t->fields[RULES_F_AGGREGATE_TYPE] = optarg;
+            break;
+        case O_AGG_ID:
+            t->fields[RULES_F_AGGREGATE_ID] = optarg;
+            break;
+        case O_EVENT_ID:
+            t->fields[RULES_F_EVENT_ID] = optarg;
+            break;
+        case O_TOPIC:
+            t->topic = optarg;
+            break;
+        case O_PARTITION:
+            if (cliopt_num(&c, "--partition", optarg, 0, INT32_MAX, &n))
+                return CLIOPT_EXIT_USAGE;
+            t->partition = (int32_t)n;
+            break;
+        case O_OFFSET:
+            if (cliopt_num(&c, "--offset", optarg, 0, INT64_MAX, &n))
+                return CLIOPT_EXIT_USAGE;
+            t->offset = n;
+            break;
+        case O_KEY:
+            t->key = optarg;
+            break;
+        case O_VALUE:
+            o->value_file = optarg;
+            break;
+        case O_TOMBSTONE:
             t->tombstone = 1;
-        } else if (!v) {
-            fprintf(stderr, "explain: %s needs a value\n", a);
-            explain_usage(stderr);
-            return 2;
-        } else if (explain_value_opt(a, v, o, t, hdrs)) {
-            return 2;
-        } else {
-            i++;
+            break;
+        case O_JSON:
+            o->as_json = 1;
+            break;
+        default: { /* O_HEADER */
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || t->header_count == EXPLAIN_MAX_HEADERS)
+                return cliopt_fail(&c, "--header wants K=V (at most %d), got '%s'",
+                                   EXPLAIN_MAX_HEADERS, optarg);
+            /* Split in place: argv strings are ours to modify. */
+            *eq = '\0';
+            hdrs[t->header_count++] = (rules_kv_t){optarg, eq + 1};
+            break;
+        }
         }
     }
+    if ((r = cliopt_done(&c, r, argc, argv, 0, 0)) >= 0)
+        return r;
     t->headers = hdrs;
-    if (!o->rules_file) {
-        fprintf(stderr, "explain: --rules FILE is required\n");
-        explain_usage(stderr);
-        return 2;
-    }
+    if (!o->rules_file)
+        return cliopt_fail(&c, "--rules FILE is required");
     return -1;
 }
 
@@ -366,6 +423,7 @@ int cli_explain(int argc, char **argv)
     rules_t *r = NULL;
     probe_t p = {0};
     route_result_t *res = NULL;
+    explain_why_t why;
 
     t.expect_critical = -1;
     if ((rc = explain_parse(argc, argv, &o, &t, hdrs)) >= 0)
@@ -396,10 +454,11 @@ int cli_explain(int argc, char **argv)
         goto err;
     }
     route_decide(r, &p.ev, res);
+    explain_why(r, &p.ev, res, &why);
     if (o.as_json)
-        print_explain_json(r, &t, res);
+        print_explain_json(r, &t, res, &why);
     else
-        print_explain_text(r, &t, res);
+        print_explain_text(r, &t, res, &why);
     rc = 0;
 err:
     free(res);
@@ -409,64 +468,65 @@ err:
     return rc;
 }
 
-/* Compare one expectation; print it when it fails. Returns 1 on a mismatch. */
-static int expect_str(const char *what, const char *want, const char *got, const char *note)
+/* What one test found: its mismatches, one per line. */
+typedef struct test_outcome {
+    char why[2048];
+    size_t len;
+} test_outcome_t;
+
+static void note(test_outcome_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(test_outcome_t *o, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (o->len >= sizeof(o->why) - 1)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(o->why + o->len, sizeof(o->why) - o->len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        o->len = o->len + (size_t)n < sizeof(o->why) ? o->len + (size_t)n : sizeof(o->why) - 1;
+}
+
+/* Compare one expectation; note it when it fails. Returns 1 on a mismatch. */
+static int expect_str(test_outcome_t *o, const char *what, const char *want, const char *got,
+                      const char *detail)
 {
     if (!want || !strcmp(want, got))
         return 0;
-    printf("      %-9s expected '%s', got '%s'%s%s\n", what, want, got, note ? " -- " : "",
-           note ? note : "");
+    note(o, "%s expected '%s', got '%s'%s%s\n", what, want, got, detail ? " -- " : "",
+         detail ? detail : "");
     return 1;
 }
 
-static int run_test(const rules_t *r, const rules_test_t *t, route_result_t *res, int verbose)
+/* Run one test: 0 when it passes, else 1 with its mismatches in \p o. */
+static int run_test(const rules_t *r, const rules_test_t *t, route_result_t *res, test_outcome_t *o)
 {
     probe_t p;
     char err[300];
+    const char *detail;
     int bad = 0;
 
+    o->len = 0;
+    o->why[0] = '\0';
     if (probe_build(&p, r, t, err, sizeof(err))) {
-        printf("FAIL  %s (%s:%d)\n      cannot build the event: %s\n", t->name, rules_path(r),
-               t->line, err);
+        note(o, "cannot build the event: %s\n", err);
         probe_fini(&p);
         return 1;
     }
     route_decide(r, &p.ev, res);
     probe_fini(&p);
-    /* Print the header line first, then the mismatches under it. */
-    {
-        int fails =
-            (t->expect_action && strcmp(t->expect_action, route_action_name(res->action))) ||
-            (t->expect_reason && strcmp(t->expect_reason, route_reason_name(res->reason))) ||
-            (t->expect_route && strcmp(t->expect_route, res->route ? res->route : "")) ||
-            (t->expect_subject && strcmp(t->expect_subject, res->subject)) ||
-            (t->expect_dedup_id && strcmp(t->expect_dedup_id, res->dedup_id)) ||
-            (t->expect_critical >= 0 && t->expect_critical != !!res->critical);
-        for (size_t i = 0; i < t->expect_header_count && !fails; i++) {
-            int found = 0;
-            for (size_t k = 0; k < res->header_count; k++)
-                found |= !strcmp(res->headers[k].name, t->expect_headers[i].name) &&
-                         !strcmp(res->headers[k].value, t->expect_headers[i].value);
-            fails = !found;
-        }
-        if (!fails) {
-            if (verbose)
-                printf("PASS  %s\n", t->name);
-            return 0;
-        }
-    }
-    printf("FAIL  %s (%s:%d)\n", t->name, rules_path(r), t->line);
-    bad |= expect_str("action:", t->expect_action, route_action_name(res->action),
-                      res->detail[0] ? res->detail : NULL);
-    bad |= expect_str("reason:", t->expect_reason, route_reason_name(res->reason),
-                      res->detail[0] ? res->detail : NULL);
-    bad |= expect_str("route:", t->expect_route, res->route ? res->route : "", NULL);
-    bad |= expect_str("subject:", t->expect_subject, res->subject, NULL);
-    bad |= expect_str("dedup_id:", t->expect_dedup_id, res->dedup_id, NULL);
+    detail = res->detail[0] ? res->detail : NULL;
+    bad |= expect_str(o, "action:", t->expect_action, route_action_name(res->action), detail);
+    bad |= expect_str(o, "reason:", t->expect_reason, route_reason_name(res->reason), detail);
+    bad |= expect_str(o, "route:", t->expect_route, res->route ? res->route : "", NULL);
+    bad |= expect_str(o, "subject:", t->expect_subject, res->subject, NULL);
+    bad |= expect_str(o, "dedup_id:", t->expect_dedup_id, res->dedup_id, NULL);
     if (t->expect_critical >= 0 && t->expect_critical != !!res->critical) {
-        printf("      %-9s expected %s, got %s\n",
-               "critical:", t->expect_critical ? "true" : "false",
-               res->critical ? "true" : "false");
+        note(o, "critical: expected %s, got %s\n", t->expect_critical ? "true" : "false",
+             res->critical ? "true" : "false");
         bad = 1;
     }
     for (size_t i = 0; i < t->expect_header_count; i++) {
@@ -475,40 +535,79 @@ static int run_test(const rules_t *r, const rules_test_t *t, route_result_t *res
             if (!strcmp(res->headers[k].name, t->expect_headers[i].name))
                 got = res->headers[k].value;
         if (!got || strcmp(got, t->expect_headers[i].value)) {
-            printf("      header %s: expected '%s', got %s%s%s\n", t->expect_headers[i].name,
-                   t->expect_headers[i].value, got ? "'" : "(absent)", got ? got : "",
-                   got ? "'" : "");
+            note(o, "header %s: expected '%s', got %s%s%s\n", t->expect_headers[i].name,
+                 t->expect_headers[i].value, got ? "'" : "(absent)", got ? got : "",
+                 got ? "'" : "");
             bad = 1;
         }
     }
     return bad;
 }
 
+#define TEST_USAGE                                                                                 \
+    "usage: event-router test [-v] [--json] FILE...\n"                                             \
+    "Runs the tests: entries of rule files; exits 1 on any failure.\n"                             \
+    "  -v, --verbose   list passing tests too\n"                                                   \
+    "  --json          print one JSON object: passed, failed and each test's result\n"
+
+/* One test's result, as text or as a JSON array element. */
+static void print_test(const rules_t *r, const rules_test_t *t, int failed, const test_outcome_t *o,
+                       int verbose, int as_json, int first)
+{
+    if (as_json) {
+        printf("%s{\"name\":", first ? "" : ",");
+        cliopt_json_str(stdout, t->name);
+        printf(",\"file\":");
+        cliopt_json_str(stdout, rules_path(r));
+        printf(",\"line\":%d,\"result\":\"%s\",\"mismatches\":", t->line, failed ? "fail" : "pass");
+        json_lines(failed ? o->why : "");
+        putchar('}');
+        return;
+    }
+    if (!failed) {
+        if (verbose)
+            printf("PASS  %s\n", t->name);
+        return;
+    }
+    printf("FAIL  %s (%s:%d)\n", t->name, rules_path(r), t->line);
+    for (const char *l = o->why, *e; *l; l = e + 1) {
+        e = strchr(l, '\n');
+        if (!e)
+            break;
+        printf("      %.*s\n", (int)(e - l), l);
+    }
+}
+
 int cli_test(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"verbose", no_argument, NULL, 'v'}, {"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+    cliopt_t c = {.cmd = "test", .usage = TEST_USAGE};
     size_t passed = 0, failed = 0;
-    int files = 0, load_failed = 0, verbose = 0;
-    route_result_t *res = malloc(sizeof(*res));
+    int load_failed = 0, verbose = 0, as_json = 0, opt;
+    route_result_t *res;
+    test_outcome_t *o;
 
-    if (!res) {
-        fprintf(stderr, "test: out of memory\n");
-        return 2;
-    }
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
+    while ((opt = cliopt_next(&c, argc, argv, "v", opts)) >= 0) {
+        if (opt == 'v')
             verbose = 1;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: event-router test [-v] FILE...\n"
-                   "Run the tests: entries of rule files; exits 1 on any failure.\n");
-            free(res);
-            return 0;
-        }
+        else
+            as_json = 1;
     }
-    for (int i = 1; i < argc; i++) {
+    if ((opt = cliopt_done(&c, opt, argc, argv, 1, -1)) >= 0)
+        return opt;
+    res = malloc(sizeof(*res));
+    o = malloc(sizeof(*o));
+    if (!res || !o) {
+        fprintf(stderr, "event-router test: out of memory\n");
+        free(res);
+        free(o);
+        return 1;
+    }
+    if (as_json)
+        printf("{\"tests\":[");
+    for (int i = optind; i < argc; i++) {
         rules_t *r;
-        if (argv[i][0] == '-' && argv[i][1])
-            continue;
-        files++;
         if (!(r = load(argv[i]))) {
             load_failed = 1;
             continue;
@@ -516,7 +615,9 @@ int cli_test(int argc, char **argv)
         if (!rules_test_count(r))
             fprintf(stderr, "%s: warning: no tests: entries\n", argv[i]);
         for (size_t k = 0; k < rules_test_count(r); k++) {
-            if (run_test(r, rules_test_get(r, k), res, verbose))
+            int bad = run_test(r, rules_test_get(r, k), res, o);
+            print_test(r, rules_test_get(r, k), bad, o, verbose, as_json, !passed && !failed);
+            if (bad)
                 failed++;
             else
                 passed++;
@@ -524,11 +625,12 @@ int cli_test(int argc, char **argv)
         rules_unref(r);
     }
     free(res);
-    if (!files) {
-        fprintf(stderr, "usage: event-router test [-v] FILE...\n");
-        return 2;
-    }
-    printf("%zu passed, %zu failed%s\n", passed, failed,
-           load_failed ? " (and a rule file failed to load)" : "");
+    free(o);
+    if (as_json)
+        printf("],\"passed\":%zu,\"failed\":%zu,\"load_failed\":%s}\n", passed, failed,
+               load_failed ? "true" : "false");
+    else
+        printf("%zu passed, %zu failed%s\n", passed, failed,
+               load_failed ? " (and a rule file failed to load)" : "");
     return (failed || load_failed) ? 1 : 0;
 }

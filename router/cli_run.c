@@ -8,11 +8,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <getopt.h>
 
 #include <nats/nats.h>
 
 #include "cli.h"
+#include "cliopt.h"
 #include "config.h"
 #include "health.h"
 #include "http.h"
@@ -21,6 +21,7 @@
 #include "natsopts.h"
 #include "router.h"
 #include "rules.h"
+#include "source.h"
 #include "streams.h"
 #include <stdlib.h>
 
@@ -52,25 +53,31 @@ static void install_signals(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* Print every rules diagnostic; returns the number of errors. */
-static size_t print_rules_diags(const rules_diags_t *d)
+/* Each diagnostic as one log line: RUN-0101 (config) or RUN-0102/0103
+ * (rule file error/warning), with file, line, col and the message. */
+static size_t log_diags(const diags_t *d, const char *id_error, const char *id_warning)
 {
-    char buf[1024];
     size_t errors = 0;
     for (size_t i = 0; i < d->count; i++) {
-        fprintf(stderr, "%s\n", rules_diag_format(&d->items[i], buf, sizeof(buf)));
-        errors += !d->items[i].warning;
+        const diag_t *x = &d->items[i];
+        if (x->warning) {
+            LOG_WARN(id_warning, x->msg, LKV_S("file", x->file), LKV_I("line", x->line),
+                     LKV_I("col", x->col));
+        } else {
+            LOG_ERROR(id_error, x->msg, LKV_S("file", x->file), LKV_I("line", x->line),
+                      LKV_I("col", x->col));
+            errors++;
+        }
     }
     return errors;
 }
 
-static void usage(FILE *fp)
-{
-    fprintf(fp, "usage: event-router run -c router.yaml [--print-config]\n"
-                "\n"
-                "  -c, --config FILE   router configuration (see README, 'Configuration')\n"
-                "  --print-config      print the effective config (secrets redacted) and exit\n");
-}
+#define RUN_USAGE                                                                                  \
+    "usage: event-router run -c router.yaml [--print-config]\n"                                    \
+    "Consumes, routes and publishes until SIGTERM or SIGINT; SIGHUP reloads the rules.\n"          \
+    "  -c, --config FILE   router configuration (docs/config.md)\n"                                \
+    "  --print-config      print the effective config (secrets redacted) and exit;\n"              \
+    "                      to check a deployment before it starts, use 'event-router check -c'\n"
 
 /* The command line: -c FILE and --print-config. Returns -1 to go on, else
  * the exit code (0 after --help, 2 on a usage error). */
@@ -78,33 +85,49 @@ static int run_parse_args(int argc, char **argv, const char **path, int *print_o
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"print-config", no_argument, NULL, 'p'},
-                                         {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    int c;
+    cliopt_t c = {.cmd = "run", .usage = RUN_USAGE};
+    int r;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
+    while ((r = cliopt_next(&c, argc, argv, "c:", opts)) >= 0) {
+        if (r == 'c')
             *path = optarg;
-            break;
-        case 'p':
+        else
             *print_only = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
     }
-    if (!*path) {
-        fprintf(stderr, "event-router run: missing -c router.yaml\n");
-        usage(stderr);
-        return 2;
-    }
+    if ((r = cliopt_done(&c, r, argc, argv, 0, 0)) >= 0)
+        return r;
+    if (!*path)
+        return cliopt_fail(&c, "missing -c router.yaml");
     return -1;
+}
+
+/*
+ * Load the config, logging every problem (RUN-0101) in the format the
+ * config asks for when it got far enough to say (an unknown key or a bad
+ * value still leaves log.format readable), else logfmt. 0, or -1.
+ */
+static int run_load_config(const char *path, config_t **cfg)
+{
+    diags_t d = {0};
+    log_level_t lvl = LOG_LVL_INFO;
+    log_format_t fmt = LOG_FMT_LOGFMT;
+    int rc = config_load_file_diags(path, cfg, &d);
+
+    if (*cfg) {
+        (void)log_level_parse((*cfg)->log.level, &lvl);
+        (void)log_format_parse((*cfg)->log.format, &fmt);
+    }
+    log_setup(lvl, fmt);
+    if (rc != 0) {
+        size_t n = log_diags(&d, "RUN-0101", "RUN-0101");
+        LOG_ERROR("RUN-0100", "the config has errors; not starting", LKV_S("file", path),
+                  LKV_U("errors", n), LKV_S("check", "event-router check -c <config>"));
+        config_free(*cfg);
+        *cfg = NULL;
+    }
+    diags_clear(&d);
+    return rc;
 }
 
 /* Load the rule file the config names; print its diagnostics (errors, or
@@ -112,11 +135,12 @@ static int run_parse_args(int argc, char **argv, const char **path, int *print_o
 static int run_load_rules(const config_t *cfg, rules_t **rules, rules_diags_t *diags)
 {
     if (rules_load_file(cfg->rules, rules, diags) != 0) {
-        size_t n = print_rules_diags(diags);
-        fprintf(stderr, "event-router: %zu error(s) in %s; not starting\n", n, cfg->rules);
+        size_t n = log_diags(diags, "RUN-0102", "RUN-0103");
+        LOG_ERROR("RUN-0104", "the rule file has errors; not starting", LKV_S("file", cfg->rules),
+                  LKV_U("errors", n));
         return -1;
     }
-    print_rules_diags(diags); /* warnings */
+    log_diags(diags, "RUN-0102", "RUN-0103"); /* warnings */
     LOG_INFO("RUN-0001", "rules loaded", LKV_S("path", rules_path(*rules)),
              LKV_U("routes", rules_route_count(*rules)), LKV_S("hash", rules_hash(*rules)));
     return 0;
@@ -131,11 +155,11 @@ static int run_start_http(const config_t *cfg, router_t *router, http_t **http)
         return 0;
     if (http_start(cfg->http.listen, health_live, health_ready, router, http, errstr,
                    sizeof(errstr)) != 0) {
-        fprintf(stderr, "event-router: http.listen %s: %s\n", cfg->http.listen, errstr);
+        LOG_ERROR("RUN-0106", "the admin endpoint cannot listen; not starting",
+                  LKV_S("listen", cfg->http.listen), LKV_S("why", errstr));
         return -1;
     }
-    LOG_INFO("RUN-0002", "admin endpoint listening", LKV_S("listen", cfg->http.listen));
-    return 0;
+    return 0; /* http.c logs HTTP-0001 */
 }
 
 int cli_run(int argc, char **argv)
@@ -148,31 +172,30 @@ int cli_run(int argc, char **argv)
     rules_diags_t diags = {0};
     router_t *router = NULL;
     http_t *http = NULL;
-    log_level_t lvl;
-    log_format_t fmt;
 
     if ((rc = run_parse_args(argc, argv, &path, &print_only)) >= 0)
         return rc;
     rc = 1;
-    if (config_load_file(path, &cfg, errstr, sizeof(errstr)) != 0) {
-        fprintf(stderr, "event-router: %s\n", errstr);
+    if (run_load_config(path, &cfg) != 0)
         return 1;
-    }
     if (print_only) {
         config_dump(cfg, stdout);
         config_free(cfg);
         return 0;
     }
-    log_level_parse(cfg->log.level, &lvl);
-    log_format_parse(cfg->log.format, &fmt);
-    log_setup(lvl, fmt);
 
     if (run_load_rules(cfg, &rules, &diags))
         goto out;
+    /* The consumer's settings first: a bad property is refused before any
+     * connection is tried (the router itself would try NATS first). */
+    if (source_check_config(cfg, errstr, sizeof(errstr)) != 0) {
+        LOG_ERROR("RUN-0105", "the router cannot start", LKV_S("why", errstr));
+        goto out;
+    }
     install_signals();
     if (router_new(cfg, rules, &router, errstr, sizeof(errstr)) != 0) {
         rules = NULL; /* owned (and freed) by router_new */
-        fprintf(stderr, "event-router: %s\n", errstr);
+        LOG_ERROR("RUN-0105", "the router cannot start", LKV_S("why", errstr));
         goto out;
     }
     rules = NULL; /* now owned by the router */
@@ -194,14 +217,22 @@ out:
     return rc;
 }
 
+#define STREAMS_USAGE                                                                              \
+    "usage: event-router streams [--dry-run] -c router.yaml\n"                                     \
+    "Creates the JetStream streams the config declares (streams:) and reports each one\n"          \
+    "that differs from its declaration. Connects to NATS, with the config's credentials.\n"        \
+    "  -c, --config FILE   router configuration\n"                                                 \
+    "  -n, --dry-run       compare with the server and print what would change; connects\n"        \
+    "                      to NATS, creates nothing (check -c needs no server)\n"
+
 /* `event-router streams [--dry-run] -c router.yaml`: create the declared
  * streams or show what would be created; report differences. */
 int cli_streams(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"dry-run", no_argument, NULL, 'n'},
-                                         {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
+    cliopt_t co = {.cmd = "streams", .usage = STREAMS_USAGE};
     const char *path = NULL;
     int dry = 0, c, rc = 1;
     char errstr[1024];
@@ -211,26 +242,18 @@ int cli_streams(int argc, char **argv)
     jsCtx *js = NULL;
     jsOptions jo;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+    while ((c = cliopt_next(&co, argc, argv, "c:n", opts)) >= 0) {
         if (c == 'c')
             path = optarg;
-        else if (c == 'n')
+        else
             dry = 1;
-        else {
-            fprintf(c == 'h' ? stdout : stderr,
-                    "usage: event-router streams [--dry-run] -c router.yaml\n");
-            return c == 'h' ? 0 : 2;
-        }
     }
-    if (!path) {
-        fprintf(stderr, "event-router streams: missing -c router.yaml\n");
-        return 2;
-    }
-    if (config_load_file(path, &cfg, errstr, sizeof(errstr)) != 0) {
-        fprintf(stderr, "event-router: %s\n", errstr);
+    if ((c = cliopt_done(&co, c, argc, argv, 0, 0)) >= 0)
+        return c;
+    if (!path)
+        return cliopt_fail(&co, "missing -c router.yaml");
+    if (run_load_config(path, &cfg) != 0)
         return 1;
-    }
     if (!cfg->streams_count) {
         printf("%s declares no streams: nothing to do\n", path);
         config_free(cfg);

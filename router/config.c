@@ -463,43 +463,31 @@ static const char *suggest_key(const cyaml_schema_field_t *fields, const char *k
 /* ---- the schema walk (yamlwalk), in the config's words ------------------------ */
 
 /*
- * yamlwalk and the validation pass report every problem they meet; the
- * config keeps the first (one line in errstr is its contract) and the walk
- * stops there. The list is the shared diag.h one, so the line is worded and
+ * yamlwalk and the validation pass report every problem they meet, all of
+ * them kept (config_load_*_diags(); config_load_buffer() passes on the
+ * first). The list is the shared diag.h one, so a line is worded and
  * formatted like a rule file's.
  */
 typedef struct creport {
     const char *file;
     diags_t d;
-    int failed; /* set even when the diagnostic itself could not be stored */
+    int failed;   /* set even when the diagnostic itself could not be stored */
+    int blocking; /* problems libcyaml cannot be told to tolerate (not unknown keys) */
 } creport_t;
 
-static void report_first(creport_t *r, int line, int col, const char *hint, const char *fmt, ...)
+static void report(creport_t *r, int line, int col, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-static void report_first(creport_t *r, int line, int col, const char *hint, const char *fmt, ...)
+static void report(creport_t *r, int line, int col, const char *hint, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
 
-    if (r->failed)
-        return;
     r->failed = 1;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     diags_add(&r->d, r->file, line, col, 0, hint, "%s", msg);
-}
-
-/* The first problem as "file:line:col: error: msg" in errstr. */
-static void report_to_errstr(const creport_t *r, char *errstr, size_t size)
-{
-    if (!errstr || !size)
-        return;
-    if (r->d.count)
-        diag_format(&r->d.items[0], errstr, size);
-    else
-        errstr_set(errstr, size, "%s:1:1: error: out of memory", r->file);
 }
 
 static const char *type_want(const cyaml_schema_value_t *s)
@@ -527,7 +515,8 @@ static void in_path(char *buf, size_t size, const char *path)
         buf[0] = '\0';
 }
 
-/* yamlwalk problem callback: word the first problem, then stop the walk. */
+/* yamlwalk problem callback: word each problem; the walk skips the node
+ * and goes on (a syntax error ends it). */
 static int walk_problem(void *opaque, const yamlwalk_problem_t *p)
 {
     creport_t *w = opaque;
@@ -536,52 +525,51 @@ static int walk_problem(void *opaque, const yamlwalk_problem_t *p)
     const char *hint;
 
     in_path(ctx, sizeof(ctx), p->path);
+    /* Only unknown keys can be skipped by libcyaml (and validated past). */
+    w->blocking += p->kind != YAMLWALK_UNKNOWN_KEY;
     switch (p->kind) {
     case YAMLWALK_SYNTAX:
-        report_first(w, l, c, NULL, "YAML syntax error: %s%s%s",
-                     p->problem ? p->problem : "unknown problem", p->context ? " " : "",
-                     p->context ? p->context : "");
+        report(w, l, c, NULL, "YAML syntax error: %s%s%s",
+               p->problem ? p->problem : "unknown problem", p->context ? " " : "",
+               p->context ? p->context : "");
         break;
     case YAMLWALK_NO_DOCUMENT:
-        report_first(w, l, c, NULL, "the config file is empty");
+        report(w, l, c, NULL, "the config file is empty");
         break;
     case YAMLWALK_KEY_NOT_SCALAR:
-        report_first(w, l, c, NULL, "keys must be plain strings%s", ctx);
+        report(w, l, c, NULL, "keys must be plain strings%s", ctx);
         break;
     case YAMLWALK_UNKNOWN_KEY:
         hint = suggest_key(p->schema->mapping.fields, p->key);
         if (hint)
             snprintf(hq, sizeof(hq), "did you mean '%s'?", hint);
-        report_first(w, l, c, hint ? hq : NULL, "unknown key '%s'%s", q(kq, sizeof(kq), p->key),
-                     ctx);
+        report(w, l, c, hint ? hq : NULL, "unknown key '%s'%s", q(kq, sizeof(kq), p->key), ctx);
         break;
     case YAMLWALK_DUPLICATE_KEY:
-        report_first(w, l, c, NULL, "duplicate key '%s'%s", p->key, ctx);
+        report(w, l, c, NULL, "duplicate key '%s'%s", p->key, ctx);
         break;
     case YAMLWALK_MISSING_KEY:
-        report_first(w, l, c, NULL, "missing required key '%s'%s", p->key, ctx);
+        report(w, l, c, NULL, "missing required key '%s'%s", p->key, ctx);
         break;
     case YAMLWALK_EMPTY_DOCUMENT:
     case YAMLWALK_ALIAS:
     case YAMLWALK_WRONG_TYPE:
         if (!*p->path)
-            report_first(w, l, c, NULL,
-                         "the config must be a mapping (kafka:, nats:, rules:, ...)");
+            report(w, l, c, NULL, "the config must be a mapping (kafka:, nats:, rules:, ...)");
         else if (p->kind == YAMLWALK_ALIAS)
-            report_first(w, l, c, NULL, "'%s': YAML aliases are not supported in the config",
-                         p->path);
+            report(w, l, c, NULL, "'%s': YAML aliases are not supported in the config", p->path);
         else if (p->schema->type == CYAML_SEQUENCE && p->got == YAMLWALK_NODE_SCALAR)
-            report_first(w, l, c, NULL, "'%s' must be a list, not a scalar (write: - %s)", p->path,
-                         q(vq, sizeof(vq), p->value));
+            report(w, l, c, NULL, "'%s' must be a list, not a scalar (write: - %s)", p->path,
+                   q(vq, sizeof(vq), p->value));
         else
-            report_first(w, l, c, NULL, "'%s' must be %s, not %s", p->path, type_want(p->schema),
-                         yamlwalk_node_name(p->got));
+            report(w, l, c, NULL, "'%s' must be %s, not %s", p->path, type_want(p->schema),
+                   yamlwalk_node_name(p->got));
         break;
     default: /* list bounds, depth, more documents: none in this schema and walk */
-        report_first(w, l, c, NULL, "'%s' does not fit the config schema", p->path);
+        report(w, l, c, NULL, "'%s' does not fit the config schema", p->path);
         break;
     }
-    return 1;
+    return 0;
 }
 
 /* The range of a number at \p path: the table's, or, for a number the table
@@ -633,13 +621,14 @@ static int walk_scalar(void *opaque, const yamlwalk_scalar_t *sc)
         in_range = errno != ERANGE && u <= (unsigned long long)max && (long long)u >= min;
     }
     if (end == v || *end != '\0' || !isdigit((unsigned char)v[*v == '-' || *v == '+']))
-        report_first(w, sc->line, sc->col, NULL, "'%s' must be %s, got '%s'", path,
-                     s->type == CYAML_UINT ? "an unsigned integer" : "an integer",
-                     q(vq, sizeof(vq), v));
+        report(w, sc->line, sc->col, NULL, "'%s' must be %s, got '%s'", path,
+               s->type == CYAML_UINT ? "an unsigned integer" : "an integer", q(vq, sizeof(vq), v));
     else if (!in_range)
-        report_first(w, sc->line, sc->col, NULL, "'%s' must be between %lld and %lld, got %s", path,
-                     min, max, q(vq, sizeof(vq), v));
-    return w->failed;
+        report(w, sc->line, sc->col, NULL, "'%s' must be between %lld and %lld, got %s", path, min,
+               max, q(vq, sizeof(vq), v));
+    /* libcyaml loads what it can hold (the range is this table's); what it
+     * cannot parse, it refuses, and then nothing is validated past it. */
+    return 0;
 }
 /* ---- libcyaml log capture ---------------------------------------------------- */
 
@@ -767,28 +756,27 @@ static int resolve_rules_path(config_t *c)
 
 typedef struct vctx {
     const yamlwalk_index_t *idx;
-    creport_t *rep; /* the same first-problem report the walk used */
+    creport_t *rep; /* the same report the walk used */
 } vctx_t;
 
 static void verr(vctx_t *v, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
- * Report a validation error at the value of \p path, or, for an absent key,
- * at its nearest present ancestor ("kafka.topics" -> "kafka"), or 1:1.
+ * Where \p path is written: its value, or, for an absent key, its nearest
+ * present ancestor's key ("kafka.topics" -> "kafka"), or 1:1. Returns 1
+ * for the path itself, 0 for an ancestor, -1 for neither.
  */
-static void verr(vctx_t *v, const char *path, const char *fmt, ...)
+static int where_in(const yamlwalk_index_t *idx, const char *path, int *line, int *col)
 {
-    char msg[512], anc[256];
+    char anc[256];
     const yamlwalk_pos_t *e = NULL;
-    int line = 1, col = 1;
-    va_list ap;
+    int exact;
 
-    if (v->rep->failed)
-        return;
+    *line = *col = 1;
     snprintf(anc, sizeof(anc), "%s", path);
     for (;;) {
-        e = yamlwalk_find(v->idx, anc);
+        e = idx ? yamlwalk_find(idx, anc) : NULL;
         if (e || !*anc)
             break;
         char *cut = strrchr(anc, '.');
@@ -800,16 +788,32 @@ static void verr(vctx_t *v, const char *path, const char *fmt, ...)
         else
             *cut = '\0';
     }
-    if (e) {
-        /* The value itself when it is this key, the key when it is an ancestor. */
-        int exact = !strcmp(anc, path);
-        line = exact ? e->val_line : e->key_line;
-        col = exact ? e->val_col : e->key_col;
-    }
+    if (!e)
+        return -1;
+    /* The value itself when it is this key, the key when it is an ancestor. */
+    exact = !strcmp(anc, path);
+    *line = exact ? e->val_line : e->key_line;
+    *col = exact ? e->val_col : e->key_col;
+    return exact;
+}
+
+int config_where(const config_t *cfg, const char *path, int *line, int *col)
+{
+    return where_in(cfg ? cfg->where : NULL, path, line, col);
+}
+
+/* Report a validation error where \p path is written (where_in()). */
+static void verr(vctx_t *v, const char *path, const char *fmt, ...)
+{
+    char msg[512];
+    int line, col;
+    va_list ap;
+
+    where_in(v->idx, path, &line, &col);
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    report_first(v->rep, line, col, NULL, "%s", msg);
+    report(v->rep, line, col, NULL, "%s", msg);
 }
 
 /*
@@ -1265,7 +1269,7 @@ static void validate_streams(vctx_t *v, const config_t *c)
 {
     char p[96], vq[80];
 
-    for (unsigned i = 0; i < c->streams_count && !v->rep->failed; i++) {
+    for (unsigned i = 0; i < c->streams_count; i++) {
         const config_stream_t *s = &c->streams[i];
         snprintf(p, sizeof(p), "streams[%u].name", i);
         if (!stream_name_valid(s->name)) {
@@ -1310,8 +1314,21 @@ static void validate_streams(vctx_t *v, const config_t *c)
 
 /* ---- load ------------------------------------------------------------------- */
 
-int config_load_buffer(const char *name, const void *data, size_t len, config_t **out, char *errstr,
-                       size_t errstr_size)
+/* Move the report's problems to \p d: the walk's in document order, then
+ * the validation's. */
+static void report_move(creport_t *r, diags_t *d)
+{
+    if (r->failed && !r->d.count)
+        diags_add(d, r->file, 0, 0, 0, NULL, "out of memory");
+    for (size_t i = 0; i < r->d.count; i++) {
+        const diag_t *x = &r->d.items[i];
+        diags_add(d, x->file, x->line, x->col, x->warning, NULL, "%s", x->msg);
+    }
+    diags_clear(&r->d);
+}
+
+int config_load_buffer_diags(const char *name, const void *data, size_t len, config_t **out,
+                             diags_t *d)
 {
     const unsigned char *text = data;
     config_t *cfg = NULL;
@@ -1335,11 +1352,9 @@ int config_load_buffer(const char *name, const void *data, size_t len, config_t 
     cyaml_err_t cerr;
     vctx_t v = {.rep = &rep};
 
-    if (errstr && errstr_size)
-        errstr[0] = '\0';
     *out = NULL;
     if (len > CONFIG_MAX_BYTES) {
-        errstr_set(errstr, errstr_size, "%s: larger than %u bytes", name, CONFIG_MAX_BYTES);
+        diags_add(d, name, 0, 0, 0, NULL, "larger than %u bytes", CONFIG_MAX_BYTES);
         return -1;
     }
 
@@ -1347,42 +1362,90 @@ int config_load_buffer(const char *name, const void *data, size_t len, config_t 
     werr = yamlwalk_index_new(&idx);
     if (werr == YAMLWALK_OK)
         werr = yamlwalk_run(&ops, &config_schema, text, len, idx);
-    v.idx = idx;
     /* The walk blames the exact key or value; prefer it. Else something only
      * libcyaml objects to: pass its words on. */
-    if (!rep.failed && cerr != CYAML_OK)
-        report_first(&rep, cap.line ? cap.line : 1, cap.col ? cap.col : 1, cyaml_strerror(cerr),
-                     "%s", cap.first[0] ? cap.first : "invalid config");
-    if (!rep.failed && (!cfg || werr != YAMLWALK_OK))
-        report_first(&rep, 1, 1, NULL, "%s",
-                     werr != YAMLWALK_OK ? "out of memory" : "the config file is empty");
-    if (rep.failed)
-        goto err;
-    cfg->path = strdup(name);
-    if (!cfg->path || apply_defaults(cfg, idx) || resolve_rules_path(cfg)) {
-        errstr_set(errstr, errstr_size, "%s: out of memory", name);
-        goto out;
+    if (!rep.failed && cerr != CYAML_OK) {
+        report(&rep, cap.line ? cap.line : 1, cap.col ? cap.col : 1, cyaml_strerror(cerr), "%s",
+               cap.first[0] ? cap.first : "invalid config");
+        rep.blocking++;
     }
-    validate_kafka(&v, cfg);
-    validate_nats(&v, cfg);
-    validate_limits(&v, cfg);
-    validate_misc(&v, cfg);
-    validate_streams(&v, cfg);
-    if (rep.failed)
-        goto err;
-
+    if (!rep.failed && (!cfg || werr != YAMLWALK_OK)) {
+        report(&rep, 1, 1, NULL, "%s",
+               werr != YAMLWALK_OK ? "out of memory" : "the config file is empty");
+        rep.blocking++;
+    }
+    /* Only unknown keys: load past them, so that the rest is validated in
+     * the same run and every problem is reported at once. */
+    if (rep.failed && !rep.blocking && !cfg && cerr != CYAML_OK) {
+        ycfg.flags |= CYAML_CFG_IGNORE_UNKNOWN_KEYS;
+        ycfg.log_fn = NULL;
+        if (cyaml_load_data(text, len, &ycfg, &config_schema, (cyaml_data_t **)&cfg, NULL) !=
+            CYAML_OK)
+            cfg = NULL;
+    } else if (rep.blocking && cfg) {
+        config_free(cfg);
+        cfg = NULL;
+    }
+    if (cfg) {
+        cfg->path = strdup(name);
+        cfg->where = idx;
+        idx = NULL;
+        v.idx = cfg->where;
+        if (!cfg->path || apply_defaults(cfg, v.idx) || resolve_rules_path(cfg)) {
+            report(&rep, 0, 0, NULL, "out of memory");
+            config_free(cfg);
+            cfg = NULL;
+        } else {
+            validate_kafka(&v, cfg);
+            validate_nats(&v, cfg);
+            validate_limits(&v, cfg);
+            validate_misc(&v, cfg);
+            validate_streams(&v, cfg);
+        }
+    }
     yamlwalk_index_destroy(idx);
-    diags_clear(&rep.d);
+    report_move(&rep, d);
     *out = cfg;
-    return 0;
+    return rep.failed ? -1 : 0;
+}
 
-err:
-    report_to_errstr(&rep, errstr, errstr_size);
-out:
-    config_free(cfg);
-    yamlwalk_index_destroy(idx);
-    diags_clear(&rep.d);
-    return -1;
+int config_load_buffer(const char *name, const void *data, size_t len, config_t **out, char *errstr,
+                       size_t errstr_size)
+{
+    diags_t d = {0};
+    int rc = config_load_buffer_diags(name, data, len, out, &d);
+
+    if (errstr && errstr_size)
+        errstr[0] = '\0';
+    if (rc != 0) {
+        config_free(*out);
+        *out = NULL;
+        if (d.count)
+            diag_format(&d.items[0], errstr, errstr_size);
+        else
+            errstr_set(errstr, errstr_size, "%s: out of memory", name);
+    }
+    diags_clear(&d);
+    return rc;
+}
+
+int config_load_file_diags(const char *path, config_t **out, diags_t *d)
+{
+    char *text = NULL, err[512];
+    size_t len = 0;
+    int rc;
+
+    *out = NULL;
+    if (fileio_read(path, CONFIG_MAX_BYTES, &text, &len, err, sizeof(err))) {
+        diags_add(d, path, 0, 0, 0, NULL, "%s",
+                  strncmp(err, path, strlen(path)) || err[strlen(path)] != ':'
+                      ? err
+                      : err + strlen(path) + 1 + (err[strlen(path) + 1] == ' '));
+        return -1;
+    }
+    rc = config_load_buffer_diags(path, text, len, out, d);
+    free(text);
+    return rc;
 }
 
 int config_load_file(const char *path, config_t **out, char *errstr, size_t errstr_size)
@@ -1407,6 +1470,8 @@ void config_free(config_t *cfg)
         return;
     free(cfg->path);
     cfg->path = NULL;
+    yamlwalk_index_destroy(cfg->where);
+    cfg->where = NULL;
     cyaml_free(&cyaml_free_cfg, &config_schema, cfg, 0);
 }
 

@@ -149,7 +149,7 @@ static int publish_slot(router_t *r, inflight_part_t *p, uint64_t seq)
         st = sink_publish_core(r->sink, nm);
         if (st == NATS_OK) {
             natsMsg_Destroy(nm);
-            rmetrics_published(p->user, s->route, 0);
+            rmetrics_published(p->user, s->route, s->critical, 0);
             return 1;
         }
     } else if (inflight_map_put(r->inf, nm, inflight_ref(p, seq)) != 0) {
@@ -233,7 +233,7 @@ static void on_stored(router_t *r, inflight_part_t *p, uint64_t seq, const sink_
     inflight_slot_t *s = inflight_slot(p, seq);
     if (c->acked_at_ns > r->last_ack_ns)
         r->last_ack_ns = c->acked_at_ns;
-    rmetrics_published(p->user, s->route, c->outcome == SINK_DUPLICATE);
+    rmetrics_published(p->user, s->route, s->critical, c->outcome == SINK_DUPLICATE);
     metrics_observe(r->m.ack_lat, (double)(c->acked_at_ns - s->sent_ns) / 1e9);
     if (s->timestamp_ms > 0)
         metrics_observe(r->m.e2e_lat, (double)(wall_ms() - s->timestamp_ms) / 1e3);
@@ -408,6 +408,7 @@ void deliver_dispatch(router_t *r, inflight_part_t *p, uint64_t seq, int has_hea
     const route_result_t *res = &r->res;
 
     s->route = res->route;
+    s->critical = res->critical ? 1 : 0;
     if (res->action == ROUTE_SKIP) {
         rmetrics_skipped(p->user, res->reason);
         finish_slot(r, p, seq);

@@ -12,6 +12,7 @@
 
 #include "dlq.h"
 #include "kconf.h"
+#include "kprops.h"
 #include "log.h"
 
 struct dlq {
@@ -63,10 +64,10 @@ int dlq_new(const config_t *cfg, dlq_delivered_fn *cb, void *ctx, dlq_t **out, c
     if (kconf_set(conf, "bootstrap.servers", cfg->kafka.brokers, "kafka.brokers", errstr,
                   errstr_size) ||
         kconf_set(conf, "client.id", "event-router-dlq", "dlq", errstr, errstr_size) ||
-        /* Security and network settings apply to both clients; consumer-only
-         * keys are ignored by librdkafka with a warning. */
-        kconf_apply(conf, cfg->kafka.properties, cfg->kafka.properties_count, "kafka.properties",
-                    errstr, errstr_size) ||
+        /* Security and network settings apply to both clients; the
+         * consumer's own keys are left out (librdkafka would warn). */
+        kconf_apply_for(conf, cfg->kafka.properties, cfg->kafka.properties_count,
+                        "kafka.properties", KPROPS_PRODUCER, errstr, errstr_size) ||
         kconf_set(conf, "enable.idempotence", "true", "dlq", errstr, errstr_size) ||
         kconf_set(conf, "acks", "all", "dlq", errstr, errstr_size) ||
         /* Let the broker (the DLQ topic's max.message.bytes) decide what is

@@ -59,6 +59,15 @@ int envelope_path_compile(const char *text, size_t len, envelope_path_t *out, ch
             snprintf(err, errsize, "empty segment in JSON path '%.*s'", (int)len, text);
             return -1;
         }
+        /* JSONPath's root and subscripts look like keys here, and would
+         * then never match: every event would miss the field. */
+        if (text[p] == '$' || memchr(text + p, '[', n) || memchr(text + p, ']', n)) {
+            snprintf(err, errsize,
+                     "JSON path '%.*s' is JSONPath; only dotted object keys are supported "
+                     "(no '$', no [n])",
+                     (int)len, text);
+            return -1;
+        }
         if (out->nseg == ENVELOPE_PATH_MAX_SEGS) {
             snprintf(err, errsize, "JSON path '%.*s' has more than %d segments", (int)len, text,
                      ENVELOPE_PATH_MAX_SEGS);

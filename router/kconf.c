@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "kconf.h"
+#include "kprops.h"
 #include "log.h"
 #include "monotime.h"
 #include "secret.h"
@@ -44,9 +45,19 @@ int kconf_resolve(const char *value, char **out, unsigned *refs, char *errstr, s
 int kconf_apply(rd_kafka_conf_t *conf, char *const *props, unsigned count, const char *section,
                 char *errstr, size_t errstr_size)
 {
+    return kconf_apply_for(conf, props, count, section, 0, errstr, errstr_size);
+}
+
+int kconf_apply_for(rd_kafka_conf_t *conf, char *const *props, unsigned count, const char *section,
+                    unsigned client, char *errstr, size_t errstr_size)
+{
     for (unsigned i = 0; i < count; i++) {
         char where[128], key[256];
         const char *eq = strchr(props[i], '=');
+        unsigned scope = eq ? kprops_scope(props[i], (size_t)(eq - props[i])) : 0;
+        /* Another client's property: librdkafka would only warn (CONFWARN). */
+        if (client && scope && !(scope & client))
+            continue;
         snprintf(where, sizeof(where), "%s[%u]", section, i);
         if (!eq || eq == props[i] || (size_t)(eq - props[i]) >= sizeof(key)) {
             char shown[256];

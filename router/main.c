@@ -11,6 +11,7 @@
 #include <nats/nats.h>
 
 #include "cli.h"
+#include "cliopt.h"
 
 static void usage(FILE *fp)
 {
@@ -21,20 +22,41 @@ static void usage(FILE *fp)
             "\n"
             "commands:\n"
             "  run -c router.yaml          consume, route and publish until SIGTERM/SIGINT\n"
-            "  check FILE...               validate rule files; prints every error\n"
+            "  check FILE...               check rule files offline; prints every error\n"
+            "  check -c router.yaml        check a whole deployment offline: config, rules,\n"
+            "                              librdkafka properties, secrets, DLQ, streams\n"
             "  explain --rules F --type T  show what the rules do with one event\n"
             "  test FILE                   run the tests: written in a rule file\n"
             "  streams [--dry-run] -c router.yaml\n"
             "                              create or check the JetStream streams in the config\n"
-            "  version                     print versions of event-router and its libraries\n"
+            "  version [--json]            print versions of event-router and its libraries\n"
             "\n"
-            "Run 'event-router <command> --help' for a command's options.\n");
+            "options: -h, --help (this text); -V, --version (as 'version')\n"
+            "Run 'event-router <command> --help' for a command's options.\n"
+            "Exit status: 0 success, 1 failure (errors found, tests failed), 2 usage.\n");
 }
 
-static int cmd_version(void)
+#define VERSION_USAGE                                                                              \
+    "usage: event-router version [--json]\n"                                                       \
+    "Print the versions of event-router and of the librdkafka and cnats it runs with.\n"           \
+    "  --json   one JSON object\n"
+
+static int cmd_version(int argc, char **argv)
 {
-    printf("event-router %s\nlibrdkafka %s\ncnats %s\n", ER_VERSION, rd_kafka_version_str(),
-           nats_GetVersion());
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+    cliopt_t c = {.cmd = "version", .usage = VERSION_USAGE};
+    int r, json = 0;
+
+    while ((r = cliopt_next(&c, argc, argv, "", opts)) >= 0)
+        json = 1;
+    if ((r = cliopt_done(&c, r, argc, argv, 0, 0)) >= 0)
+        return r;
+    if (json)
+        printf("{\"event_router\":\"%s\",\"librdkafka\":\"%s\",\"cnats\":\"%s\"}\n", ER_VERSION,
+               rd_kafka_version_str(), nats_GetVersion());
+    else
+        printf("event-router %s\nlibrdkafka %s\ncnats %s\n", ER_VERSION, rd_kafka_version_str(),
+               nats_GetVersion());
     return 0;
 }
 
@@ -56,11 +78,12 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))
-        return cmd_version();
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+        return cmd_version(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (!strcmp(argv[1], cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "event-router: unknown command '%s'; run 'event-router --help'\n", argv[1]);
+    fprintf(stderr, "event-router: unknown command '%s'\n", argv[1]);
+    usage(stderr);
     return 2;
 }

@@ -15,6 +15,7 @@
 
 typedef struct route_series {
     char *route; /* a copy: rule sets come and go with reloads */
+    int critical;
     metrics_series_t *published, *duplicate;
 } route_series_t;
 
@@ -197,14 +198,16 @@ void rmetrics_dead_lettered(rmetrics_part_t *pm, const char *code)
                 1);
 }
 
-static void route_labels(char *buf, size_t size, const rmetrics_part_t *pm, const char *route)
+static void route_labels(char *buf, size_t size, const rmetrics_part_t *pm, const char *route,
+                         int critical)
 {
     char esc[200];
     metrics_label_escape(esc, sizeof(esc), route ? route : "", route ? strlen(route) : 0);
-    snprintf(buf, size, "topic=\"%s\",route=\"%s\"", pm->topic, esc);
+    snprintf(buf, size, "topic=\"%s\",route=\"%s\",critical=\"%s\"", pm->topic, esc,
+             critical ? "true" : "false");
 }
 
-void rmetrics_published(rmetrics_part_t *pm, const char *route, int duplicate)
+void rmetrics_published(rmetrics_part_t *pm, const char *route, int critical, int duplicate)
 {
     char labels[512];
     route_series_t *rs = NULL;
@@ -213,12 +216,14 @@ void rmetrics_published(rmetrics_part_t *pm, const char *route, int duplicate)
     if (!route)
         route = "";
     for (int i = 0; i < ROUTE_CACHE && !rs; i++) {
-        if (pm->routes[i].route && !strcmp(pm->routes[i].route, route)) {
+        if (pm->routes[i].route && !strcmp(pm->routes[i].route, route) &&
+            pm->routes[i].critical == !!critical) {
             rs = &pm->routes[i];
         } else if (!pm->routes[i].route) {
             if (!(pm->routes[i].route = strdup(route)))
                 break;
-            route_labels(labels, sizeof(labels), pm, route);
+            pm->routes[i].critical = !!critical;
+            route_labels(labels, sizeof(labels), pm, route, critical);
             pm->routes[i].published = metrics_counter("er_events_published_total",
                                                       "Events stored in JetStream (new).", labels);
             pm->routes[i].duplicate = metrics_counter(
@@ -232,7 +237,7 @@ void rmetrics_published(rmetrics_part_t *pm, const char *route, int duplicate)
         return;
     }
     /* Cache full (many routes on one partition): look the series up. */
-    route_labels(labels, sizeof(labels), pm, route);
+    route_labels(labels, sizeof(labels), pm, route, critical);
     metrics_add(
         metrics_counter(duplicate ? "er_events_duplicate_total" : "er_events_published_total", NULL,
                         labels),

@@ -724,3 +724,136 @@ route_action_t route_decide(const rules_t *rules, const route_event_t *ev, route
     order_key(&c, rt);
     return finish(out, rt->action, ROUTE_R_NONE);
 }
+
+/* ---- why (for explain) ---------------------------------------------------------- */
+
+static size_t add_line(char *out, size_t size, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static size_t add_line(char *out, size_t size, size_t at, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (at >= size)
+        return at;
+    va_start(ap, fmt);
+    n = vsnprintf(out + at, size - at, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return at;
+    at = at + (size_t)n < size ? at + (size_t)n : size - 1;
+    if (at + 1 < size) {
+        out[at++] = '\n';
+        out[at] = '\0';
+    }
+    return at;
+}
+
+size_t route_near_misses(const rules_t *rules, const route_event_t *ev, const char *event_type,
+                         char *out, size_t size)
+{
+    size_t n = 0, at = 0, tlen = strlen(event_type), topic_len;
+    const char *topic = ev->topic ? ev->topic : "";
+    char shown[HEADER_GLOB_MAX + 1];
+
+    if (size)
+        out[0] = '\0';
+    topic_len = strlen(topic);
+    for (size_t i = 0; i < rules->nroutes; i++) {
+        const croute_t *rt = &rules->routes[i];
+        if (!type_matches(rt, event_type, tlen))
+            continue;
+        n++;
+        if (rt->topic && !glob_match(rt->topic, rt->topic_len, topic, topic_len)) {
+            at = add_line(out, size, at,
+                          "route '%s' takes the type, but not the topic '%s' (match.topic: '%.*s')",
+                          rt->name, topic, (int)rt->topic_len, rt->topic);
+            continue;
+        }
+        for (size_t h = 0; h < rt->nhm; h++) {
+            const route_header_t *hd = envelope_header(ev, rt->hm[h].name, rt->hm[h].name_len);
+            if (!hd) {
+                at = add_line(out, size, at,
+                              "route '%s' takes the type, but the record has no header '%.*s' "
+                              "(match.headers)",
+                              rt->name, (int)rt->hm[h].name_len, rt->hm[h].name);
+                break;
+            }
+            if (rt->hm[h].value &&
+                (!hd->value || hd->value_len > HEADER_GLOB_MAX ||
+                 !glob_match(rt->hm[h].value, rt->hm[h].value_len, hd->value, hd->value_len))) {
+                printable(hd->value ? hd->value : "", hd->value ? hd->value_len : 0, shown,
+                          sizeof(shown));
+                at = add_line(out, size, at,
+                              "route '%s' takes the type, but header '%.*s' is '%s', not '%.*s' "
+                              "(match.headers)",
+                              rt->name, (int)rt->hm[h].name_len, rt->hm[h].name, shown,
+                              (int)rt->hm[h].value_len, rt->hm[h].value);
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+size_t route_headers_left_out(const rules_t *rules, const route_result_t *res, char *out,
+                              size_t size)
+{
+    const croute_t *rt = NULL;
+    size_t n = 0, at = 0;
+
+    if (size)
+        out[0] = '\0';
+    for (size_t i = 0; res->route && i < rules->nroutes && !rt; i++)
+        if (rules->routes[i].name == res->route)
+            rt = &rules->routes[i];
+    if (!rt)
+        return 0;
+    for (size_t h = 0; h < rt->nhdr; h++) {
+        int added = 0;
+        for (size_t k = 0; k < res->header_count && !added; k++)
+            added = !strcmp(res->headers[k].name, rt->hdr[h].name);
+        if (added)
+            continue;
+        n++;
+        at = add_line(out, size, at, "%s: the event has no value for '%s'", rt->hdr[h].name,
+                      rt->hdr[h].text ? rt->hdr[h].text : "?");
+    }
+    return n;
+}
+
+const char *route_reason_fix(route_reason_t reason)
+{
+    switch (reason) {
+    case ROUTE_R_NO_DOMAIN:
+        return "add the event's domain to 'domains:' in the rule file (the first word of the "
+               "event name that is listed there becomes {domain}), or give events an aggregate "
+               "type the envelope reads";
+    case ROUTE_R_MISSING_FIELD:
+        return "the subject needs a value the event does not have: send it (header or JSON "
+               "field), or take the variable out of the route's subject";
+    case ROUTE_R_UNSAFE_TOKEN:
+        return "a value from the event is not a safe subject token ([A-Za-z0-9_-] only): fix "
+               "the producer, or build the subject from another variable";
+    case ROUTE_R_SUBJECT_TOO_LONG:
+        return "shorten the subject template, or raise limits.max_subject in the rule file";
+    case ROUTE_R_BAD_ENVELOPE:
+        return "the value must be one complete JSON object within limits.max_json_bytes and "
+               "max_json_tokens: fix the producer, or read the fields from headers instead";
+    case ROUTE_R_NO_EVENT_TYPE:
+        return "send the event type in a header or JSON field the envelope lists "
+               "(envelope.event_type), or add the producer's field to that list";
+    case ROUTE_R_BAD_DEDUP_ID:
+        return "the event ID must be printable and at most 255 bytes: fix the producer, or use "
+               "dedup: offset on the route";
+    case ROUTE_R_DLQ_RULE:
+        return "the route has action: dlq on purpose; change the action if these events "
+               "should be published";
+    case ROUTE_R_UNMATCHED:
+        return "add a route whose match: takes this event, or leave it to 'unmatched:' "
+               "(skip or dlq)";
+    default:
+        return NULL;
+    }
+}

@@ -1205,6 +1205,7 @@ static void compile_route_headers(lctx_t *c, const raw_route_t *rr, const char *
             continue;
         }
         cr->hdr[cr->nhdr].name = kv->name;
+        cr->hdr[cr->nhdr].text = kv->value;
         if (!tmpl_compile(c, path, kv->value, 0, have_domains, &cr->hdr[cr->nhdr].value)) {
             cr->uses |= cr->hdr[cr->nhdr].value.uses;
             cr->nhdr++;
@@ -1234,7 +1235,13 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
     snprintf(base, sizeof(base), "routes[%u]", idx);
     e = yamlwalk_find(c->idx, base);
     cr->line = e ? e->val_line : 0;
+    cr->col = e ? e->val_col : 0;
     cr->name = rr->name;
+    snprintf(path, sizeof(path), "%s.subject", base);
+    e = yamlwalk_find(c->idx, path);
+    cr->subject_text = rr->subject;
+    cr->subject_line = e ? e->val_line : 0;
+    cr->subject_col = e ? e->val_col : 0;
     check_route_name(c, rr, idx, r, base);
     cr->tkind = TM_ANY;
     if (rr->match)
@@ -1258,6 +1265,13 @@ static void compile_route(lctx_t *c, const raw_route_t *rr, unsigned idx, rules_
             diag_path(c, path, 1, NULL,
                       "a route with action '%s' publishes nothing, so it takes no headers",
                       route_action_name(cr->action));
+        snprintf(path, sizeof(path), "%s.critical", base);
+        e = yamlwalk_find(c->idx, path);
+        if (rr->critical)
+            diag_at(c, path, e ? e->key_line : 0, e ? e->key_col : 0, 1,
+                    "remove it; it only marks routes that publish",
+                    "'critical' means nothing on a route that does not publish (action: %s)",
+                    route_action_name(cr->action));
         snprintf(path, sizeof(path), "%s.ordering", base);
         if (rr->ordering != RO_UNSET)
             diag_path(c, path, 1, "remove it: only publishing routes keep an order",
@@ -1716,6 +1730,57 @@ int rules_route_at(const void *rules, size_t i, const char **name, const char **
 int rules_route_line(const rules_t *rules, size_t i)
 {
     return i < rules->nroutes ? rules->routes[i].line : 0;
+}
+
+int rules_route_info(const rules_t *rules, size_t i, rules_route_info_t *out)
+{
+    const croute_t *cr;
+
+    if (i >= rules->nroutes)
+        return -1;
+    cr = &rules->routes[i];
+    *out = (rules_route_info_t){
+        .name = cr->name,
+        .action = route_action_name(cr->action),
+        .subject = cr->action == ROUTE_JETSTREAM || cr->action == ROUTE_NATS_CORE ? cr->subject_text
+                                                                                  : NULL,
+        .critical = cr->critical,
+        .line = cr->line,
+        .col = cr->col,
+        .subject_line = cr->subject_line,
+        .subject_col = cr->subject_col,
+    };
+    return 0;
+}
+
+int rules_can_dead_letter(const rules_t *rules, char *why, size_t why_size)
+{
+    const croute_t *js = NULL;
+
+    for (size_t i = 0; i < rules->nroutes; i++) {
+        const croute_t *cr = &rules->routes[i];
+        if (cr->action == ROUTE_DLQ) {
+            snprintf(why, why_size, "route '%s' (%s:%d) has action: dlq", cr->name, rules->path,
+                     cr->line);
+            return 1;
+        }
+        if (!js && cr->action == ROUTE_JETSTREAM)
+            js = cr;
+    }
+    if (rules->unmatched == ROUTE_DLQ)
+        snprintf(why, why_size, "%s has unmatched: dlq", rules->path);
+    else if (js)
+        snprintf(why, why_size,
+                 "route '%s' (%s:%d) publishes to JetStream: an event it cannot build a subject "
+                 "for, or whose publish fails retry.max_attempts times, is dead-lettered",
+                 js->name, rules->path, js->line);
+    else
+        snprintf(why, why_size,
+                 "a record without an event type is dead-lettered (no_event_type), whatever the "
+                 "routes");
+    /* Every rule set reads the event type first, and a record without one
+     * is dead-lettered: there is no rule set that cannot dead-letter. */
+    return 1;
 }
 
 const char *rules_field_name(rules_field_t f)

@@ -89,7 +89,9 @@ typedef enum dedup_src { DEDUP_EVENT_ID, DEDUP_CLOUDEVENTS, DEDUP_OFFSET } dedup
 
 typedef struct croute {
     const char *name;
-    int line;
+    int line, col;                 /**< Where the route's list item is written. */
+    const char *subject_text;      /**< The subject template as written; NULL if none. */
+    int subject_line, subject_col; /**< Where it is written; 0 when absent. */
     /* match */
     tmatch_t tkind;
     const char *tpat;
@@ -109,6 +111,7 @@ typedef struct croute {
     char *subject_prefix; /**< Owned; NULL for routes that do not publish. */
     struct {
         const char *name;
+        const char *text; /**< The value template as written (for explain). */
         tmpl_t value;
     } hdr[ROUTE_MAX_HEADERS];
     size_t nhdr;

@@ -331,6 +331,32 @@ static int open_consumer(source_t *s, int force_classic, char *errstr, size_t er
     return 0;
 }
 
+int source_check_config(const config_t *cfg, char *errstr, size_t errstr_size)
+{
+    source_t s = {.cfg = cfg};
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *instance = NULL, *protocol = "";
+    char rderr[512];
+    rd_kafka_t *rk;
+
+    /* No log callback: librdkafka logs nothing. No brokers: it connects to
+     * nothing; rd_kafka_new() still runs its whole check of the settings. */
+    rd_kafka_conf_set_log_cb(conf, NULL);
+    if (configure(conf, &s, 0, &instance, &protocol, errstr, errstr_size) ||
+        kconf_set(conf, "bootstrap.servers", "", "check", errstr, errstr_size)) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rderr, sizeof(rderr));
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(errstr, errstr_size, "kafka consumer: %s", rderr);
+        return -1;
+    }
+    rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    return 0;
+}
+
 int source_new(const config_t *cfg, const source_hooks_t *hooks, source_t **out, char *errstr,
                size_t errstr_size)
 {

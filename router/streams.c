@@ -216,6 +216,48 @@ void streams_names_free(char **names, size_t count)
     free(names);
 }
 
+/* The length of the template token at \p t (up to a '.' outside braces),
+ * and whether it holds a variable. */
+static size_t template_token(const char *t, int *variable)
+{
+    size_t n = 0;
+    int depth = 0;
+
+    *variable = 0;
+    for (; t[n] && (depth || t[n] != '.'); n++) {
+        if (t[n] == '{') {
+            depth++;
+            *variable = 1;
+        } else if (t[n] == '}' && depth) {
+            depth--;
+        }
+    }
+    return n;
+}
+
+streams_cover_t streams_filter_covers_template(const char *filter, const char *tmpl)
+{
+    const char *f = filter, *t = tmpl;
+    streams_cover_t got = STREAMS_COVERS_ALL;
+
+    for (;;) {
+        int var;
+        size_t fl = strcspn(f, "."), tl = template_token(t, &var);
+        if (fl == 1 && *f == '>')
+            return tl > 0 ? got : STREAMS_COVERS_NONE;
+        if (!(fl == 1 && *f == '*')) {
+            if (var)
+                got = STREAMS_COVERS_SOME; /* only when the variable has that value */
+            else if (fl != tl || strncmp(f, t, fl))
+                return STREAMS_COVERS_NONE;
+        }
+        if (f[fl] != '.' || t[tl] != '.')
+            return f[fl] == t[tl] ? got : STREAMS_COVERS_NONE;
+        f += fl + 1;
+        t += tl + 1;
+    }
+}
+
 int streams_filter_matches(const char *filter, const char *subject)
 {
     const char *f = filter, *t = subject;

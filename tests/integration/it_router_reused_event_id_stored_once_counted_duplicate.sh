@@ -25,8 +25,8 @@ er_tool er_js wait-count "$IT_STREAM" --count 1 --timeout-s 10 >/dev/null || er_
 sleep 1
 dump=$(er_tool er_js dump "$IT_STREAM" --data)
 stored=$(grep -c . <<<"$dump" || true)
-dup=$(it_metric 19212 "er_events_duplicate_total{topic=\"$IT_OFFICER\",route=\"commands\"}")
-pub=$(it_metric 19212 "er_events_published_total{topic=\"$IT_OFFICER\",route=\"commands\"}")
+dup=$(it_metric 19212 "er_events_duplicate_total{topic=\"$IT_OFFICER\",route=\"commands\",critical=\"true\"}")
+pub=$(it_metric 19212 "er_events_published_total{topic=\"$IT_OFFICER\",route=\"commands\",critical=\"true\"}")
 er_log "stored=$stored published=${pub:-none} duplicate=${dup:-none}"
 er_assert_eq "$stored" 1 "one of the two events stored"
 er_assert_eq "$(jq -r .data <<<"$dump" | jq -r .status)" "on-duty" "the first one"

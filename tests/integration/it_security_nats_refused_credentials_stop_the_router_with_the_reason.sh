@@ -22,7 +22,7 @@ run_refused() {
     timeout 20 "$ER_BUILD_DIR/event-router" run -c "$ER_TEST_DIR/$1.yaml" >"$ER_TEST_DIR/$1.log" 2>&1 ||
         rc=$?
     [[ $rc == 1 ]] || er_fail "$1: router exit status $rc, expected 1 (log: $(tail -n 5 "$ER_TEST_DIR/$1.log"))"
-    er_log "$1: refused: $(grep '^event-router:' "$ER_TEST_DIR/$1.log")"
+    er_log "$1: refused: $(grep 'id=RUN-0105' "$ER_TEST_DIR/$1.log")"
 }
 
 export ER_TEST_NATS_PASSWORD="not-the-password"
@@ -30,7 +30,7 @@ IT_NATS_EXTRA="  tls_ca_file: \"$ER_SEC_CERTS/ca.pem\"
   user: router
   password_env: ER_TEST_NATS_PASSWORD" it_config "$ER_TEST_DIR/wrong-password.yaml" 19582
 run_refused wrong-password
-grep -q '^event-router: nats: connect: .*Authorization Violation' "$ER_TEST_DIR/wrong-password.log" ||
+grep -q 'level=error id=RUN-0105 .*why="nats: connect: .*Authorization Violation' "$ER_TEST_DIR/wrong-password.log" ||
     er_fail "wrong password: no clear error: $(cat "$ER_TEST_DIR/wrong-password.log")"
 
 ER_TEST_NATS_PASSWORD=$(cat "$ER_SEC_SECRETS/nats-router.password")
@@ -38,7 +38,7 @@ IT_NATS_EXTRA="  tls_ca_file: \"$ER_SEC_CERTS/rogue-ca.pem\"
   user: router
   password_env: ER_TEST_NATS_PASSWORD" it_config "$ER_TEST_DIR/untrusted-server.yaml" 19582
 run_refused untrusted-server
-grep -q '^event-router: nats: connect: .*SSL handshake error.*unable to get local issuer certificate' \
+grep -q 'level=error id=RUN-0105 .*why="nats: connect: .*SSL handshake error.*unable to get local issuer certificate' \
     "$ER_TEST_DIR/untrusted-server.log" ||
     er_fail "untrusted server certificate: no clear error: $(cat "$ER_TEST_DIR/untrusted-server.log")"
 
@@ -47,7 +47,7 @@ IT_NATS_EXTRA="  tls_ca_file: \"$ER_SEC_CERTS/ca.pem\"
   password_env: ER_TEST_NATS_PASSWORD_UNSET" it_config "$ER_TEST_DIR/unset-variable.yaml" 19582
 unset ER_TEST_NATS_PASSWORD_UNSET
 run_refused unset-variable
-grep -q '^event-router: environment variable ER_TEST_NATS_PASSWORD_UNSET is not set' \
+grep -q 'level=error id=RUN-0105 .*why="environment variable ER_TEST_NATS_PASSWORD_UNSET is not set' \
     "$ER_TEST_DIR/unset-variable.log" ||
     er_fail "unset variable: no clear error: $(cat "$ER_TEST_DIR/unset-variable.log")"
 

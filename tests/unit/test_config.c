@@ -904,6 +904,84 @@ START_TEST(secret_file_readable_by_others_is_warned_about)
 }
 END_TEST
 
+/* Every problem of a config in one load: the schema's (an unknown key, a
+ * number out of range) and the validation's (a bad log level, a bad NATS
+ * URL), each at its line:col, none twice. */
+START_TEST(four_independent_errors_are_all_reported_in_one_load)
+{
+    static const char text[] = "kafka:\n"                      /* 1 */
+                               "  brokers: b1:9092\n"          /* 2 */
+                               "  topics: [orders-events]\n"   /* 3 */
+                               "  grup_id: x\n"                /* 4 */
+                               "nats:\n"                       /* 5 */
+                               "  servers: [localhost:4222]\n" /* 6 */
+                               "rules: rules.yaml\n"           /* 7 */
+                               "retry:\n"                      /* 8 */
+                               "  max_attempts: 70000\n"       /* 9 */
+                               "log:\n"                        /* 10 */
+                               "  level: loud\n";              /* 11 */
+    static const char *const want[] = {
+        ":4:3: error: unknown key 'grup_id' in 'kafka' (did you mean 'group_id'?)",
+        ":9:17: error: 'retry.max_attempts' must be between",
+        ":6:13: error: 'nats.servers[0]': expected nats://host:port",
+        ":11:10: error: 'log.level' must be debug, info, warn or error, got 'loud'",
+    };
+    diags_t d = {0};
+    config_t *c = NULL;
+    char line[1024];
+
+    unit_write_file(cfgpath, text);
+    ck_assert_int_eq(config_load_file_diags(cfgpath, &c, &d), -1);
+    for (size_t i = 0; i < d.count; i++)
+        fprintf(stderr, "  %s\n", diag_format(&d.items[i], line, sizeof(line)));
+    ck_assert_uint_eq(d.count, 4);
+    for (size_t i = 0; i < 4; i++) {
+        diag_format(&d.items[i], line, sizeof(line));
+        ck_assert_msg(strstr(line, want[i]) != NULL, "diagnostic %zu: got '%s', want '%s'", i, line,
+                      want[i]);
+    }
+    config_free(c);
+    diags_clear(&d);
+}
+END_TEST
+
+/* A syntax error is one problem, not a cascade. */
+START_TEST(a_syntax_error_is_one_diagnostic)
+{
+    diags_t d = {0};
+    config_t *c = NULL;
+
+    unit_write_file(cfgpath, MIN_KAFKA "nats:\n  servers: [nats://a:1\n" MIN_RULES);
+    ck_assert_int_eq(config_load_file_diags(cfgpath, &c, &d), -1);
+    ck_assert_ptr_null(c);
+    ck_assert_uint_eq(d.count, 1);
+    ck_assert_ptr_nonnull(strstr(d.items[0].msg, "YAML syntax error"));
+    diags_clear(&d);
+}
+END_TEST
+
+/* config_where() places a key of a loaded config, or its nearest ancestor. */
+START_TEST(config_where_places_a_key_or_its_nearest_ancestor)
+{
+    config_t *c;
+    char err[512];
+    int line, col;
+
+    c = load(MIN_KAFKA
+             "  properties:\n    - a.b=1\n    - fetch.wait.max.ms=10\n" MIN_NATS MIN_RULES,
+             err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(config_where(c, "kafka.properties[1]", &line, &col), 1);
+    ck_assert_int_eq(line, 7);
+    ck_assert_int_eq(col, 7);
+    ck_assert_int_eq(config_where(c, "kafka.group_id", &line, &col), 0);
+    ck_assert_int_eq(line, 1); /* kafka: */
+    ck_assert_int_eq(col, 1);
+    ck_assert_int_eq(config_where(c, "dlq.topic", &line, &col), -1);
+    config_free(c);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -923,6 +1001,9 @@ static Suite *config_suite(void)
     tcase_add_loop_test(tc, config_errors_never_echo_a_secret, 0,
                         (int)(sizeof(leak_cases) / sizeof(leak_cases[0])));
     tcase_add_test(tc, secret_file_readable_by_others_is_warned_about);
+    tcase_add_test(tc, four_independent_errors_are_all_reported_in_one_load);
+    tcase_add_test(tc, a_syntax_error_is_one_diagnostic);
+    tcase_add_test(tc, config_where_places_a_key_or_its_nearest_ancestor);
     suite_add_tcase(s, tc);
     tc = tcase_create("ranges");
     tcase_add_test(tc, retry_max_attempts_above_u16_is_refused_not_wrapped);

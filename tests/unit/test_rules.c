@@ -166,6 +166,15 @@ static const struct {
     {"bad strip suffix", "strip_suffixes: ['Re quested']\n" ROUTE_OK, 1, 18,
      "strip suffix 'Re quested' is not a name part"},
     {"two documents", ROUTE_OK "---\n" ROUTE_OK, 5, 1, "one YAML document"},
+    /* {field:} and json: sources take dotted keys: JSONPath would pass
+     * here and then miss the field in every event. */
+    {"JSONPath root in a field variable", "routes:\n  - name: r\n    subject: 'a.{field:$.x}'\n", 3,
+     14, "is JSONPath"},
+    {"JSONPath subscript in a field variable",
+     "routes:\n  - name: r\n    subject: a.b\n    headers: [{name: X, value: '{field:a[0].b}'}]\n",
+     4, 32, "is JSONPath"},
+    {"JSONPath in an envelope source", "envelope:\n  event_id: [{json: '$.id'}]\n" ROUTE_OK, 2, 14,
+     "is JSONPath"},
 };
 
 START_TEST(validation_error_is_reported_with_position)
@@ -219,6 +228,54 @@ START_TEST(every_semantic_error_is_reported)
     ck_assert_int_eq(rules_load_buffer("t.yaml", y, strlen(y), &r, &d), -1);
     /* unknown variable; duplicate name; empty token; skip with subject */
     ck_assert_uint_ge(d.count, 4);
+    rules_diags_clear(&d);
+}
+END_TEST
+
+/* critical: on a route that publishes nothing is a warning, not silence. */
+START_TEST(critical_on_a_route_that_does_not_publish_is_a_warning)
+{
+    const char *y = "routes:\n  - name: s\n    match: {type: A}\n    action: skip\n"
+                    "    critical: true\n";
+    rules_diags_t d = {0};
+    rules_t *r = NULL;
+
+    ck_assert_int_eq(rules_load_buffer("t.yaml", y, strlen(y), &r, &d), 0);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_uint_eq(d.count, 1);
+    ck_assert_int_eq(d.items[0].warning, 1);
+    ck_assert_int_eq(d.items[0].line, 5);
+    ck_assert_ptr_nonnull(strstr(d.items[0].msg, "'critical' means nothing"));
+    rules_unref(r);
+    rules_diags_clear(&d);
+}
+END_TEST
+
+/* The deployment check's view of a route, and why a rule set dead-letters. */
+START_TEST(route_info_and_dead_letter_reason)
+{
+    const char *y = "routes:\n  - name: c\n    match: {type_suffix: Requested}\n"
+                    "    subject: 'commands.{event}'\n  - name: s\n    action: skip\n";
+    rules_diags_t d = {0};
+    rules_t *r = NULL;
+    rules_route_info_t ri;
+    char why[256];
+
+    ck_assert_int_eq(rules_load_buffer("t.yaml", y, strlen(y), &r, &d), 0);
+    ck_assert_int_eq(rules_route_info(r, 0, &ri), 0);
+    ck_assert_str_eq(ri.name, "c");
+    ck_assert_str_eq(ri.action, "jetstream");
+    ck_assert_str_eq(ri.subject, "commands.{event}");
+    ck_assert_int_eq(ri.line, 2);
+    ck_assert_int_eq(ri.subject_line, 4);
+    ck_assert_int_eq(ri.subject_col, 14);
+    ck_assert_int_eq(rules_route_info(r, 1, &ri), 0);
+    ck_assert_str_eq(ri.action, "skip");
+    ck_assert_ptr_null(ri.subject);
+    ck_assert_int_eq(rules_route_info(r, 2, &ri), -1);
+    ck_assert_int_eq(rules_can_dead_letter(r, why, sizeof(why)), 1);
+    ck_assert_msg(strstr(why, "route 'c' (t.yaml:2) publishes to JetStream") != NULL, "%s", why);
+    rules_unref(r);
     rules_diags_clear(&d);
 }
 END_TEST
@@ -377,6 +434,8 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, every_schema_error_is_reported);
     tcase_add_test(tc, every_semantic_error_is_reported);
     tcase_add_test(tc, glob_without_wildcard_is_a_warning_only);
+    tcase_add_test(tc, critical_on_a_route_that_does_not_publish_is_a_warning);
+    tcase_add_test(tc, route_info_and_dead_letter_reason);
     tcase_add_loop_test(tc, shipped_rule_files_load_cleanly, 0, NROWS(shipped));
     tcase_add_test(tc, default_rules_follow_the_seed);
     tcase_add_test(tc, missing_file_is_an_error_not_a_crash);

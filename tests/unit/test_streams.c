@@ -59,6 +59,34 @@ START_TEST(filter_covers_route_prefix)
 }
 END_TEST
 
+static const struct {
+    const char *filter, *tmpl;
+    streams_cover_t want;
+} template_cases[] = {
+    {"commands.>", "commands.{domain}.{action}", STREAMS_COVERS_ALL},
+    {"commands.*.*", "commands.{domain}.{action}", STREAMS_COVERS_ALL},
+    {"commands.officer.>", "commands.{domain}.{action}", STREAMS_COVERS_SOME},
+    {"commands.*", "commands.{domain}.{action}", STREAMS_COVERS_NONE},
+    {"commands.*.*.*", "commands.{domain}.{action}", STREAMS_COVERS_NONE},
+    {"commands.>", "events.hr.officer-promoted", STREAMS_COVERS_NONE},
+    {"events.hr.officer-promoted", "events.hr.officer-promoted", STREAMS_COVERS_ALL},
+    {"events.hr.>", "events.hr", STREAMS_COVERS_NONE},
+    /* A dot inside braces does not split a token. */
+    {"orders.*", "orders.{field:payload.id}", STREAMS_COVERS_ALL},
+    {"orders.*.*", "orders.{field:payload.id}", STREAMS_COVERS_NONE},
+    {">", "a.{event}", STREAMS_COVERS_ALL},
+};
+
+START_TEST(filter_covers_route_template_all_some_or_none)
+{
+    int i = _i;
+    ck_assert_msg(streams_filter_covers_template(template_cases[i].filter,
+                                                 template_cases[i].tmpl) == template_cases[i].want,
+                  "%s covers %s: want %d", template_cases[i].filter, template_cases[i].tmpl,
+                  (int)template_cases[i].want);
+}
+END_TEST
+
 START_TEST(unknown_listing_is_never_taken_for_no_stream)
 {
     streams_filters_t f = {0};
@@ -80,6 +108,8 @@ int main(void)
                         sizeof(match_cases) / sizeof(match_cases[0]));
     tcase_add_loop_test(tc, filter_covers_route_prefix, 0,
                         sizeof(prefix_cases) / sizeof(prefix_cases[0]));
+    tcase_add_loop_test(tc, filter_covers_route_template_all_some_or_none, 0,
+                        sizeof(template_cases) / sizeof(template_cases[0]));
     tcase_add_test(tc, unknown_listing_is_never_taken_for_no_stream);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
