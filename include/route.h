@@ -69,23 +69,43 @@ route_action_t route_decide(const rules_t *rules, const route_event_t *ev, route
 /* route_action_name() and route_reason_name(): decision.h. */
 
 /**
- * \brief For `explain`: the routes whose type matcher takes \p event_type
- *        but whose topic or header conditions do not take the record, one
- *        line each ("route 'x' takes the type, but not the topic ...").
- * \return How many routes take the type (0: no type matcher does). Pure.
+ * \brief For `explain`: why no route took the record. One line per route
+ *        whose type matcher takes \p event_type but whose `match.topic` or
+ *        `match.headers` does not take the record, e.g. "route 'commands'
+ *        takes the type, but not the topic 'other' (match.topic:
+ *        'dispatch.*')". Pure; no allocation.
+ * \param[in]  rules      Rule set.
+ * \param[in]  ev         The record.
+ * \param[in]  event_type The event type route_decide() read (its result's event_type).
+ * \param[out] out        Lines, each ending in '\n'; "" when none.
+ * \param[in]  size       Size of \p out (lines that do not fit are cut).
+ * \return How many routes take the type: 0 means no route's type matcher does.
  */
 size_t route_near_misses(const rules_t *rules, const route_event_t *ev, const char *event_type,
                          char *out, size_t size);
 
 /**
- * \brief For `explain`: the headers of the matched route that were left
- *        out because the event had no value for their template, one line each.
- * \return How many. Pure.
+ * \brief For `explain`: the headers of the matched route's `headers:` that
+ *        route_decide() left out because the event has no value for a
+ *        variable of their template, one line each, naming the variable:
+ *        "Correlation-Id: the event has no value for {correlation_id}
+ *        ({correlation_id}: no declared source has a value)". Pure; no
+ *        allocation (one route_result_t on the stack).
+ * \param[in]  rules Rule set.
+ * \param[in]  ev    The record \p res was decided for.
+ * \param[in]  res   route_decide()'s result for \p ev.
+ * \param[out] out   Lines, each ending in '\n'; "" when none.
+ * \param[in]  size  Size of \p out.
+ * \return How many headers were left out (0 also when \p res does not publish).
  */
-size_t route_headers_left_out(const rules_t *rules, const route_result_t *res, char *out,
-                              size_t size);
+size_t route_headers_left_out(const rules_t *rules, const route_event_t *ev,
+                              const route_result_t *res, char *out, size_t size);
 
-/** \brief A one-line suggested fix for a reason, or NULL (none needed). Static string. */
+/**
+ * \brief A one-line suggested fix for a reason an event is dead-lettered
+ *        (every reason but none and skip_rule), or for unmatched.
+ * \return Static string, or NULL for ROUTE_R_NONE and ROUTE_R_SKIP_RULE.
+ */
 const char *route_reason_fix(route_reason_t reason);
 
 #endif /* ER_ROUTE_H */

@@ -195,30 +195,55 @@ const rules_test_t *rules_test_get(const rules_t *rules, size_t i);
  */
 int rules_route_line(const rules_t *rules, size_t i);
 
-/** One route as the deployment check (`event-router check -c`) sees it. */
+/**
+ * One route as the deployment check (`event-router check -c`, cli_check.c)
+ * sees it. Strings are borrowed from the rule set: valid while it is.
+ */
 typedef struct rules_route_info {
     const char *name;
-    const char *action;            /**< "jetstream", "nats", "skip" or "dlq" */
-    const char *subject;           /**< The template as written; NULL when it does not publish. */
-    int critical;                  /**< critical: true */
-    int line, col;                 /**< Where the route (its list item) is written. */
+    const char *action;  /**< As the rule file spells it: "jetstream", "nats", "skip" or "dlq" */
+    const char *subject; /**< The subject template as written; NULL when none. */
+    int critical;        /**< critical: true */
+    int line, col;       /**< Where the route (its list item) is written, 1-based. */
     int subject_line, subject_col; /**< Where subject: is written; 0 when absent. */
 } rules_route_info_t;
 
 /**
- * \brief Route \p i's name, action, subject template and positions.
- * \return 0, or -1 when \p i is out of range. Strings are borrowed from \p rules.
+ * \brief Route \p i's name, action, subject template, critical flag and
+ *        positions in the rule file.
+ * \param[in]  rules Rule set.
+ * \param[in]  i     0-based route index.
+ * \param[out] out   Filled on success; strings borrowed from \p rules.
+ * \return 0, or -1 when \p i is out of range (\p out untouched).
  */
 int rules_route_info(const rules_t *rules, size_t i, rules_route_info_t *out);
 
 /**
- * \brief Whether events can be dead-lettered under these rules, and the
- *        plainest reason: a route with action dlq, `unmatched: dlq`, a
- *        JetStream route (a subject that cannot be built, a publish that
- *        keeps failing), else a record without an event type (no_event_type),
- *        which every rule set dead-letters. So today always 1.
- * \param[out] why One sentence naming the route and file:line.
- * \return 1 or 0.
+ * \brief Whether events can be dead-lettered under these rules (so that the
+ *        router needs `dlq.topic`), with the first reason found, in this
+ *        order:
+ *        - a route with `action: dlq`:
+ *          "route 'bad' (x.yaml:3) has action: dlq";
+ *        - `unmatched: dlq` when some event can go unmatched;
+ *        - a publishing route whose subject takes tokens from the event:
+ *          "route 'commands' (rules/default.yaml:12) takes subject tokens
+ *          from the event (missing_field, unsafe_token, no_domain,
+ *          subject_too_long)";
+ *        - the event type read from JSON: "the envelope reads JSON
+ *          (bad_envelope) ...";
+ *        - any publishing route (a publish JetStream or NATS refuses, or
+ *          that keeps failing, is dead-lettered);
+ *        - else the event type itself: route.c dead-letters a record (not a
+ *          tombstone) without an event type (no_event_type) or with an
+ *          unusable one (unsafe_token) before any route is tried.
+ *        Because of the last, no rule set is free of dead letters today,
+ *        not even one whose every route is `skip` and that reads no JSON:
+ *        the function returns 1 for every rule set, and what differs is why.
+ * \param[in]  rules    Rule set.
+ * \param[out] why      One sentence naming the route and file:line where
+ *                      there is one; always written (when \p why_size > 0).
+ * \param[in]  why_size Size of \p why.
+ * \return 1 when events can be dead-lettered, 0 when none can.
  */
 int rules_can_dead_letter(const rules_t *rules, char *why, size_t why_size);
 

@@ -67,12 +67,18 @@ typedef struct source_hooks {
 } source_hooks_t;
 
 /**
- * \brief Build the consumer's settings exactly as source_new() would and let
- *        librdkafka check them (rd_kafka_new() with no brokers: nothing is
- *        contacted, nothing is logged). For `event-router check`.
+ * \brief Build the consumer's settings exactly as source_new() would: each
+ *        property set through librdkafka (unknown names and bad values are
+ *        refused there, references resolved). With \p whole, librdkafka then
+ *        checks them together too: rd_kafka_new() with no brokers (nothing
+ *        is contacted, nothing is logged), for `event-router check`. `run`
+ *        passes 0: an extra client created and destroyed before the real
+ *        ones makes librdkafka end and restart its process-wide SASL state
+ *        (sasl_done()), after which OpenSSL's exit handler crashed in a
+ *        process that had also used TLS to NATS (seen under ASan).
  * \return 0, or -1 with \p errstr: the first problem, quoting librdkafka.
  */
-int source_check_config(const config_t *cfg, char *errstr, size_t errstr_size);
+int source_check_config(const config_t *cfg, int whole, char *errstr, size_t errstr_size);
 
 /**
  * \brief Create the consumer and subscribe.

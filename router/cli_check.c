@@ -495,7 +495,7 @@ static void check_deployment(check_run_t *run, const char *path, const char *rul
     /* The consumer's settings as `run` builds them, judged by librdkafka
      * as a whole (combinations: e.g. a classic-protocol setting with
      * group.protocol=consumer). Only when each property passed alone. */
-    if (errors_in(run) == before && source_check_config(cfg, err, sizeof(err)) != 0)
+    if (errors_in(run) == before && source_check_config(cfg, 1, err, sizeof(err)) != 0)
         at_config(run, cfg, "kafka.properties", 0, NULL, err);
     check_properties(run, cfg, "dlq.properties", cfg->dlq.properties, cfg->dlq.properties_count,
                      KPROPS_PRODUCER);

@@ -127,24 +127,42 @@ static int publishes(const route_result_t *res)
     return res->action == ROUTE_JETSTREAM || res->action == ROUTE_NATS_CORE;
 }
 
-/* What `explain` adds to the decision: why no route matched, why headers
- * were left out, and what would fix a dead-letter reason. */
+/* What `explain` adds to the decision: why no route matched, why no
+ * header (or not every header) was added, and what would fix the reason. */
 typedef struct explain_why {
-    char near[2048]; /* lines: routes that take the type but not the record */
-    size_t takes;    /* routes whose type matcher takes the type */
-    char left_out[1024];
+    char near[2048];     /* lines: routes that take the type but not the record */
+    size_t takes;        /* routes whose type matcher takes the type */
+    char why[2300];      /* lines: near, or that no type matcher takes it; no headers: */
+    char left_out[1024]; /* lines: headers left out, each naming its missing variable */
     const char *fix;
 } explain_why_t;
+
+/* The matched route declares headers: (some may have been left out). */
+static int route_has_headers(const route_result_t *res, const explain_why_t *w)
+{
+    return res->header_count || w->left_out[0];
+}
 
 static void explain_why(const rules_t *r, const route_event_t *ev, const route_result_t *res,
                         explain_why_t *w)
 {
-    w->near[0] = w->left_out[0] = '\0';
+    w->near[0] = w->left_out[0] = w->why[0] = '\0';
     w->takes = 0;
-    if (res->reason == ROUTE_R_UNMATCHED)
+    if (res->reason == ROUTE_R_UNMATCHED) {
         w->takes = route_near_misses(r, ev, res->event_type, w->near, sizeof(w->near));
-    if (publishes(res))
-        route_headers_left_out(r, res, w->left_out, sizeof(w->left_out));
+        if (w->takes)
+            snprintf(w->why, sizeof(w->why), "%s", w->near);
+        else
+            snprintf(w->why, sizeof(w->why),
+                     "no route's type matcher (match: type, type_prefix, type_suffix, type_glob) "
+                     "takes '%s'\n",
+                     res->event_type);
+    }
+    if (publishes(res)) {
+        route_headers_left_out(r, ev, res, w->left_out, sizeof(w->left_out));
+        if (!route_has_headers(res, w))
+            snprintf(w->why, sizeof(w->why), "route '%s' declares no headers:\n", res->route);
+    }
     w->fix = res->action == ROUTE_DLQ || res->reason == ROUTE_R_UNMATCHED
                  ? route_reason_fix(res->reason)
                  : NULL;
@@ -219,6 +237,8 @@ static void print_explain_json(const rules_t *r, const rules_test_t *t, const ro
     cliopt_json_str(stdout, route_reason_name(res->reason));
     printf(",\"detail\":");
     cliopt_json_str(stdout, res->detail);
+    printf(",\"why\":");
+    json_lines(w->why);
     printf(",\"near_misses\":");
     json_lines(w->near);
     printf(",\"fix\":");
@@ -252,12 +272,8 @@ static void print_explain_text(const rules_t *r, const rules_test_t *t, const ro
         printf("route:      %s (%s:%d)\n", res->route, rules_path(r), line);
     else
         printf("route:      (none matched)\n");
-    if (res->reason == ROUTE_R_UNMATCHED && !w->takes)
-        printf("why:        no route's type matcher (match: type, type_prefix, type_suffix, "
-               "type_glob) takes '%s'\n",
-               res->event_type);
-    else if (res->reason == ROUTE_R_UNMATCHED)
-        text_lines("why:        ", w->near);
+    if (res->reason == ROUTE_R_UNMATCHED)
+        text_lines("why:        ", w->why);
     printf("critical:   %s\n", res->critical ? "yes" : "no");
     printf("action:     %s\n", route_action_name(res->action));
     if (publishes(res)) {
@@ -277,10 +293,10 @@ static void print_explain_text(const rules_t *r, const rules_test_t *t, const ro
             printf(" (neither a Kafka key nor an aggregate ID: not ordered)\n");
         else
             printf(" (pipelined: a retry may land after later events)\n");
-        if (!res->header_count && !w->left_out[0])
+        if (!route_has_headers(res, w))
             printf("headers:    (none added: route '%s' declares no headers:)\n", res->route);
         else if (!res->header_count)
-            printf("headers:    (none added)\n");
+            printf("headers:    (none added: each was left out, see below)\n");
         for (size_t i = 0; i < res->header_count; i++)
             printf("%s%s: %s\n", i ? "            " : "headers:    ", res->headers[i].name,
                    res->headers[i].value);

@@ -188,7 +188,7 @@ int cli_run(int argc, char **argv)
         goto out;
     /* The consumer's settings first: a bad property is refused before any
      * connection is tried (the router itself would try NATS first). */
-    if (source_check_config(cfg, errstr, sizeof(errstr)) != 0) {
+    if (source_check_config(cfg, 0, errstr, sizeof(errstr)) != 0) {
         LOG_ERROR("RUN-0105", "the router cannot start", LKV_S("why", errstr));
         goto out;
     }

@@ -797,18 +797,27 @@ size_t route_near_misses(const rules_t *rules, const route_event_t *ev, const ch
     return n;
 }
 
-size_t route_headers_left_out(const rules_t *rules, const route_result_t *res, char *out,
-                              size_t size)
+size_t route_headers_left_out(const rules_t *rules, const route_event_t *ev,
+                              const route_result_t *res, char *out, size_t size)
 {
     const croute_t *rt = NULL;
+    route_result_t tmp; /* ~5 KB of stack: explain only, never the hot path */
+    route_action_t act;
+    rctx_t c;
     size_t n = 0, at = 0;
+    char lb[80];
 
     if (size)
         out[0] = '\0';
     for (size_t i = 0; res->route && i < rules->nroutes && !rt; i++)
         if (rules->routes[i].name == res->route)
             rt = &rules->routes[i];
-    if (!rt)
+    if (!rt || !rt->nhdr || (res->action != ROUTE_JETSTREAM && res->action != ROUTE_NATS_CORE))
+        return 0;
+    /* Render again, on a result of our own, to see which variable of each
+     * left-out header had no value (render_headers() forgets it). */
+    rctx_init(&c, rules, ev, &tmp);
+    if (read_event_type(&c, &act) != ROUTE_R_NONE)
         return 0;
     for (size_t h = 0; h < rt->nhdr; h++) {
         int added = 0;
@@ -816,9 +825,21 @@ size_t route_headers_left_out(const rules_t *rules, const route_result_t *res, c
             added = !strcmp(res->headers[k].name, rt->hdr[h].name);
         if (added)
             continue;
-        n++;
-        at = add_line(out, size, at, "%s: the event has no value for '%s'", rt->hdr[h].name,
-                      rt->hdr[h].text ? rt->hdr[h].text : "?");
+        for (size_t i = 0; i < rt->hdr[h].value.n; i++) {
+            const tpart_t *p = &rt->hdr[h].value.part[i];
+            const char *v, *why, *cut;
+            size_t len;
+            if (var_value(&c, rt, p, &v, &len) != ROUTE_R_MISSING_FIELD)
+                continue;
+            /* The detail starts "{var}: " when it names the variable itself. */
+            why = tmp.detail;
+            if (why[0] == '{' && (cut = strstr(why, "}: ")))
+                why = cut + 3;
+            n++;
+            at = add_line(out, size, at, "%s: the event has no value for {%s} (%s)",
+                          rt->hdr[h].name, var_label(p, lb, sizeof(lb)), why);
+            break;
+        }
     }
     return n;
 }
@@ -827,33 +848,41 @@ const char *route_reason_fix(route_reason_t reason)
 {
     switch (reason) {
     case ROUTE_R_NO_DOMAIN:
-        return "add the event's domain to 'domains:' in the rule file (the first word of the "
-               "event name that is listed there becomes {domain}), or give events an aggregate "
-               "type the envelope reads";
+        return "add the event's domain to 'domains:' in the rule file, e.g. 'domains: [officer, "
+               "incident, leave]' for ApproveLeaveRequested (the first listed word of the event "
+               "name becomes {domain}), or send an aggregate type where envelope.aggregate_type "
+               "reads it";
     case ROUTE_R_MISSING_FIELD:
-        return "the subject needs a value the event does not have: send it (header or JSON "
-               "field), or take the variable out of the route's subject";
+        return "the subject needs a value the event lacks (the detail names it): have the "
+               "producer send it where the envelope reads it, add that place to the field's "
+               "envelope sources, or take the variable out of the route's subject";
     case ROUTE_R_UNSAFE_TOKEN:
-        return "a value from the event is not a safe subject token ([A-Za-z0-9_-] only): fix "
-               "the producer, or build the subject from another variable";
+        return "a value from the event is not a safe subject token (only [A-Za-z0-9_-]; no '.', "
+               "'*', '>', spaces): fix the producer, or build the subject from another variable "
+               "({event} is the kebab-cased type)";
     case ROUTE_R_SUBJECT_TOO_LONG:
-        return "shorten the subject template, or raise limits.max_subject in the rule file";
+        return "shorten the subject template or the values it takes, or raise "
+               "limits.max_subject (at most 255)";
     case ROUTE_R_BAD_ENVELOPE:
         return "the value must be one complete JSON object within limits.max_json_bytes and "
-               "max_json_tokens: fix the producer, or read the fields from headers instead";
+               "limits.max_json_tokens: fix the producer, raise the limit, or read the fields "
+               "from headers instead";
     case ROUTE_R_NO_EVENT_TYPE:
-        return "send the event type in a header or JSON field the envelope lists "
-               "(envelope.event_type), or add the producer's field to that list";
+        return "send the event type where envelope.event_type reads it (a header such as "
+               "eventType, or a JSON field), or add the producer's header or field to "
+               "envelope.event_type";
     case ROUTE_R_BAD_DEDUP_ID:
-        return "the event ID must be printable and at most 255 bytes: fix the producer, or use "
-               "dedup: offset on the route";
+        return "the event ID must be 1-255 bytes without whitespace or control characters: fix "
+               "the producer, or set dedup: offset on the route";
     case ROUTE_R_DLQ_RULE:
-        return "the route has action: dlq on purpose; change the action if these events "
+        return "the route says action: dlq; change its action (or its match:) if these events "
                "should be published";
     case ROUTE_R_UNMATCHED:
-        return "add a route whose match: takes this event, or leave it to 'unmatched:' "
-               "(skip or dlq)";
-    default:
-        return NULL;
+        return "add a route whose match: takes this event, or change 'unmatched:' (skip or dlq)";
+    case ROUTE_R_NONE:
+    case ROUTE_R_SKIP_RULE:
+    case ROUTE_R__COUNT:
+        break;
     }
+    return NULL;
 }

@@ -779,6 +779,35 @@ static int tmpl_literal(lctx_t *c, const char *path, const char *text, int is_su
     return 0;
 }
 
+/*
+ * A {field:} or json: path: dotted object keys, at most
+ * ENVELOPE_PATH_MAX_SEGS of them, each non-empty. JSONPath ('$', '[n]', a
+ * '*' wildcard) is refused here, whatever envelope_path_compile() accepts:
+ * route.c looks each segment up as a key, so such a path would load and
+ * then miss the field in every event (missing_field, or a header left out).
+ */
+static int field_path_compile(const char *text, size_t len, envelope_path_t *out, char *err,
+                              size_t errsize)
+{
+    for (size_t i = 0; i < len; i++) {
+        int star = text[i] == '*' && (i == 0 || text[i - 1] == '.') &&
+                   (i + 1 == len || text[i + 1] == '.');
+        if (text[i] == '$' || text[i] == '[' || text[i] == ']' || star) {
+            snprintf(err, errsize, "JSON path '%.*s' is JSONPath ('%c' at offset %zu)", (int)len,
+                     text, text[i], i);
+            return -1;
+        }
+    }
+    return envelope_path_compile(text, len, out, err, errsize);
+}
+
+#define FIELD_PATH_HINT                                                                            \
+    "{field:} takes dotted object keys, e.g. {field:payload.officerId}; JSONPath ($, [n]) is "     \
+    "not supported"
+#define JSON_SOURCE_HINT                                                                           \
+    "json: takes dotted object keys, e.g. {json: metadata.eventType}; JSONPath ($, [n]) is not "   \
+    "supported"
+
 /* The variable name[0..nlen) between '{' and '}': a known word,
  * header:NAME or field:json.path. Fills *part; -1 after reporting. */
 static int tmpl_variable(lctx_t *c, const char *path, const char *text, const char *name,
@@ -794,8 +823,8 @@ static int tmpl_variable(lctx_t *c, const char *path, const char *text, const ch
         part->var = V_FIELD;
         part->s = name + 6;
         part->len = nlen - 6;
-        if (envelope_path_compile(part->s, part->len, &part->path, err, sizeof(err))) {
-            diag_path(c, path, 0, "write {field:data.officerId}", "%s in template '%s'", err, text);
+        if (field_path_compile(part->s, part->len, &part->path, err, sizeof(err))) {
+            diag_path(c, path, 0, FIELD_PATH_HINT, "%s in template '%s'", err, text);
             return -1;
         }
     } else {
@@ -1032,9 +1061,9 @@ static void compile_envelope(lctx_t *c, const raw_rules_t *raw, rules_t *r)
                 s->kind = RULES_SRC_JSON;
                 s->name = list[i].json;
                 s->name_len = strlen(s->name);
-                if (envelope_path_compile(s->name, s->name_len, &s->path, err, sizeof(err))) {
-                    diag_path(c, path, 0, "write a dotted path such as 'metadata.eventType'",
-                              "%s in envelope.%s", err, field_names[f]);
+                if (field_path_compile(s->name, s->name_len, &s->path, err, sizeof(err))) {
+                    diag_path(c, path, 0, JSON_SOURCE_HINT, "%s in envelope.%s", err,
+                              field_names[f]);
                     continue;
                 }
                 fs->needs_json = 1;
@@ -1205,7 +1234,6 @@ static void compile_route_headers(lctx_t *c, const raw_route_t *rr, const char *
             continue;
         }
         cr->hdr[cr->nhdr].name = kv->name;
-        cr->hdr[cr->nhdr].text = kv->value;
         if (!tmpl_compile(c, path, kv->value, 0, have_domains, &cr->hdr[cr->nhdr].value)) {
             cr->uses |= cr->hdr[cr->nhdr].value.uses;
             cr->nhdr++;
@@ -1741,9 +1769,9 @@ int rules_route_info(const rules_t *rules, size_t i, rules_route_info_t *out)
     cr = &rules->routes[i];
     *out = (rules_route_info_t){
         .name = cr->name,
-        .action = route_action_name(cr->action),
-        .subject = cr->action == ROUTE_JETSTREAM || cr->action == ROUTE_NATS_CORE ? cr->subject_text
-                                                                                  : NULL,
+        /* The rule file's word ("nats"), not the decision's ("nats_core"). */
+        .action = cr->action == ROUTE_NATS_CORE ? "nats" : route_action_name(cr->action),
+        .subject = cr->subject_text,
         .critical = cr->critical,
         .line = cr->line,
         .col = cr->col,
@@ -1753,33 +1781,91 @@ int rules_route_info(const rules_t *rules, size_t i, rules_route_info_t *out)
     return 0;
 }
 
-int rules_can_dead_letter(const rules_t *rules, char *why, size_t why_size)
+/* Does template t take a value from the event that may be missing, empty,
+ * unsafe or long? {partition} and {offset} are numbers: always safe. */
+static int tmpl_takes_event_data(const tmpl_t *t)
 {
-    const croute_t *js = NULL;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->part[i].var != V_LIT && t->part[i].var != V_PARTITION && t->part[i].var != V_OFFSET)
+            return 1;
+    return 0;
+}
 
+/* The first publishing route whose subject takes tokens from the event. */
+static const croute_t *route_with_event_tokens(const rules_t *rules)
+{
     for (size_t i = 0; i < rules->nroutes; i++) {
         const croute_t *cr = &rules->routes[i];
+        if ((cr->action == ROUTE_JETSTREAM || cr->action == ROUTE_NATS_CORE) &&
+            tmpl_takes_event_data(&cr->subject))
+            return cr;
+    }
+    return NULL;
+}
+
+/* Can an event reach `unmatched:`? Not when a route without conditions
+ * comes first (every event matches it or an earlier route). */
+static int can_be_unmatched(const rules_t *rules)
+{
+    for (size_t i = 0; i < rules->nroutes; i++)
+        if (rules->routes[i].tkind == TM_ANY && !rules->routes[i].topic && !rules->routes[i].nhm)
+            return 0;
+    return 1;
+}
+
+int rules_can_dead_letter(const rules_t *rules, char *why, size_t why_size)
+{
+    const croute_t *cr, *pub = NULL;
+    uint32_t u;
+
+    /* The plainest reasons first: what the rules say outright. */
+    for (size_t i = 0; i < rules->nroutes; i++) {
+        cr = &rules->routes[i];
         if (cr->action == ROUTE_DLQ) {
             snprintf(why, why_size, "route '%s' (%s:%d) has action: dlq", cr->name, rules->path,
                      cr->line);
             return 1;
         }
-        if (!js && cr->action == ROUTE_JETSTREAM)
-            js = cr;
+        if (!pub && (cr->action == ROUTE_JETSTREAM || cr->action == ROUTE_NATS_CORE))
+            pub = cr;
     }
-    if (rules->unmatched == ROUTE_DLQ)
-        snprintf(why, why_size, "%s has unmatched: dlq", rules->path);
-    else if (js)
+    if (rules->unmatched == ROUTE_DLQ && can_be_unmatched(rules)) {
+        snprintf(why, why_size, "%s has unmatched: dlq (an event no route matches)", rules->path);
+        return 1;
+    }
+    /* Then what a publishing route builds from the event (route.c). */
+    if ((cr = route_with_event_tokens(rules))) {
+        u = cr->subject.uses;
         snprintf(why, why_size,
-                 "route '%s' (%s:%d) publishes to JetStream: an event it cannot build a subject "
-                 "for, or whose publish fails retry.max_attempts times, is dead-lettered",
-                 js->name, rules->path, js->line);
-    else
+                 "route '%s' (%s:%d) takes subject tokens from the event (missing_field, "
+                 "unsafe_token%s, subject_too_long)",
+                 cr->name, rules->path, cr->line,
+                 u & ((1u << V_DOMAIN) | (1u << V_ACTION)) ? ", no_domain" : "");
+        return 1;
+    }
+    if (rules->fields[RULES_F_EVENT_TYPE].needs_json) {
         snprintf(why, why_size,
-                 "a record without an event type is dead-lettered (no_event_type), whatever the "
-                 "routes");
-    /* Every rule set reads the event type first, and a record without one
-     * is dead-lettered: there is no rule set that cannot dead-letter. */
+                 "the envelope reads JSON (bad_envelope): envelope.event_type has a json: source");
+        return 1;
+    }
+    if (pub) {
+        snprintf(why, why_size,
+                 "route '%s' (%s:%d) publishes: a message %s refuses, or whose publish keeps "
+                 "failing, is dead-lettered (bad_dedup_id, jetstream_rejected, publish_failed, "
+                 "too_large)",
+                 pub->name, rules->path, pub->line,
+                 pub->action == ROUTE_JETSTREAM ? "JetStream" : "NATS");
+        return 1;
+    }
+    /*
+     * Whatever the routes: route.c reads the event type before any route,
+     * and dead-letters a record (not a tombstone) that has none, or one
+     * with whitespace, control characters or over 255 bytes. So no rule set
+     * is free of dead letters, not even one whose every route is skip.
+     */
+    snprintf(why, why_size,
+             "a record without an event type, or with an unusable one, is dead-lettered before "
+             "any route is tried (no_event_type, unsafe_token)");
     return 1;
 }
 

@@ -111,7 +111,6 @@ typedef struct croute {
     char *subject_prefix; /**< Owned; NULL for routes that do not publish. */
     struct {
         const char *name;
-        const char *text; /**< The value template as written (for explain). */
         tmpl_t value;
     } hdr[ROUTE_MAX_HEADERS];
     size_t nhdr;

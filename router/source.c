@@ -331,7 +331,7 @@ static int open_consumer(source_t *s, int force_classic, char *errstr, size_t er
     return 0;
 }
 
-int source_check_config(const config_t *cfg, char *errstr, size_t errstr_size)
+int source_check_config(const config_t *cfg, int whole, char *errstr, size_t errstr_size)
 {
     source_t s = {.cfg = cfg};
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -346,6 +346,10 @@ int source_check_config(const config_t *cfg, char *errstr, size_t errstr_size)
         kconf_set(conf, "bootstrap.servers", "", "check", errstr, errstr_size)) {
         rd_kafka_conf_destroy(conf);
         return -1;
+    }
+    if (!whole) {
+        rd_kafka_conf_destroy(conf);
+        return 0;
     }
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rderr, sizeof(rderr));
     if (!rk) {

@@ -673,6 +673,89 @@ START_TEST(names_cover_every_value)
 }
 END_TEST
 
+/* explain: each header left out names the variable the event lacks. */
+START_TEST(headers_left_out_name_the_missing_variable)
+{
+    rules_t *r = load(fixture);
+    route_result_t out;
+    route_header_t h[] = {{"eventType", "RegisterOfficerRequested", 24}, {"eventId", "e", 1}};
+    route_event_t ev = {
+        .topic = "t", .value = "{}", .value_len = 2, .headers = h, .header_count = 2};
+    char why[512];
+
+    ck_assert_int_eq(route_decide(r, &ev, &out), ROUTE_JETSTREAM);
+    ck_assert_uint_eq(route_headers_left_out(r, &ev, &out, why, sizeof(why)), 1);
+    ck_assert_str_eq(why, "Correlation-Id: the event has no value for {correlation_id} (no "
+                          "declared source has a value)\n");
+    /* With the value, nothing is left out. */
+    ev.value = "{\"correlationId\":\"c-1\"}";
+    ev.value_len = strlen(ev.value);
+    ck_assert_int_eq(route_decide(r, &ev, &out), ROUTE_JETSTREAM);
+    ck_assert_uint_eq(route_headers_left_out(r, &ev, &out, why, sizeof(why)), 0);
+    ck_assert_str_eq(why, "");
+    rules_unref(r);
+}
+END_TEST
+
+/* explain: the routes that took the type but not the topic or a header. */
+START_TEST(near_misses_name_the_topic_and_header_conditions)
+{
+    rules_t *r = load("domains: [officer]\n"
+                      "routes:\n"
+                      "  - name: dispatch\n"
+                      "    match: {type_suffix: Requested, topic: 'dispatch.*'}\n"
+                      "    subject: 'commands.{domain}.{action}'\n"
+                      "  - name: regional\n"
+                      "    match: {type_suffix: Requested, headers: [{name: region, value: "
+                      "'north-*'}]}\n"
+                      "    subject: 'regional.{domain}.{action}'\n"
+                      "  - name: other\n"
+                      "    match: {type: Other}\n"
+                      "    action: skip\n");
+    route_result_t out;
+    route_header_t h[] = {{"eventType", "RegisterOfficerRequested", 24}, {"region", "south", 5}};
+    route_event_t ev = {
+        .topic = "other", .value = "{}", .value_len = 2, .headers = h, .header_count = 2};
+    char why[1024];
+
+    ck_assert_int_eq(route_decide(r, &ev, &out), ROUTE_SKIP);
+    ck_assert_int_eq(out.reason, ROUTE_R_UNMATCHED);
+    ck_assert_uint_eq(route_near_misses(r, &ev, out.event_type, why, sizeof(why)), 2);
+    ck_assert_msg(strstr(why, "route 'dispatch' takes the type, but not the topic 'other' "
+                              "(match.topic: 'dispatch.*')\n"),
+                  "%s", why);
+    ck_assert_msg(strstr(why, "route 'regional' takes the type, but header 'region' is 'south', "
+                              "not 'north-*'"),
+                  "%s", why);
+    ev.header_count = 1; /* no region header at all */
+    route_near_misses(r, &ev, out.event_type, why, sizeof(why));
+    ck_assert_msg(strstr(why, "route 'regional' takes the type, but the record has no header "
+                              "'region'"),
+                  "%s", why);
+    /* No type matcher takes it: 0, and no lines. */
+    ck_assert_uint_eq(route_near_misses(r, &ev, "Nothing", why, sizeof(why)), 0);
+    ck_assert_str_eq(why, "");
+    rules_unref(r);
+}
+END_TEST
+
+/* explain: a one-line fix for every reason that dead-letters, and unmatched. */
+START_TEST(every_dead_letter_reason_has_a_fix)
+{
+    for (int x = 0; x < ROUTE_R__COUNT; x++) {
+        const char *fix = route_reason_fix((route_reason_t)x);
+        if (x == ROUTE_R_NONE || x == ROUTE_R_SKIP_RULE) {
+            ck_assert_ptr_null(fix);
+            continue;
+        }
+        ck_assert_msg(fix && *fix && !strchr(fix, '\n'), "%s: no one-line fix",
+                      route_reason_name((route_reason_t)x));
+    }
+    ck_assert_msg(strstr(route_reason_fix(ROUTE_R_NO_DOMAIN), "'domains:'") != NULL, "no_domain");
+    ck_assert_ptr_null(route_reason_fix(ROUTE_R__COUNT));
+}
+END_TEST
+
 #define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *route_suite(void)
@@ -694,6 +777,9 @@ static Suite *route_suite(void)
     tcase_add_test(tc, unmatched_policy_dlq);
     tcase_add_test(tc, declared_json_path_sources_are_used);
     tcase_add_test(tc, names_cover_every_value);
+    tcase_add_test(tc, headers_left_out_name_the_missing_variable);
+    tcase_add_test(tc, near_misses_name_the_topic_and_header_conditions);
+    tcase_add_test(tc, every_dead_letter_reason_has_a_fix);
     tcase_add_test(tc, key_ordering_is_the_default_and_uses_the_kafka_key);
     tcase_add_test(tc, key_ordering_falls_back_to_the_aggregate_id_then_to_none);
     tcase_add_test(tc, partition_ordering_puts_every_event_in_one_chain_and_none_in_none);

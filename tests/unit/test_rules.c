@@ -175,6 +175,15 @@ static const struct {
      4, 32, "is JSONPath"},
     {"JSONPath in an envelope source", "envelope:\n  event_id: [{json: '$.id'}]\n" ROUTE_OK, 2, 14,
      "is JSONPath"},
+    {"JSONPath subscript in an envelope source",
+     "envelope:\n  event_type: [{json: 'data[0].type'}]\n" ROUTE_OK, 2, 16, "is JSONPath"},
+    {"JSONPath wildcard in a field variable",
+     "routes:\n  - name: r\n    subject: 'a.{field:items.*}'\n", 3, 14, "is JSONPath"},
+    {"field path deeper than 8 levels",
+     "routes:\n  - name: r\n    subject: 'a.{field:a.b.c.d.e.f.g.h.i}'\n", 3, 14,
+     "has more than 8 segments"},
+    {"field path with an empty first segment",
+     "routes:\n  - name: r\n    subject: 'a.{field:.x}'\n", 3, 14, "empty segment"},
 };
 
 START_TEST(validation_error_is_reported_with_position)
@@ -245,36 +254,152 @@ START_TEST(critical_on_a_route_that_does_not_publish_is_a_warning)
     ck_assert_uint_eq(d.count, 1);
     ck_assert_int_eq(d.items[0].warning, 1);
     ck_assert_int_eq(d.items[0].line, 5);
-    ck_assert_ptr_nonnull(strstr(d.items[0].msg, "'critical' means nothing"));
+    ck_assert_int_eq(d.items[0].col, 5);
+    ck_assert_ptr_nonnull(
+        strstr(d.items[0].msg,
+               "'critical' means nothing on a route that does not publish (action: skip)"));
+    rules_unref(r);
+    rules_diags_clear(&d);
+
+    y = "routes:\n  - name: p\n    match: {type: P}\n    action: dlq\n    critical: true\n"
+        "  - name: c\n    critical: true\n    subject: c.x\n";
+    ck_assert_int_eq(rules_load_buffer("t.yaml", y, strlen(y), &r, &d), 0);
+    ck_assert_uint_eq(d.count, 1); /* the publishing route's critical: is fine */
+    ck_assert_int_eq(d.items[0].warning, 1);
+    ck_assert_ptr_nonnull(strstr(d.items[0].msg, "(action: dlq)"));
     rules_unref(r);
     rules_diags_clear(&d);
 }
 END_TEST
 
-/* The deployment check's view of a route, and why a rule set dead-letters. */
-START_TEST(route_info_and_dead_letter_reason)
+/* {field:} and json: say what they take: dotted object keys, not JSONPath. */
+START_TEST(jsonpath_is_refused_with_a_hint)
 {
-    const char *y = "routes:\n  - name: c\n    match: {type_suffix: Requested}\n"
-                    "    subject: 'commands.{event}'\n  - name: s\n    action: skip\n";
+    static const struct {
+        const char *yaml, *hint;
+    } cases[] = {
+        {"routes:\n  - name: r\n    subject: 'a.{field:$.officerId}'\n",
+         "{field:} takes dotted object keys, e.g. {field:payload.officerId}; JSONPath ($, [n]) "
+         "is not supported"},
+        {"routes:\n  - name: r\n    subject: a.b\n    headers: [{name: X, value: "
+         "'{field:payload.ids[0]}'}]\n",
+         "{field:} takes dotted object keys, e.g. {field:payload.officerId}; JSONPath ($, [n]) "
+         "is not supported"},
+        {"envelope:\n  event_id: [{json: '$.id'}]\nroutes:\n  - name: ok\n    action: skip\n",
+         "json: takes dotted object keys, e.g. {json: metadata.eventType}; JSONPath ($, [n]) is "
+         "not supported"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rules_diags_t d = {0};
+        rules_t *r = NULL;
+        char line[1024];
+
+        ck_assert_int_eq(rules_load_buffer("t.yaml", cases[i].yaml, strlen(cases[i].yaml), &r, &d),
+                         -1);
+        ck_assert_uint_eq(d.count, 1);
+        rules_diag_format(&d.items[0], line, sizeof(line));
+        ck_assert_msg(strstr(d.items[0].msg, cases[i].hint) != NULL, "%zu: %s", i, line);
+        ck_assert_msg(strstr(line, "t.yaml:") == line && d.items[0].line > 0 && d.items[0].col > 0,
+                      "%zu: %s", i, line);
+        rules_diags_clear(&d);
+    }
+}
+END_TEST
+
+/* The deployment check's view of a route. */
+START_TEST(route_info_says_where_each_route_is)
+{
+    const char *y = "routes:\n"
+                    "  - name: c\n"                         /* 2 */
+                    "    match: {type_suffix: Requested}\n" /* 3 */
+                    "    critical: true\n"                  /* 4 */
+                    "    subject: 'commands.{event}'\n"     /* 5 */
+                    "  - name: fast\n"                      /* 6 */
+                    "    action: nats\n"                    /* 7 */
+                    "    match: {type: Ping}\n"             /* 8 */
+                    "    subject: telemetry.ping\n"         /* 9 */
+                    "  -   name: s\n"                       /* 10 */
+                    "      action: skip\n";
     rules_diags_t d = {0};
     rules_t *r = NULL;
     rules_route_info_t ri;
-    char why[256];
 
     ck_assert_int_eq(rules_load_buffer("t.yaml", y, strlen(y), &r, &d), 0);
     ck_assert_int_eq(rules_route_info(r, 0, &ri), 0);
     ck_assert_str_eq(ri.name, "c");
     ck_assert_str_eq(ri.action, "jetstream");
     ck_assert_str_eq(ri.subject, "commands.{event}");
+    ck_assert_int_eq(ri.critical, 1);
     ck_assert_int_eq(ri.line, 2);
-    ck_assert_int_eq(ri.subject_line, 4);
+    ck_assert_int_eq(ri.col, 5);
+    ck_assert_int_eq(ri.subject_line, 5);
     ck_assert_int_eq(ri.subject_col, 14);
     ck_assert_int_eq(rules_route_info(r, 1, &ri), 0);
+    ck_assert_str_eq(ri.action, "nats"); /* as the rule file spells it */
+    ck_assert_str_eq(ri.subject, "telemetry.ping");
+    ck_assert_int_eq(ri.critical, 0);
+    ck_assert_int_eq(ri.line, 6);
+    ck_assert_int_eq(ri.subject_line, 9);
+    ck_assert_int_eq(rules_route_info(r, 2, &ri), 0);
     ck_assert_str_eq(ri.action, "skip");
     ck_assert_ptr_null(ri.subject);
-    ck_assert_int_eq(rules_route_info(r, 2, &ri), -1);
+    ck_assert_int_eq(ri.line, 10);
+    ck_assert_int_eq(ri.col, 7);
+    ck_assert_int_eq(ri.subject_line, 0);
+    ck_assert_int_eq(ri.subject_col, 0);
+    ri.name = "untouched";
+    ck_assert_int_eq(rules_route_info(r, 3, &ri), -1);
+    ck_assert_str_eq(ri.name, "untouched");
+    rules_unref(r);
+    rules_diags_clear(&d);
+}
+END_TEST
+
+/* Why a rule set can dead-letter: the first reason, in the documented order. */
+#define HDR_TYPE "envelope:\n  event_type: [{header: eventType}]\n"
+static const struct {
+    const char *what, *yaml, *why;
+} dead_letter_cases[] = {
+    {"a dlq route",
+     HDR_TYPE "routes:\n  - name: ok\n    match: {type: A}\n    action: skip\n"
+              "  - name: bad\n    match: {type: B}\n    action: dlq\n",
+     "route 'bad' (t.yaml:7) has action: dlq"},
+    {"unmatched: dlq",
+     HDR_TYPE "routes:\n  - name: ok\n    match: {type: A}\n    action: skip\n"
+              "unmatched: dlq\n",
+     "t.yaml has unmatched: dlq"},
+    {"subject tokens from the event, not unmatched when a catch-all comes first",
+     HDR_TYPE "domains: [officer]\nroutes:\n  - name: commands\n    match: {type_suffix: "
+              "Requested}\n    subject: 'commands.{domain}.{action}'\n  - name: rest\n"
+              "    action: skip\nunmatched: dlq\n",
+     "route 'commands' (t.yaml:5) takes subject tokens from the event (missing_field, "
+     "unsafe_token, no_domain, subject_too_long)"},
+    {"the event type read from JSON",
+     "routes:\n  - name: fixed\n    match: {type: A}\n    subject: 'fixed.{partition}'\n",
+     "the envelope reads JSON (bad_envelope)"},
+    {"a publishing route with a fixed subject",
+     HDR_TYPE "routes:\n  - name: fixed\n    match: {type: A}\n    subject: fixed.a\n",
+     "route 'fixed' (t.yaml:4) publishes: a message JetStream refuses"},
+    {"every route skip, no JSON: still the event type itself",
+     HDR_TYPE "routes:\n  - name: all\n    action: skip\n",
+     "a record without an event type, or with an unusable one, is dead-lettered before any "
+     "route is tried (no_event_type, unsafe_token)"},
+};
+
+START_TEST(can_dead_letter_names_the_first_reason)
+{
+    const char *y = dead_letter_cases[_i].yaml;
+    rules_diags_t d = {0};
+    rules_t *r = NULL;
+    char why[512];
+
+    ck_assert_msg(rules_load_buffer("t.yaml", y, strlen(y), &r, &d) == 0, "%s: does not load",
+                  dead_letter_cases[_i].what);
+    memset(why, 'x', sizeof(why));
     ck_assert_int_eq(rules_can_dead_letter(r, why, sizeof(why)), 1);
-    ck_assert_msg(strstr(why, "route 'c' (t.yaml:2) publishes to JetStream") != NULL, "%s", why);
+    ck_assert_msg(strstr(why, dead_letter_cases[_i].why) == why, "%s: '%s'",
+                  dead_letter_cases[_i].what, why);
     rules_unref(r);
     rules_diags_clear(&d);
 }
@@ -435,7 +560,9 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, every_semantic_error_is_reported);
     tcase_add_test(tc, glob_without_wildcard_is_a_warning_only);
     tcase_add_test(tc, critical_on_a_route_that_does_not_publish_is_a_warning);
-    tcase_add_test(tc, route_info_and_dead_letter_reason);
+    tcase_add_test(tc, jsonpath_is_refused_with_a_hint);
+    tcase_add_test(tc, route_info_says_where_each_route_is);
+    tcase_add_loop_test(tc, can_dead_letter_names_the_first_reason, 0, NROWS(dead_letter_cases));
     tcase_add_loop_test(tc, shipped_rule_files_load_cleanly, 0, NROWS(shipped));
     tcase_add_test(tc, default_rules_follow_the_seed);
     tcase_add_test(tc, missing_file_is_an_error_not_a_crash);
