@@ -74,4 +74,39 @@ int reconcile_meta_parse(const void *meta, size_t len, int64_t *read_ms);
  */
 int reconcile_parse_number(const char *s, int64_t *out);
 
+/** Rechecks must succeed this long before one is trusted without a barrier. */
+#define RECONCILE_SETTLE_NS 10000000000LL
+/** A recheck that starts longer than this after the last one ended starts a new streak. */
+#define RECONCILE_STREAK_GAP_NS 3000000000LL
+
+/**
+ * \brief When a recheck that did not find an event can be trusted
+ *        (resume.h, resume_settled): what JetStream stored since, and how
+ *        long rechecks have worked. Monotonic nanoseconds; zero it to start.
+ */
+typedef struct reconcile_settle {
+    int64_t stored_sent_ns; /**< latest send of a publish JetStream stored */
+    int64_t ok_since_ns;    /**< start of the streak of successful rechecks; 0: none */
+    int64_t last_ok_ns;     /**< the streak's last successful recheck */
+} reconcile_settle_t;
+
+/** \brief JetStream stored a publish sent at \p sent_ns. */
+void reconcile_settle_stored(reconcile_settle_t *s, int64_t sent_ns);
+
+/**
+ * \brief A recheck ran from \p started_ns to \p ended_ns and succeeded
+ *        (\p ok) or failed. A success that starts more than
+ *        RECONCILE_STREAK_GAP_NS after the last one ended starts a new streak.
+ */
+void reconcile_settle_recheck(reconcile_settle_t *s, int ok, int64_t started_ns, int64_t ended_ns);
+
+/**
+ * \brief Whether a recheck run at \p now_ns that did not find a publish last
+ *        sent at \p sent_ns can be trusted: a publish sent after it was
+ *        stored (the raft log commits in order), or a streak of successful
+ *        rechecks, the last ended at most RECONCILE_STREAK_GAP_NS ago, has
+ *        lasted RECONCILE_SETTLE_NS.
+ */
+int reconcile_settled(const reconcile_settle_t *s, int64_t sent_ns, int64_t now_ns);
+
 #endif /* ER_RECONCILE_H */

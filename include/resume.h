@@ -72,6 +72,21 @@ void resume_start(router_t *r);
  */
 struct reconcile_set *resume_recheck(router_t *r, inflight_part_t *p, int64_t since_ms);
 
+/**
+ * \brief Whether a recheck that did not find a publish last sent at
+ *        \p sent_ns (monotonic) can be trusted, so that it may be retried.
+ *
+ * A stream leader that lost its quorum keeps the publishes it took and
+ * commits them when the quorum returns, so a recheck early in a recovery
+ * can miss what is about to be stored. Raft commits in log order: once
+ * JetStream has stored a publish sent after \p sent_ns, an earlier copy is
+ * either stored already (and a recheck finds it) or never will be. So a
+ * recheck is trusted when such a later publish was stored before it ran,
+ * or, when nothing else is being published, after rechecks have succeeded
+ * for 10 s (reconcile_settled()).
+ */
+int resume_settled(const router_t *r, int64_t sent_ns);
+
 /** \brief Rechecks have failed for 60 s: retry without them (RTR-0605 said why). */
 int resume_recheck_given_up(const router_t *r);
 

@@ -233,6 +233,8 @@ static void on_stored(router_t *r, inflight_part_t *p, uint64_t seq, const sink_
     inflight_slot_t *s = inflight_slot(p, seq);
     if (c->acked_at_ns > r->last_ack_ns)
         r->last_ack_ns = c->acked_at_ns;
+    if (c->outcome == SINK_STORED)
+        reconcile_settle_stored(&r->settle, s->sent_ns); /* a barrier for rechecks */
     rmetrics_published(p->user, s->route, s->critical, c->outcome == SINK_DUPLICATE);
     metrics_observe(r->m.ack_lat, (double)(c->acked_at_ns - s->sent_ns) / 1e9);
     if (s->timestamp_ms > 0)
@@ -342,17 +344,30 @@ static void recheck_stale(router_t *r, size_t n)
             }
             continue;
         }
+        unsigned waiting = 0;
         for (size_t j = i; j < n; j++) {
             inflight_slot_t *s = r->due[j].p == p ? inflight_resolve(&r->due[j]) : NULL;
             const char *id = NULL;
             if (!s || s->state != IF_RETRY || s->core || !s->msg ||
-                natsMsgHeader_Get(s->msg, "Nats-Msg-Id", &id) != NATS_OK || !id ||
-                !reconcile_set_has(found, s->offset, id, strlen(id)))
+                natsMsgHeader_Get(s->msg, "Nats-Msg-Id", &id) != NATS_OK || !id)
                 continue;
-            metrics_add(r->m.already_stored, 1);
-            finish_slot(r, p, r->due[j].seq);
+            if (reconcile_set_has(found, s->offset, id, strlen(id))) {
+                metrics_add(r->m.already_stored, 1);
+                finish_slot(r, p, r->due[j].seq);
+            } else if (resume_stale(r, s->first_sent_ms, now_ms) &&
+                       !resume_settled(r, s->sent_ns)) {
+                /* Not found, but the stream may still commit it: ask again. */
+                inflight_defer(r->inf, p, r->due[j].seq, now_ns + 1000000000);
+                waiting++;
+            }
         }
         reconcile_set_free(found);
+        if (waiting)
+            LOG_DEBUG("RTR-0606",
+                      "late retries not found wait for JetStream to settle before they are "
+                      "published",
+                      LKV_S("topic", p->topic), LKV_I("partition", p->partition),
+                      LKV_U("waiting", waiting));
     }
 }
 

@@ -18,6 +18,7 @@
 
 #include "dlq.h"
 #include "inflight.h"
+#include "reconcile.h"
 #include "reload.h"
 #include "rmetrics.h"
 #include "route.h"
@@ -59,6 +60,7 @@ struct router {
     int64_t min_dupe_ms;        /* shortest duplicate window of the scanned streams (resume.c) */
     int64_t dupe_listed_ns;     /* when it was last listed */
     int64_t recheck_failing_ns; /* since when rechecks fail (0: they work) */
+    reconcile_settle_t settle;  /* when a recheck is trusted (resume_settled) */
 
     /* Read by the HTTP thread. */
     atomic_int_fast64_t last_tick_ns;

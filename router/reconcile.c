@@ -162,3 +162,28 @@ int reconcile_parse_number(const char *s, int64_t *out)
 {
     return s ? parse_digits(s, strlen(s), out) : -1;
 }
+
+void reconcile_settle_stored(reconcile_settle_t *s, int64_t sent_ns)
+{
+    if (sent_ns > s->stored_sent_ns)
+        s->stored_sent_ns = sent_ns;
+}
+
+void reconcile_settle_recheck(reconcile_settle_t *s, int ok, int64_t started_ns, int64_t ended_ns)
+{
+    if (!ok) {
+        s->ok_since_ns = 0;
+        return;
+    }
+    if (!s->ok_since_ns || started_ns - s->last_ok_ns > RECONCILE_STREAK_GAP_NS)
+        s->ok_since_ns = started_ns;
+    s->last_ok_ns = ended_ns;
+}
+
+int reconcile_settled(const reconcile_settle_t *s, int64_t sent_ns, int64_t now_ns)
+{
+    if (s->stored_sent_ns > sent_ns)
+        return 1;
+    return s->ok_since_ns && now_ns - s->last_ok_ns <= RECONCILE_STREAK_GAP_NS &&
+           now_ns - s->ok_since_ns >= RECONCILE_SETTLE_NS;
+}

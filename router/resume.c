@@ -243,6 +243,7 @@ reconcile_set_t *resume_recheck(router_t *r, inflight_part_t *p, int64_t since_m
     if (read < 0 || c.oom) {
         if (!r->recheck_failing_ns)
             r->recheck_failing_ns = monotime_ns();
+        reconcile_settle_recheck(&r->settle, 0, t0, monotime_ns());
         LOG_WARN("RTR-0605",
                  "recheck before a late retry failed; those retries wait (JetStream is likely "
                  "unavailable), and are published unchecked after 60 s of failures",
@@ -252,12 +253,18 @@ reconcile_set_t *resume_recheck(router_t *r, inflight_part_t *p, int64_t since_m
         return NULL;
     }
     r->recheck_failing_ns = 0;
+    reconcile_settle_recheck(&r->settle, 1, t0, monotime_ns());
     LOG_INFO("RTR-0604",
              "rechecked the streams before retrying publishes older than half the duplicate "
              "window",
              LKV_S("topic", p->topic), LKV_I("partition", p->partition), LKV_I("scanned", read),
              LKV_U("found", c.found), LKV_I("ms", (monotime_ns() - t0) / 1000000));
     return c.set;
+}
+
+int resume_settled(const router_t *r, int64_t sent_ns)
+{
+    return reconcile_settled(&r->settle, sent_ns, monotime_ns());
 }
 
 int resume_recheck_given_up(const router_t *r)

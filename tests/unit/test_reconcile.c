@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for reconcile.c: the set finds exactly the pairs added (offset
  * and dedup ID both must match) across growth, the commit metadata reads
- * back only what it wrote, and provenance numbers parse only in canonical
- * decimal: a stream's headers are untrusted. */
+ * back only what it wrote, provenance numbers parse only in canonical
+ * decimal (a stream's headers are untrusted), and a recheck that did not
+ * find an event is trusted only after a later publish was stored or
+ * rechecks have worked for 10 s without a pause. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +110,53 @@ START_TEST(numbers_parse_only_in_canonical_decimal)
 }
 END_TEST
 
+#define S_ 1000000000LL /* one second in ns */
+
+START_TEST(a_miss_is_trusted_only_after_a_later_publish_was_stored)
+{
+    reconcile_settle_t st = {0};
+    reconcile_settle_recheck(&st, 1, 100 * S_, 100 * S_ + 1);
+    /* Stored publishes sent before or at the retry's last send prove nothing. */
+    reconcile_settle_stored(&st, 40 * S_);
+    reconcile_settle_stored(&st, 50 * S_);
+    ck_assert_int_eq(reconcile_settled(&st, 50 * S_, 101 * S_), 0);
+    /* One sent after it: the raft log has committed every earlier copy. */
+    reconcile_settle_stored(&st, 50 * S_ + 1);
+    ck_assert_int_eq(reconcile_settled(&st, 50 * S_, 101 * S_), 1);
+    /* An older barrier arriving late does not move it back. */
+    reconcile_settle_stored(&st, 10 * S_);
+    ck_assert_int_eq(reconcile_settled(&st, 50 * S_, 101 * S_), 1);
+}
+END_TEST
+
+START_TEST(without_a_barrier_a_miss_is_trusted_after_10_s_of_working_rechecks)
+{
+    reconcile_settle_t st = {0};
+    ck_assert_int_eq(reconcile_settled(&st, 1, 5 * S_), 0); /* no recheck yet */
+    reconcile_settle_recheck(&st, 0, 10 * S_, 11 * S_);     /* JetStream down */
+    ck_assert_int_eq(reconcile_settled(&st, 1, 11 * S_), 0);
+    int64_t t = 20 * S_; /* back: a recheck a second, each taking 0.5 s */
+    for (; t + S_ / 2 < 30 * S_; t += S_ + S_ / 2) {
+        reconcile_settle_recheck(&st, 1, t, t + S_ / 2);
+        ck_assert_msg(!reconcile_settled(&st, 1, t + S_ / 2), "trusted %lld ns in",
+                      (long long)(t + S_ / 2 - 20 * S_));
+    }
+    reconcile_settle_recheck(&st, 1, t, t + S_ / 2);
+    ck_assert_int_eq(reconcile_settled(&st, 1, t + S_ / 2), 1);
+    /* A failure ends the streak; so does a pause longer than 3 s. */
+    reconcile_settle_recheck(&st, 0, t + S_, t + 2 * S_);
+    reconcile_settle_recheck(&st, 1, t + 3 * S_, t + 3 * S_);
+    ck_assert_int_eq(reconcile_settled(&st, 1, t + 3 * S_), 0);
+    t += 3 * S_;
+    for (int i = 0; i < 11; i++, t += S_)
+        reconcile_settle_recheck(&st, 1, t, t);
+    ck_assert_int_eq(reconcile_settled(&st, 1, t), 1);
+    ck_assert_int_eq(reconcile_settled(&st, 1, t + 4 * S_), 0); /* the streak is stale */
+    reconcile_settle_recheck(&st, 1, t + 4 * S_, t + 4 * S_);
+    ck_assert_int_eq(reconcile_settled(&st, 1, t + 4 * S_), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("reconcile");
@@ -117,6 +166,8 @@ int main(void)
     tcase_add_test(tc, two_ids_at_one_offset_are_both_kept);
     tcase_add_test(tc, metadata_reads_back_what_it_wrote_and_nothing_else);
     tcase_add_test(tc, numbers_parse_only_in_canonical_decimal);
+    tcase_add_test(tc, a_miss_is_trusted_only_after_a_later_publish_was_stored);
+    tcase_add_test(tc, without_a_barrier_a_miss_is_trusted_after_10_s_of_working_rechecks);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
