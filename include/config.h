@@ -194,15 +194,26 @@ int config_load_buffer(const char *name, const void *data, size_t len, config_t 
  * \param[in]  path YAML file.
  * \param[out] out  The config; on success always set. On failure, the config
  *                  as far as it could be loaded (problems only the validation
- *                  found, or unknown keys), so a checker can go on with its
+ *                  found, unknown keys, numbers out of range: such a number
+ *                  is kept as written), so a checker can go on with its
  *                  other checks; NULL when it could not be loaded at all.
  *                  Never start a router with a config that failed. Either
  *                  way the caller frees it with config_free().
- * \param[out] d    Every problem, each with file:line:col and a "did you
- *                  mean" where one is close: the schema's in document order
- *                  (a missing key at its mapping, after that mapping's
- *                  other problems), then the validation's.
- * \return 0 when there was no error, else -1.
+ * \param[out] d    Every problem is appended, each with file:line:col and a
+ *                  "did you mean" where one is close, by line then column
+ *                  (a missing key, placed at the start of its mapping, comes
+ *                  after that mapping's other problems; a file that cannot
+ *                  be read: one diagnostic without position, "path: reason").
+ *                  One mistake gives one diagnostic: a YAML syntax error
+ *                  ends the report; a node of the wrong type is not looked
+ *                  into; a misspelt key is not also missing; a number out
+ *                  of range is not compared with others; the same message
+ *                  at the same place is said once. Past 100 problems, one
+ *                  last line without position says more were left out.
+ *                  When the schema's only problems are unknown keys and
+ *                  numbers out of range, the validation runs too; else
+ *                  only the schema's problems are reported.
+ * \return 0 when there was no error (\p d may hold warnings), else -1.
  */
 int config_load_file_diags(const char *path, config_t **out, diags_t *d);
 

@@ -8,8 +8,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <nats/nats.h>
+#include <yaml.h>
 
 #include "cli.h"
 #include "cliopt.h"
@@ -53,23 +55,108 @@ static void install_signals(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* Each diagnostic as one log line: RUN-0101 (config) or RUN-0102/0103
- * (rule file error/warning), with file, line, col and the message. */
-static size_t log_diags(const diags_t *d, const char *id_error, const char *id_warning)
+/* One diagnostic's position, as the pairs of its log line. */
+#define DIAG_PAIRS(x) LKV_S("file", (x)->file), LKV_I("line", (x)->line), LKV_I("col", (x)->col)
+
+/* Each diagnostic as one log line, the message in msg: RUN-0101 (config;
+ * its loader reports errors only) or RUN-0102/RUN-0103 (rule file error /
+ * warning). The IDs are written in the LOG_* calls themselves, so that the
+ * error catalogue's test sees the level of each. Returns the errors. */
+static size_t log_diags(const diags_t *d, int rule_file)
 {
     size_t errors = 0;
     for (size_t i = 0; i < d->count; i++) {
         const diag_t *x = &d->items[i];
-        if (x->warning) {
-            LOG_WARN(id_warning, x->msg, LKV_S("file", x->file), LKV_I("line", x->line),
-                     LKV_I("col", x->col));
+        if (!rule_file) {
+            LOG_ERROR("RUN-0101", x->msg, DIAG_PAIRS(x));
+            errors++;
+        } else if (x->warning) {
+            LOG_WARN("RUN-0103", x->msg, DIAG_PAIRS(x));
         } else {
-            LOG_ERROR(id_error, x->msg, LKV_S("file", x->file), LKV_I("line", x->line),
-                      LKV_I("col", x->col));
+            LOG_ERROR("RUN-0102", x->msg, DIAG_PAIRS(x));
             errors++;
         }
     }
     return errors;
+}
+
+/*
+ * log.format as written in a config that did not load (a YAML or type error
+ * stops the loader before it can say): a libyaml event scan of the first
+ * document for the top-level key `log` and its key `format`. What was read
+ * before a syntax error counts; anything else unreadable (no such key, not a
+ * regular file, a value that is not logfmt or json) is logfmt.
+ */
+#define PEEK_DEPTH 32
+static log_format_t peek_log_format(const char *path)
+{
+    struct {
+        int is_map, want_key, is_log, key; /* key: 1 "log" (level 1), 2 "format" (in log) */
+    } st[PEEK_DEPTH] = {{0}};
+    log_format_t fmt = LOG_FMT_LOGFMT;
+    struct stat sb;
+    yaml_parser_t p;
+    yaml_event_t ev;
+    int depth = 0, done = 0;
+    FILE *f;
+
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || !(f = fopen(path, "rb")))
+        return fmt;
+    if (!yaml_parser_initialize(&p)) {
+        fclose(f);
+        return fmt;
+    }
+    yaml_parser_set_input_file(&p, f);
+    while (!done && yaml_parser_parse(&p, &ev)) {
+        int node = 0; /* a node of the level `depth` ended here */
+        switch (ev.type) {
+        case YAML_SCALAR_EVENT: {
+            const char *v = (const char *)ev.data.scalar.value;
+            if (st[depth].is_map && st[depth].want_key) {
+                st[depth].key = (depth == 1 && !strcmp(v, "log"))                      ? 1
+                                : (depth == 2 && st[2].is_log && !strcmp(v, "format")) ? 2
+                                                                                       : 0;
+            } else if (st[depth].is_map && st[depth].key == 2) {
+                (void)log_format_parse(v, &fmt);
+                done = 1;
+            }
+            node = 1;
+            break;
+        }
+        case YAML_ALIAS_EVENT:
+            node = 1;
+            break;
+        case YAML_MAPPING_START_EVENT:
+        case YAML_SEQUENCE_START_EVENT:
+            if (depth + 1 >= PEEK_DEPTH) {
+                done = 1;
+                break;
+            }
+            depth++;
+            st[depth].is_map = ev.type == YAML_MAPPING_START_EVENT;
+            st[depth].want_key = 1;
+            st[depth].key = 0;
+            st[depth].is_log = depth == 2 && st[1].is_map && !st[1].want_key && st[1].key == 1;
+            break;
+        case YAML_MAPPING_END_EVENT:
+        case YAML_SEQUENCE_END_EVENT:
+            depth--;
+            node = depth > 0;
+            break;
+        case YAML_DOCUMENT_END_EVENT:
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        default:
+            break;
+        }
+        if (node && st[depth].is_map)
+            st[depth].want_key = !st[depth].want_key;
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    fclose(f);
+    return fmt;
 }
 
 #define RUN_USAGE                                                                                  \
@@ -103,9 +190,11 @@ static int run_parse_args(int argc, char **argv, const char **path, int *print_o
 }
 
 /*
- * Load the config, logging every problem (RUN-0101) in the format the
- * config asks for when it got far enough to say (an unknown key or a bad
- * value still leaves log.format readable), else logfmt. 0, or -1.
+ * Load the config, logging every problem (RUN-0101, then RUN-0100) in the
+ * format the config asks for: the loaded log.format when the loader got that
+ * far (an unknown key or a bad value still leaves it readable), else what a
+ * scan of the file finds (peek_log_format(): a YAML syntax or type error),
+ * else logfmt. 0, or -1.
  */
 static int run_load_config(const char *path, config_t **cfg)
 {
@@ -117,12 +206,16 @@ static int run_load_config(const char *path, config_t **cfg)
     if (*cfg) {
         (void)log_level_parse((*cfg)->log.level, &lvl);
         (void)log_format_parse((*cfg)->log.format, &fmt);
+    } else if (rc != 0) {
+        fmt = peek_log_format(path);
     }
     log_setup(lvl, fmt);
     if (rc != 0) {
-        size_t n = log_diags(&d, "RUN-0101", "RUN-0101");
+        size_t n = log_diags(&d, 0);
+        char check[600];
+        snprintf(check, sizeof(check), "event-router check -c %s", path);
         LOG_ERROR("RUN-0100", "the config has errors; not starting", LKV_S("file", path),
-                  LKV_U("errors", n), LKV_S("check", "event-router check -c <config>"));
+                  LKV_U("errors", n), LKV_S("check", check));
         config_free(*cfg);
         *cfg = NULL;
     }
@@ -135,12 +228,12 @@ static int run_load_config(const char *path, config_t **cfg)
 static int run_load_rules(const config_t *cfg, rules_t **rules, rules_diags_t *diags)
 {
     if (rules_load_file(cfg->rules, rules, diags) != 0) {
-        size_t n = log_diags(diags, "RUN-0102", "RUN-0103");
+        size_t n = log_diags(diags, 1);
         LOG_ERROR("RUN-0104", "the rule file has errors; not starting", LKV_S("file", cfg->rules),
                   LKV_U("errors", n));
         return -1;
     }
-    log_diags(diags, "RUN-0102", "RUN-0103"); /* warnings */
+    log_diags(diags, 1); /* warnings */
     LOG_INFO("RUN-0001", "rules loaded", LKV_S("path", rules_path(*rules)),
              LKV_U("routes", rules_route_count(*rules)), LKV_S("hash", rules_hash(*rules)));
     return 0;

@@ -8,10 +8,14 @@
  * it was looking at, so the file is also walked once with yamlwalk.h, guided
  * by the same schema tables: that walk finds unknown keys (with a "did you
  * mean"), wrong types, duplicate and missing keys at their exact line and
- * column (the first one is reported; the words are this file's), and
+ * column (every one is reported; the words are this file's), and
  * records where every key sits so that the validation pass can
- * point at the offending value too, and so that defaults are applied only
- * to keys that are absent (an explicit 0 stays 0 and is then judged).
+ * point at the offending value too, so that defaults are applied only
+ * to keys that are absent (an explicit 0 stays 0 and is then judged), and
+ * so that config_where() can place a key of a loaded config later (the
+ * index stays on the config_t). When the walk's only problems are unknown
+ * keys and numbers out of range, libcyaml loads again ignoring unknown keys
+ * and the validation runs too, so one run reports every problem.
  * libcyaml's own message (captured by a custom log function) is the
  * fallback when the walk finds nothing to blame. Every problem goes through
  * diag.h, the reporter rule files use too, so both read
@@ -467,12 +471,27 @@ static const char *suggest_key(const cyaml_schema_field_t *fields, const char *k
  * them kept (config_load_*_diags(); config_load_buffer() passes on the
  * first). The list is the shared diag.h one, so a line is worded and
  * formatted like a rule file's.
+ *
+ * One mistake, one line: a problem already reported at the same place in
+ * the same words is not repeated; a misspelt required key is its unknown
+ * key, not also a missing one; and the validation says nothing about a
+ * value the walk already blamed or a key that is only absent because it
+ * was misspelt (its "did you mean"). Past REPORT_MAX problems the rest are
+ * one line saying so: that file needs its first problems fixed first.
  */
+#define REPORT_MAX 100
+#define MEANT_MAX  16
+
 typedef struct creport {
     const char *file;
     diags_t d;
     int failed;   /* set even when the diagnostic itself could not be stored */
     int blocking; /* problems libcyaml cannot be told to tolerate (not unknown keys) */
+    int capped;   /* REPORT_MAX reached: problems were left out */
+    size_t nwalk; /* how many of d are the walk's (the first ones) */
+    /* Paths the unknown keys' "did you mean" named ("kafka.brokers"). */
+    char meant[MEANT_MAX][128];
+    unsigned nmeant;
 } creport_t;
 
 static void report(creport_t *r, int line, int col, const char *hint, const char *fmt, ...)
@@ -480,14 +499,35 @@ static void report(creport_t *r, int line, int col, const char *hint, const char
 
 static void report(creport_t *r, int line, int col, const char *hint, const char *fmt, ...)
 {
-    char msg[512];
+    char msg[512], full[700];
     va_list ap;
 
     r->failed = 1;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    snprintf(full, sizeof(full), "%s%s%s%s", msg, hint ? " (" : "", hint ? hint : "",
+             hint ? ")" : "");
+    for (size_t i = 0; i < r->d.count; i++)
+        if (r->d.items[i].line == line && r->d.items[i].col == col &&
+            !strcmp(r->d.items[i].msg, full))
+            return;
+    if (r->d.count >= REPORT_MAX) {
+        r->capped = 1;
+        return;
+    }
     diags_add(&r->d, r->file, line, col, 0, hint, "%s", msg);
+}
+
+/* Whether \p path is, or lies under, a key an unknown key's hint named. */
+static int meant_key(const creport_t *r, const char *path)
+{
+    for (unsigned i = 0; i < r->nmeant; i++) {
+        size_t n = strlen(r->meant[i]);
+        if (!strncmp(path, r->meant[i], n) && (path[n] == '\0' || path[n] == '.' || path[n] == '['))
+            return 1;
+    }
+    return 0;
 }
 
 static const char *type_want(const cyaml_schema_value_t *s)
@@ -521,7 +561,7 @@ static int walk_problem(void *opaque, const yamlwalk_problem_t *p)
 {
     creport_t *w = opaque;
     int l = p->line, c = p->col;
-    char ctx[160], kq[80], vq[80], hq[160];
+    char ctx[160], kq[80], vq[80], hq[160], mk[200];
     const char *hint;
 
     in_path(ctx, sizeof(ctx), p->path);
@@ -541,15 +581,21 @@ static int walk_problem(void *opaque, const yamlwalk_problem_t *p)
         break;
     case YAMLWALK_UNKNOWN_KEY:
         hint = suggest_key(p->schema->mapping.fields, p->key);
-        if (hint)
+        if (hint) {
             snprintf(hq, sizeof(hq), "did you mean '%s'?", hint);
+            if (w->nmeant < MEANT_MAX)
+                snprintf(w->meant[w->nmeant++], sizeof(w->meant[0]), "%s%s%s", p->path,
+                         *p->path ? "." : "", hint);
+        }
         report(w, l, c, hint ? hq : NULL, "unknown key '%s'%s", q(kq, sizeof(kq), p->key), ctx);
         break;
     case YAMLWALK_DUPLICATE_KEY:
         report(w, l, c, NULL, "duplicate key '%s'%s", p->key, ctx);
         break;
     case YAMLWALK_MISSING_KEY:
-        report(w, l, c, NULL, "missing required key '%s'%s", p->key, ctx);
+        snprintf(mk, sizeof(mk), "%s%s%s", p->path, *p->path ? "." : "", p->key);
+        if (!meant_key(w, mk)) /* else it is the misspelt key, reported above */
+            report(w, l, c, NULL, "missing required key '%s'%s", p->key, ctx);
         break;
     case YAMLWALK_EMPTY_DOCUMENT:
     case YAMLWALK_ALIAS:
@@ -569,7 +615,7 @@ static int walk_problem(void *opaque, const yamlwalk_problem_t *p)
         report(w, l, c, NULL, "'%s' does not fit the config schema", p->path);
         break;
     }
-    return 0;
+    return w->capped; /* enough: stop reading */
 }
 
 /* The range of a number at \p path: the table's, or, for a number the table
@@ -628,7 +674,7 @@ static int walk_scalar(void *opaque, const yamlwalk_scalar_t *sc)
                max, q(vq, sizeof(vq), v));
     /* libcyaml loads what it can hold (the range is this table's); what it
      * cannot parse, it refuses, and then nothing is validated past it. */
-    return 0;
+    return w->capped;
 }
 /* ---- libcyaml log capture ---------------------------------------------------- */
 
@@ -802,14 +848,34 @@ int config_where(const config_t *cfg, const char *path, int *line, int *col)
     return where_in(cfg ? cfg->where : NULL, path, line, col);
 }
 
-/* Report a validation error where \p path is written (where_in()). */
+/* Whether the walk already reported a problem at \p path's value (a number
+ * out of range): then the validation's words on it would be a follow-up. */
+static int walk_blamed(const vctx_t *v, const char *path)
+{
+    int line, col;
+
+    if (where_in(v->idx, path, &line, &col) != 1)
+        return 0;
+    for (size_t i = 0; i < v->rep->nwalk; i++)
+        if (v->rep->d.items[i].line == line && v->rep->d.items[i].col == col)
+            return 1;
+    return 0;
+}
+
+/*
+ * Report a validation error where \p path is written (where_in()); not
+ * when it follows from a problem the walk reported (creport_t).
+ */
 static void verr(vctx_t *v, const char *path, const char *fmt, ...)
 {
     char msg[512];
     int line, col;
     va_list ap;
 
-    where_in(v->idx, path, &line, &col);
+    if (where_in(v->idx, path, &line, &col) != 1 && meant_key(v->rep, path))
+        return; /* absent because misspelt: said at the misspelling */
+    if (walk_blamed(v, path))
+        return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
@@ -1047,21 +1113,21 @@ static void check_properties(vctx_t *v, const char *path, char **props, unsigned
             char shown[256];
             verr(v, p, "'%s' must be key=value (a librdkafka property), got '%s'", p,
                  q(vq, sizeof(vq), secret_redact_property(props[i], shown, sizeof(shown))));
-            return;
+            continue;
         }
-        for (const char *k = props[i]; k < eq; k++)
-            if (isspace((unsigned char)*k)) {
-                /* Only up to the blank: what follows may be a secret value. */
-                verr(v, p, "'%s': property name '%.*s ...' contains whitespace", p,
-                     (int)(k - props[i]), props[i]);
-                return;
-            }
+        const char *blank = props[i];
+        while (blank < eq && !isspace((unsigned char)*blank))
+            blank++;
+        if (blank < eq) {
+            /* Only up to the blank: what follows may be a secret value. */
+            verr(v, p, "'%s': property name '%.*s ...' contains whitespace", p,
+                 (int)(blank - props[i]), props[i]);
+            continue;
+        }
         for (size_t o = 0; owned && owned[o]; o++)
             if (strlen(owned[o]) == (size_t)(eq - props[i]) &&
-                !strncmp(props[i], owned[o], (size_t)(eq - props[i]))) {
+                !strncmp(props[i], owned[o], (size_t)(eq - props[i])))
                 verr(v, p, "'%s': set %s instead of the property '%s'", p, owner[o], owned[o]);
-                return;
-            }
     }
 }
 
@@ -1072,6 +1138,7 @@ static void validate_kafka(vctx_t *v, const config_t *c)
     static const char *const owner[] = {"kafka.brokers", "kafka.brokers", "kafka.group_id",
                                         "kafka.group_instance_id", NULL};
     char p[64], vq[80];
+    int regex_mixed = 0;
 
     if (!c->kafka.brokers || !*c->kafka.brokers)
         verr(v, "kafka.brokers", "'kafka.brokers' must not be empty (host:port,host:port)");
@@ -1088,11 +1155,14 @@ static void validate_kafka(vctx_t *v, const config_t *c)
             char rerr[128];
             int rc;
             if (c->kafka.topics_count > 1) {
-                verr(v, p,
-                     "'%s': a '^regex' subscription must be the only entry in "
-                     "'kafka.topics'",
-                     p);
-                return;
+                /* Said once; which entry stays is the user's call, so no
+                 * pattern is judged until then. */
+                if (!regex_mixed++)
+                    verr(v, p,
+                         "'%s': a '^regex' subscription must be the only entry in "
+                         "'kafka.topics'",
+                         p);
+                continue;
             }
             switch (regex_check(t)) {
             case RX_TOO_BIG:
@@ -1100,20 +1170,20 @@ static void validate_kafka(vctx_t *v, const config_t *c)
                      "'%s': regular expression '%s' is too complex (repetitions expand past %d "
                      "elements, or count past %d, the longest topic name)",
                      p, q(vq, sizeof(vq), t), REGEX_MAX_NODES, REGEX_MAX_COUNT);
-                return;
+                continue;
             case RX_STACKED:
                 verr(v, p,
                      "'%s': regular expression '%s' repeats a repetition ('+*', '?+', ...; "
                      "undefined in POSIX extended regular expressions): keep one quantifier",
                      p, q(vq, sizeof(vq), t));
-                return;
+                continue;
             case RX_EMPTY_REPEATED:
                 verr(v, p,
                      "'%s': regular expression '%s' repeats something that can match the empty "
                      "string ('(a?)+', '(a|)*', '^*'); glibc's regcomp() takes exponential time "
                      "on it: make the repeated part match at least one character",
                      p, q(vq, sizeof(vq), t));
-                return;
+                continue;
             default:
                 break;
             }
@@ -1122,7 +1192,7 @@ static void validate_kafka(vctx_t *v, const config_t *c)
                 regerror(rc, &re, rerr, sizeof(rerr));
                 verr(v, p, "'%s': invalid regular expression '%s': %s", p, q(vq, sizeof(vq), t),
                      rerr);
-                return;
+                continue;
             }
             /* The router must never consume its own dead letters. */
             if (c->dlq.topic && regexec(&re, c->dlq.topic, 0, NULL, 0) == 0)
@@ -1137,7 +1207,7 @@ static void validate_kafka(vctx_t *v, const config_t *c)
                      "'%s': '%s' is not a valid topic name (letters, digits, '.', '_', "
                      "'-'; or a '^regex')",
                      p, q(vq, sizeof(vq), t));
-                return;
+                continue;
             }
             if (c->dlq.topic && !strcmp(c->dlq.topic, t))
                 verr(v, "dlq.topic",
@@ -1166,7 +1236,6 @@ static void validate_nats(vctx_t *v, const config_t *c)
             char shown[256];
             verr(v, p, "'%s': expected nats://host:port or tls://host:port, got '%s'", p,
                  q(vq, sizeof(vq), secret_redact_url(s, shown, sizeof(shown))));
-            return;
         }
     }
     if (c->nats.password_env && c->nats.password_file)
@@ -1189,16 +1258,25 @@ static void validate_nats(vctx_t *v, const config_t *c)
              "'nats.tls_cert_file' and 'nats.tls_key_file' go together");
 }
 
+/* Whether a relation between the numbers at \p a and \p b can be judged:
+ * not when the walk found either out of its own range. */
+static int both_in_range(const vctx_t *v, const char *a, const char *b)
+{
+    return !walk_blamed(v, a) && !walk_blamed(v, b);
+}
+
 /* Each number's own range was checked by the walk (the key table); what is
  * left are the relations between numbers. */
 static void validate_limits(vctx_t *v, const config_t *c)
 {
-    if (c->limits.max_inflight_per_partition > c->limits.max_inflight_total)
+    if (c->limits.max_inflight_per_partition > c->limits.max_inflight_total &&
+        both_in_range(v, "limits.max_inflight_per_partition", "limits.max_inflight_total"))
         verr(v, "limits.max_inflight_per_partition",
              "'limits.max_inflight_per_partition' (%u) must not exceed "
              "'limits.max_inflight_total' (%u)",
              c->limits.max_inflight_per_partition, c->limits.max_inflight_total);
-    if (c->retry.backoff_initial_ms > c->retry.backoff_max_ms)
+    if (c->retry.backoff_initial_ms > c->retry.backoff_max_ms &&
+        both_in_range(v, "retry.backoff_initial_ms", "retry.backoff_max_ms"))
         verr(v, "retry.backoff_initial_ms",
              "'retry.backoff_initial_ms' (%u) must not exceed 'retry.backoff_max_ms' (%u)",
              c->retry.backoff_initial_ms, c->retry.backoff_max_ms);
@@ -1267,7 +1345,7 @@ static int subject_valid(const char *s)
 
 static void validate_streams(vctx_t *v, const config_t *c)
 {
-    char p[96], vq[80];
+    char p[96], p2[96], vq[80];
 
     for (unsigned i = 0; i < c->streams_count; i++) {
         const config_stream_t *s = &c->streams[i];
@@ -1277,30 +1355,29 @@ static void validate_streams(vctx_t *v, const config_t *c)
                  "'%s': '%s' is not a valid stream name (no spaces, '.', '*', '>', "
                  "'/')",
                  p, q(vq, sizeof(vq), s->name));
-            return;
+        } else {
+            for (unsigned j = 0; j < i; j++)
+                if (!strcmp(c->streams[j].name, s->name)) {
+                    verr(v, p, "'%s': stream '%s' is declared twice", p, s->name);
+                    break; /* once per stream, not once per earlier one */
+                }
         }
-        for (unsigned j = 0; j < i; j++)
-            if (!strcmp(c->streams[j].name, s->name)) {
-                verr(v, p, "'%s': stream '%s' is declared twice", p, s->name);
-                return;
-            }
         snprintf(p, sizeof(p), "streams[%u].subjects", i);
-        if (s->subjects_count == 0) {
+        if (s->subjects_count == 0)
             verr(v, p, "'%s' must list at least one subject", p);
-            return;
-        }
         for (unsigned j = 0; j < s->subjects_count; j++)
             if (!subject_valid(s->subjects[j])) {
                 snprintf(p, sizeof(p), "streams[%u].subjects[%u]", i, j);
                 verr(v, p, "'%s': '%s' is not a valid subject", p,
                      q(vq, sizeof(vq), s->subjects[j]));
-                return;
             }
         snprintf(p, sizeof(p), "streams[%u].storage", i);
         if (strcmp(s->storage, "file") && strcmp(s->storage, "memory"))
             verr(v, p, "'%s' must be file or memory, got '%s'", p, q(vq, sizeof(vq), s->storage));
         snprintf(p, sizeof(p), "streams[%u].max_age_s", i);
-        if (s->max_age_s > 0 && s->duplicate_window_s > (uint64_t)s->max_age_s)
+        snprintf(p2, sizeof(p2), "streams[%u].duplicate_window_s", i);
+        if (s->max_age_s > 0 && s->duplicate_window_s > (uint64_t)s->max_age_s &&
+            both_in_range(v, p, p2))
             verr(v, p, "'%s' (%lld) must not be shorter than duplicate_window_s (%u)", p,
                  (long long)s->max_age_s, s->duplicate_window_s);
         snprintf(p, sizeof(p), "streams[%u].max_bytes", i);
@@ -1314,16 +1391,42 @@ static void validate_streams(vctx_t *v, const config_t *c)
 
 /* ---- load ------------------------------------------------------------------- */
 
-/* Move the report's problems to \p d: the walk's in document order, then
- * the validation's. */
+/* Whether diagnostic a comes after b in the file (1:1 before 1:2 before 2:1). */
+static int diag_after(const diag_t *a, const diag_t *b)
+{
+    return a->line > b->line || (a->line == b->line && a->col > b->col);
+}
+
+/*
+ * Move the report's problems to \p d, by line then column: the walk's are
+ * in document order already (a missing key, placed at the start of its
+ * mapping, comes after that mapping's other problems, as the walk found
+ * it; it never meets a validation problem, which needs a loaded config);
+ * the validation's are sorted (insertion: stable, and at most REPORT_MAX)
+ * and merged in.
+ */
 static void report_move(creport_t *r, diags_t *d)
 {
-    if (r->failed && !r->d.count)
+    diag_t *it = r->d.items;
+    size_t n = r->d.count, w = 0, v = r->nwalk;
+
+    if (r->failed && !n)
         diags_add(d, r->file, 0, 0, 0, NULL, "out of memory");
-    for (size_t i = 0; i < r->d.count; i++) {
-        const diag_t *x = &r->d.items[i];
+    for (size_t i = r->nwalk + 1; i < n; i++) {
+        diag_t x = it[i];
+        size_t j = i;
+        for (; j > r->nwalk && diag_after(&it[j - 1], &x); j--)
+            it[j] = it[j - 1];
+        it[j] = x;
+    }
+    while (w < r->nwalk || v < n) {
+        const diag_t *x =
+            v == n || (w < r->nwalk && !diag_after(&it[w], &it[v])) ? &it[w++] : &it[v++];
         diags_add(d, x->file, x->line, x->col, x->warning, NULL, "%s", x->msg);
     }
+    if (r->capped)
+        diags_add(d, r->file, 0, 0, 0, NULL, "more problems not shown: fix the %d above first",
+                  REPORT_MAX);
     diags_clear(&r->d);
 }
 
@@ -1374,6 +1477,8 @@ int config_load_buffer_diags(const char *name, const void *data, size_t len, con
                werr != YAMLWALK_OK ? "out of memory" : "the config file is empty");
         rep.blocking++;
     }
+    /* A walk cut short left keys unread: nothing to validate against. */
+    rep.blocking += rep.capped;
     /* Only unknown keys: load past them, so that the rest is validated in
      * the same run and every problem is reported at once. */
     if (rep.failed && !rep.blocking && !cfg && cerr != CYAML_OK) {
@@ -1386,6 +1491,7 @@ int config_load_buffer_diags(const char *name, const void *data, size_t len, con
         config_free(cfg);
         cfg = NULL;
     }
+    rep.nwalk = rep.d.count; /* the validation's follow */
     if (cfg) {
         cfg->path = strdup(name);
         cfg->where = idx;

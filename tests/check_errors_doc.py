@@ -4,7 +4,9 @@
 
 Fails when an ID the code logs (a "ABC-0123" string in router/*.c) has no
 row; when a row's level is not the level the code logs it at (LOG_DEBUG,
-LOG_INFO, LOG_WARN, LOG_ERROR right before the ID; "any" for LOG_AT);
+LOG_INFO, LOG_WARN, LOG_ERROR right before the ID; "any" for LOG_AT), or
+when an ID is written elsewhere than as a LOG_* call's ID (passed through a
+variable, its level could not be checked);
 when a warn or error row has an empty "what to do" or "none" alone; or
 when a row names an ID the code no longer logs. Usage: check_errors_doc.py SRC
 """
@@ -58,7 +60,10 @@ def main():
             bad.append("%s has %d rows in docs/errors.md" % (i, len(rows[i])))
         line, levels, meaning, todo = rows[i][0]
         for level, where in uses:
-            if level and level not in levels:
+            if not level:
+                bad.append("%s at %s is not the ID argument of a LOG_* call, so its level cannot be "
+                           "checked: write it in the LOG_DEBUG/INFO/WARN/ERROR/AT call" % (i, where))
+            elif level not in levels:
                 bad.append("%s: logged at %s at %s, docs/errors.md:%d says %s"
                            % (i, level, where, line, "/".join(sorted(levels))))
         if not meaning:

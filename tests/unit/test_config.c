@@ -904,10 +904,31 @@ START_TEST(secret_file_readable_by_others_is_warned_about)
 }
 END_TEST
 
-/* Every problem of a config in one load: the schema's (an unknown key, a
- * number out of range) and the validation's (a bad log level, a bad NATS
- * URL), each at its line:col, none twice. */
-START_TEST(four_independent_errors_are_all_reported_in_one_load)
+/* Load text with config_load_file_diags(); the return code, the config in
+ * *c (the caller frees it) and every diagnostic formatted into out[]. */
+static int load_diags(const char *text, config_t **c, char out[][512], size_t max, size_t *n)
+{
+    diags_t d = {0};
+    int rc;
+
+    unit_write_file(cfgpath, text);
+    rc = config_load_file_diags(cfgpath, c, &d);
+    *n = d.count;
+    for (size_t i = 0; i < d.count; i++) {
+        char line[512];
+        diag_format(&d.items[i], line, sizeof(line));
+        fprintf(stderr, "  %s\n", line);
+        if (i < max)
+            snprintf(out[i], sizeof(out[i]), "%s", line + strlen(cfgpath));
+    }
+    diags_clear(&d);
+    return rc;
+}
+
+/* Every problem of a config in one load, by line then column: the schema's
+ * (an unknown key, a number out of range) and the validation's (a bad NATS
+ * URL, a bad log level), each at its line:col, none twice. */
+START_TEST(four_independent_errors_are_all_reported_in_one_load_by_line_and_column)
 {
     static const char text[] = "kafka:\n"                      /* 1 */
                                "  brokers: b1:9092\n"          /* 2 */
@@ -922,41 +943,192 @@ START_TEST(four_independent_errors_are_all_reported_in_one_load)
                                "  level: loud\n";              /* 11 */
     static const char *const want[] = {
         ":4:3: error: unknown key 'grup_id' in 'kafka' (did you mean 'group_id'?)",
-        ":9:17: error: 'retry.max_attempts' must be between",
-        ":6:13: error: 'nats.servers[0]': expected nats://host:port",
+        (":6:13: error: 'nats.servers[0]': expected nats://host:port or tls://host:port, got "
+         "'localhost:4222'"),
+        ":9:17: error: 'retry.max_attempts' must be between 1 and 65535, got 70000",
         ":11:10: error: 'log.level' must be debug, info, warn or error, got 'loud'",
     };
-    diags_t d = {0};
+    char got[8][512];
     config_t *c = NULL;
-    char line[1024];
+    size_t n;
 
-    unit_write_file(cfgpath, text);
-    ck_assert_int_eq(config_load_file_diags(cfgpath, &c, &d), -1);
-    for (size_t i = 0; i < d.count; i++)
-        fprintf(stderr, "  %s\n", diag_format(&d.items[i], line, sizeof(line)));
-    ck_assert_uint_eq(d.count, 4);
-    for (size_t i = 0; i < 4; i++) {
-        diag_format(&d.items[i], line, sizeof(line));
-        ck_assert_msg(strstr(line, want[i]) != NULL, "diagnostic %zu: got '%s', want '%s'", i, line,
-                      want[i]);
-    }
+    ck_assert_int_eq(load_diags(text, &c, got, 8, &n), -1);
+    ck_assert_uint_eq(n, 4);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_str_eq(got[i], want[i]);
     config_free(c);
-    diags_clear(&d);
+}
+END_TEST
+
+/* The legacy loader still says the first of them, and returns no config. */
+START_TEST(legacy_loader_reports_the_first_of_several_errors)
+{
+    char err[512];
+    config_t *c = load(MIN_KAFKA "  grup_id: x\n"
+                                 "nats:\n  servers: [localhost:4222]\n" MIN_RULES,
+                       err, sizeof(err));
+
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(err, ":5:3: error: unknown key 'grup_id' in 'kafka'") != NULL, "%s", err);
 }
 END_TEST
 
 /* A syntax error is one problem, not a cascade. */
 START_TEST(a_syntax_error_is_one_diagnostic)
 {
-    diags_t d = {0};
+    char got[8][512];
     config_t *c = NULL;
+    size_t n;
 
-    unit_write_file(cfgpath, MIN_KAFKA "nats:\n  servers: [nats://a:1\n" MIN_RULES);
-    ck_assert_int_eq(config_load_file_diags(cfgpath, &c, &d), -1);
+    ck_assert_int_eq(
+        load_diags(MIN_KAFKA "nats:\n  servers: [nats://a:1\n" MIN_RULES, &c, got, 8, &n), -1);
     ck_assert_ptr_null(c);
-    ck_assert_uint_eq(d.count, 1);
-    ck_assert_ptr_nonnull(strstr(d.items[0].msg, "YAML syntax error"));
-    diags_clear(&d);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_msg(strstr(got[0], "error: YAML syntax error") != NULL, "%s", got[0]);
+}
+END_TEST
+
+/* A misspelt required key is its unknown key, not also a missing one. */
+START_TEST(a_misspelt_required_key_is_one_diagnostic_not_also_missing)
+{
+    char got[8][512];
+    config_t *c = NULL;
+    size_t n;
+
+    ck_assert_int_eq(
+        load_diags("kafka:\n  brokrs: b\n  topics: [t]\n" MIN_NATS MIN_RULES, &c, got, 8, &n), -1);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(got[0], ":2:3: error: unknown key 'brokrs' in 'kafka' (did you mean "
+                             "'brokers'?)");
+    config_free(c);
+}
+END_TEST
+
+/* A mapping of the wrong type is one problem: its contents are not judged. */
+START_TEST(a_wrong_type_mapping_is_one_diagnostic_not_its_contents)
+{
+    char got[8][512];
+    config_t *c = NULL;
+    size_t n;
+
+    ck_assert_int_eq(
+        load_diags("kafka: [brokers, x]\n" MIN_NATS MIN_RULES "log: [levl]\n", &c, got, 8, &n), -1);
+    ck_assert_ptr_null(c);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(got[0], ":1:8: error: 'kafka' must be a mapping, not a list");
+    ck_assert_str_eq(got[1], ":6:6: error: 'log' must be a mapping, not a list");
+}
+END_TEST
+
+/* A number out of its range is not judged again against another number. */
+START_TEST(an_out_of_range_number_is_not_judged_again_against_another)
+{
+    char got[8][512];
+    config_t *c = NULL;
+    size_t n;
+
+    ck_assert_int_eq(load_diags(MINIMAL "limits:\n  max_inflight_total: 0\n"
+                                        "retry:\n  backoff_max_ms: 0\n",
+                                &c, got, 8, &n),
+                     -1);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(got[0],
+                     ":10:23: error: 'limits.max_inflight_total' must be between 1 and 16777216, "
+                     "got 0");
+    ck_assert_str_eq(got[1],
+                     ":12:19: error: 'retry.backoff_max_ms' must be between 1 and 3600000, got 0");
+    config_free(c);
+}
+END_TEST
+
+/* Every bad entry of a list is its own problem, and one bad entry does not
+ * hide the checks after its list. */
+START_TEST(every_bad_list_entry_is_reported)
+{
+    char got[8][512];
+    config_t *c = NULL;
+    size_t n;
+
+    ck_assert_int_eq(load_diags(MIN_KAFKA "  properties: [x, a=1, bootstrap.servers=y]\n"
+                                          "  group_instance_id: i\n  group_instance_id_env: E\n"
+                                          "nats:\n  servers: [a:1, nats://ok:1, b:2]\n" MIN_RULES
+                                          "streams:\n  - name: a.b\n    subjects: [x.>.y, \"\"]\n",
+                                &c, got, 8, &n),
+                     -1);
+    ck_assert_uint_eq(n, 8);
+    ck_assert_str_eq(got[0], ":5:16: error: 'kafka.properties[0]' must be key=value (a librdkafka "
+                             "property), got 'x'");
+    ck_assert_str_eq(got[1], ":5:24: error: 'kafka.properties[2]': set kafka.brokers instead of "
+                             "the property 'bootstrap.servers'");
+    ck_assert_str_eq(got[2], ":7:26: error: set either 'kafka.group_instance_id' or "
+                             "'kafka.group_instance_id_env', not both");
+    ck_assert_str_eq(got[3], ":9:13: error: 'nats.servers[0]': expected nats://host:port or "
+                             "tls://host:port, got 'a:1'");
+    ck_assert_str_eq(got[4], ":9:31: error: 'nats.servers[2]': expected nats://host:port or "
+                             "tls://host:port, got 'b:2'");
+    ck_assert_str_eq(got[5], ":12:11: error: 'streams[0].name': 'a.b' is not a valid stream name "
+                             "(no spaces, '.', '*', '>', '/')");
+    ck_assert_str_eq(got[6], ":13:16: error: 'streams[0].subjects[0]': 'x.>.y' is not a valid "
+                             "subject");
+    ck_assert_str_eq(got[7], ":13:23: error: 'streams[0].subjects[1]': '' is not a valid subject");
+    config_free(c);
+}
+END_TEST
+
+/* The same problem at the same place is said once (the DLQ topic is
+ * consumed, whichever entry consumes it). */
+START_TEST(the_same_problem_at_the_same_place_is_reported_once)
+{
+    char got[8][512];
+    config_t *c = NULL;
+    size_t n;
+
+    ck_assert_int_eq(load_diags("kafka:\n  brokers: b\n  topics: [a, a]\n" MIN_NATS MIN_RULES
+                                "dlq:\n  topic: a\n",
+                                &c, got, 8, &n),
+                     -1);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(got[0], ":9:10: error: 'dlq.topic' 'a' is also a consumed topic; the router "
+                             "would consume its own dead letters");
+    config_free(c);
+}
+END_TEST
+
+/* Past 100 problems the rest is one line, and the walk stops reading. */
+START_TEST(past_a_hundred_problems_the_rest_is_one_line)
+{
+    char text[4096], got[128][512];
+    config_t *c = NULL;
+    size_t n, o = 0;
+
+    o += (size_t)snprintf(text + o, sizeof(text) - o, "%s", MINIMAL);
+    for (int i = 0; i < 150; i++)
+        o += (size_t)snprintf(text + o, sizeof(text) - o, "x%d: 1\n", i);
+    ck_assert_int_eq(load_diags(text, &c, got, 128, &n), -1);
+    ck_assert_ptr_null(c);
+    ck_assert_uint_eq(n, 101);
+    ck_assert_str_eq(got[0], ":9:1: error: unknown key 'x0'");
+    ck_assert_str_eq(got[99], ":108:1: error: unknown key 'x99'");
+    ck_assert_msg(strstr(got[100], "more problems not shown") != NULL, "%s", got[100]);
+}
+END_TEST
+
+/* A config whose only problems libcyaml can load past is still returned
+ * (for `check -c` to go on with), and placed. */
+START_TEST(a_config_with_tolerable_errors_is_still_returned_for_checking)
+{
+    char got[8][512];
+    config_t *c = NULL;
+    size_t n;
+    int line, col;
+
+    ck_assert_int_eq(load_diags(MINIMAL "log:\n  levl: debug\n", &c, got, 8, &n), -1);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(config_where(c, "rules", &line, &col), 1);
+    ck_assert_int_eq(line, 8);
+    ck_assert_int_eq(col, 8);
+    config_free(c);
 }
 END_TEST
 
@@ -967,17 +1139,30 @@ START_TEST(config_where_places_a_key_or_its_nearest_ancestor)
     char err[512];
     int line, col;
 
-    c = load(MIN_KAFKA
-             "  properties:\n    - a.b=1\n    - fetch.wait.max.ms=10\n" MIN_NATS MIN_RULES,
+    c = load(MIN_KAFKA "  properties:\n    - a.b=1\n    - fetch.wait.max.ms=10\n" MIN_NATS
+                       "rules: r.yaml\n"
+                       "streams:\n  - name: A\n    subjects: [a.x]\n"
+                       "  - name: B\n    subjects: [b.x, b.y]\n",
              err, sizeof(err));
     ck_assert_msg(c != NULL, "%s", err);
     ck_assert_int_eq(config_where(c, "kafka.properties[1]", &line, &col), 1);
     ck_assert_int_eq(line, 7);
     ck_assert_int_eq(col, 7);
+    ck_assert_int_eq(config_where(c, "nats.servers", &line, &col), 1);
+    ck_assert_int_eq(line, 10); /* the list's first entry */
+    ck_assert_int_eq(col, 5);
+    ck_assert_int_eq(config_where(c, "streams[1].subjects[0]", &line, &col), 1);
+    ck_assert_int_eq(line, 16);
+    ck_assert_int_eq(col, 16);
     ck_assert_int_eq(config_where(c, "kafka.group_id", &line, &col), 0);
     ck_assert_int_eq(line, 1); /* kafka: */
     ck_assert_int_eq(col, 1);
+    ck_assert_int_eq(config_where(c, "streams[1].replicas", &line, &col), 0);
+    ck_assert_int_eq(line, 15); /* the entry: "- name: B" */
+    ck_assert_int_eq(col, 5);
     ck_assert_int_eq(config_where(c, "dlq.topic", &line, &col), -1);
+    ck_assert_int_eq(line, 1);
+    ck_assert_int_eq(col, 1);
     config_free(c);
 }
 END_TEST
@@ -1001,8 +1186,16 @@ static Suite *config_suite(void)
     tcase_add_loop_test(tc, config_errors_never_echo_a_secret, 0,
                         (int)(sizeof(leak_cases) / sizeof(leak_cases[0])));
     tcase_add_test(tc, secret_file_readable_by_others_is_warned_about);
-    tcase_add_test(tc, four_independent_errors_are_all_reported_in_one_load);
+    tcase_add_test(tc, four_independent_errors_are_all_reported_in_one_load_by_line_and_column);
+    tcase_add_test(tc, legacy_loader_reports_the_first_of_several_errors);
     tcase_add_test(tc, a_syntax_error_is_one_diagnostic);
+    tcase_add_test(tc, a_misspelt_required_key_is_one_diagnostic_not_also_missing);
+    tcase_add_test(tc, a_wrong_type_mapping_is_one_diagnostic_not_its_contents);
+    tcase_add_test(tc, an_out_of_range_number_is_not_judged_again_against_another);
+    tcase_add_test(tc, every_bad_list_entry_is_reported);
+    tcase_add_test(tc, the_same_problem_at_the_same_place_is_reported_once);
+    tcase_add_test(tc, past_a_hundred_problems_the_rest_is_one_line);
+    tcase_add_test(tc, a_config_with_tolerable_errors_is_still_returned_for_checking);
     tcase_add_test(tc, config_where_places_a_key_or_its_nearest_ancestor);
     suite_add_tcase(s, tc);
     tc = tcase_create("ranges");
