@@ -11,8 +11,9 @@
  * docs/config.md is generated from it (config_reference()), so this header
  * deliberately repeats no default: look there.
  *
- * librdkafka properties are plain "key=value" strings handed
- * to librdkafka unchanged (as kcat -X does), so every librdkafka option is
+ * librdkafka properties are plain "key=value" strings (a value may be a
+ * ${env:NAME} or ${file:/path} reference, resolved by secret.c) handed
+ * to librdkafka otherwise unchanged (as kcat -X does), so every option is
  * available without this file knowing it.
  *
  * Secrets (passwords, tokens) are never required in the file: each has an
@@ -230,6 +231,13 @@ int config_load_buffer_diags(const char *name, const void *data, size_t len, con
  * \return 1 for the path itself, 0 for an ancestor, -1 for neither.
  */
 int config_where(const config_t *cfg, const char *path, int *line, int *col);
+
+/**
+ * \brief The rule file a config at \p config_path names as \p rules: a
+ *        relative path is taken relative to the config file's directory.
+ * \return A new string (free() it), or NULL when out of memory.
+ */
+char *config_rules_path(const char *config_path, const char *rules);
 
 /** \brief Free a config from config_load_file(). NULL is a no-op. */
 void config_free(config_t *cfg);

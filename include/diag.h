@@ -82,6 +82,20 @@ const char *diag_format(const diag_t *d, char *buf, size_t size);
  */
 void diags_clear(diags_t *d);
 
+/** \brief Whether \p a is later in its file than \p b (1:1 before 1:2 before 2:1). */
+int diag_after(const diag_t *a, const diag_t *b);
+
+/**
+ * \brief Sort d->items[from..count) by file, then line, then column; stable
+ *        (equal places keep the order they were found in).
+ * \param[in,out] d     The list.
+ * \param[in]     from  The first item to sort.
+ * \param[in]     rank  The order of files (lower first); NULL: one file.
+ * \param[in]     ctx   Passed to \p rank.
+ */
+void diags_sort(diags_t *d, size_t from, size_t (*rank)(const void *ctx, const char *file),
+                const void *ctx);
+
 /**
  * \brief The candidate closest to \p got, for a "did you mean" hint.
  *

@@ -18,7 +18,8 @@
  * absent ones) and to place later, semantic errors.
  *
  * Not for: loading data (libcyaml does that), wording messages, files (the
- * caller reads the bytes), anything the schema tables do not describe.
+ * caller reads the bytes; yamlwalk_peek() alone reads a file, for a look
+ * at a file that may not load), anything the schema tables do not describe.
  *
  * Threads: no global state; every function is reentrant. A walk, and an
  * index, belong to one thread at a time; callbacks run on the caller's
@@ -205,5 +206,30 @@ const yamlwalk_pos_t *yamlwalk_index_at(const yamlwalk_index_t *index, size_t i)
  *         out of range. Static storage.
  */
 const char *yamlwalk_node_name(yamlwalk_node_t got);
+
+/**
+ * \brief Called by yamlwalk_peek() for a key.
+ * \param[in] ctx     The caller's pointer.
+ * \param[in] parent  The top-level key it sits under; NULL for a top-level key.
+ * \param[in] key     The key.
+ * \param[in] value   Its value when that is a scalar; NULL for a mapping,
+ *                    a list or an alias.
+ * \return 0 to go on, nonzero to stop the peek.
+ */
+typedef int (*yamlwalk_peek_fn)(void *ctx, const char *parent, const char *key, const char *value);
+
+/**
+ * \brief A light look at a YAML file that may not load, without a schema:
+ *        the keys of the first document's top-level mapping and of the
+ *        mappings directly under it, in document order. For what must be
+ *        known before (or although) the real loader fails: which kind of
+ *        file this is, its rule file, its log format. What was read before
+ *        a syntax error counts; nothing is reported.
+ * \param[in] path  The file (it reads it itself: no bytes in memory).
+ * \param[in] fn    Called per key.
+ * \param[in] ctx   Passed to \p fn.
+ * \return 0, or -1 when \p path is not a readable regular file.
+ */
+int yamlwalk_peek(const char *path, yamlwalk_peek_fn fn, void *ctx);
 
 #endif /* ER_YAMLWALK_H */

@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
-#include <yaml.h>
 
 #include "cliopt.h"
 #include "config.h"
@@ -32,6 +31,7 @@
 #include "secret.h"
 #include "source.h"
 #include "streams.h"
+#include "yamlwalk.h"
 
 #define CHECK_USAGE                                                                                \
     "usage: event-router check [--strict] [--json] [-q] FILE...\n"                                 \
@@ -86,61 +86,33 @@ enum { FILE_UNKNOWN, FILE_RULES, FILE_CONFIG };
  * that does not load still gets its rule file checked. Anything that does
  * not parse is FILE_UNKNOWN: the real loader reports why.
  */
+typedef struct peek_kind_ctx {
+    int config, rule;
+    char *rules;
+    size_t rules_size;
+} peek_kind_ctx_t;
+
+static int on_peek_kind(void *ctx, const char *parent, const char *key, const char *value)
+{
+    peek_kind_ctx_t *c = ctx;
+    if (parent)
+        return 0;
+    c->config |= !strcmp(key, "kafka") || !strcmp(key, "nats");
+    c->rule |= !strcmp(key, "routes") || !strcmp(key, "domains") || !strcmp(key, "envelope") ||
+               !strcmp(key, "tests");
+    if (value && !strcmp(key, "rules"))
+        snprintf(c->rules, c->rules_size, "%s", value);
+    return 0;
+}
+
 static int peek_kind(const char *path, char *rules, size_t rules_size)
 {
-    FILE *fp = fopen(path, "rb");
-    yaml_parser_t p;
-    yaml_event_t ev;
-    int depth = 0, key = 1, config = 0, rule = 0, want_rules = 0, done = 0;
-
+    peek_kind_ctx_t c = {.rules = rules, .rules_size = rules_size};
     if (rules_size)
         rules[0] = '\0';
-    if (!fp)
+    if (yamlwalk_peek(path, on_peek_kind, &c) != 0)
         return FILE_UNKNOWN;
-    if (!yaml_parser_initialize(&p)) {
-        fclose(fp);
-        return FILE_UNKNOWN;
-    }
-    yaml_parser_set_input_file(&p, fp);
-    while (!done && yaml_parser_parse(&p, &ev)) {
-        switch (ev.type) {
-        case YAML_MAPPING_START_EVENT:
-        case YAML_SEQUENCE_START_EVENT:
-            if (depth == 1)
-                key = 1; /* a nested value: the next top-level scalar is a key */
-            depth++;
-            want_rules = 0;
-            break;
-        case YAML_MAPPING_END_EVENT:
-        case YAML_SEQUENCE_END_EVENT:
-            depth--;
-            break;
-        case YAML_SCALAR_EVENT:
-            if (depth == 1 && key) {
-                const char *k = (const char *)ev.data.scalar.value;
-                config |= !strcmp(k, "kafka") || !strcmp(k, "nats");
-                rule |= !strcmp(k, "routes") || !strcmp(k, "domains") || !strcmp(k, "envelope") ||
-                        !strcmp(k, "tests");
-                want_rules = !strcmp(k, "rules");
-                key = 0;
-            } else if (depth == 1) {
-                if (want_rules)
-                    snprintf(rules, rules_size, "%s", (const char *)ev.data.scalar.value);
-                want_rules = 0;
-                key = 1;
-            }
-            break;
-        case YAML_DOCUMENT_END_EVENT:
-        case YAML_STREAM_END_EVENT:
-            done = 1;
-            break;
-        default:
-            break;
-        }
-        yaml_event_delete(&ev);
-    }
-    yaml_parser_delete(&p);
-    fclose(fp);
+    int config = c.config, rule = c.rule;
     if (config)
         return FILE_CONFIG;
     return rule ? FILE_RULES : FILE_UNKNOWN;
@@ -460,16 +432,10 @@ static void check_deployment(check_run_t *run, const char *path, const char *rul
         take_diags(run, &d);
         /* Not loaded at all: still check the rule file it names, if it can
          * be told. */
-        if (peeked[0]) {
-            const char *slash = strrchr(path, '/');
-            char joined[2048];
-            if (peeked[0] != '/' && slash)
-                snprintf(joined, sizeof(joined), "%.*s/%s", (int)(slash - path), path, peeked);
-            else
-                snprintf(joined, sizeof(joined), "%s", peeked);
-            if (access(joined, R_OK) == 0)
-                rules_unref(check_rules_file(run, joined));
-        }
+        char *joined = peeked[0] ? config_rules_path(path, peeked) : NULL;
+        if (joined && access(joined, R_OK) == 0)
+            rules_unref(check_rules_file(run, joined));
+        free(joined);
         return;
     }
     /* Loaded, with or without problems of its own: check the rest too. */
@@ -529,33 +495,13 @@ static size_t count_in(const check_run_t *run, const char *path, int warning)
     return n;
 }
 
-static size_t file_rank(const check_run_t *run, const char *file)
+static size_t file_rank(const void *ctx, const char *file)
 {
+    const check_run_t *run = ctx;
     for (size_t i = 0; i < run->nfiles; i++)
         if (!strcmp(run->files[i].path, file))
             return i;
     return run->nfiles;
-}
-
-/* The problems by file (in the order the files were checked: the config
- * before the rule file it names), then line and column; stable. */
-static void sort_diags(check_run_t *run)
-{
-    diags_t *d = &run->d;
-
-    for (size_t i = 1; i < d->count; i++) {
-        diag_t x = d->items[i];
-        size_t rx = file_rank(run, x.file), k = i;
-        for (; k > 0; k--) {
-            const diag_t *y = &d->items[k - 1];
-            size_t ry = file_rank(run, y->file);
-            if (ry < rx ||
-                (ry == rx && (y->line < x.line || (y->line == x.line && y->col <= x.col))))
-                break;
-            d->items[k] = d->items[k - 1];
-        }
-        d->items[k] = x;
-    }
 }
 
 static void print_json(const check_run_t *run, int strict, int ok)
@@ -698,7 +644,9 @@ int cli_check(int argc, char **argv)
         check_one(run, o.config, 1, o.rules, o.quiet || o.json);
     for (int i = optind; i < argc; i++)
         check_one(run, argv[i], 0, NULL, o.quiet || o.json);
-    sort_diags(run);
+    /* By file (in the order they were checked: the config before the rule
+     * file it names), then line and column. */
+    diags_sort(&run->d, 0, file_rank, run);
     count(run, &errors, &warnings);
     ok = !errors && !(o.strict && warnings);
     if (o.json)

@@ -8,10 +8,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <nats/nats.h>
-#include <yaml.h>
 
 #include "cli.h"
 #include "cliopt.h"
@@ -25,6 +23,7 @@
 #include "rules.h"
 #include "source.h"
 #include "streams.h"
+#include "yamlwalk.h"
 #include <stdlib.h>
 
 static router_signals_t signals_seen;
@@ -87,75 +86,19 @@ static size_t log_diags(const diags_t *d, int rule_file)
  * before a syntax error counts; anything else unreadable (no such key, not a
  * regular file, a value that is not logfmt or json) is logfmt.
  */
-#define PEEK_DEPTH 32
+static int on_peek_log(void *ctx, const char *parent, const char *key, const char *value)
+{
+    if (!parent || strcmp(parent, "log") != 0 || strcmp(key, "format") != 0)
+        return 0;
+    if (value)
+        (void)log_format_parse(value, ctx);
+    return 1;
+}
+
 static log_format_t peek_log_format(const char *path)
 {
-    struct {
-        int is_map, want_key, is_log, key; /* key: 1 "log" (level 1), 2 "format" (in log) */
-    } st[PEEK_DEPTH] = {{0}};
     log_format_t fmt = LOG_FMT_LOGFMT;
-    struct stat sb;
-    yaml_parser_t p;
-    yaml_event_t ev;
-    int depth = 0, done = 0;
-    FILE *f;
-
-    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || !(f = fopen(path, "rb")))
-        return fmt;
-    if (!yaml_parser_initialize(&p)) {
-        fclose(f);
-        return fmt;
-    }
-    yaml_parser_set_input_file(&p, f);
-    while (!done && yaml_parser_parse(&p, &ev)) {
-        int node = 0; /* a node of the level `depth` ended here */
-        switch (ev.type) {
-        case YAML_SCALAR_EVENT: {
-            const char *v = (const char *)ev.data.scalar.value;
-            if (st[depth].is_map && st[depth].want_key) {
-                st[depth].key = (depth == 1 && !strcmp(v, "log"))                      ? 1
-                                : (depth == 2 && st[2].is_log && !strcmp(v, "format")) ? 2
-                                                                                       : 0;
-            } else if (st[depth].is_map && st[depth].key == 2) {
-                (void)log_format_parse(v, &fmt);
-                done = 1;
-            }
-            node = 1;
-            break;
-        }
-        case YAML_ALIAS_EVENT:
-            node = 1;
-            break;
-        case YAML_MAPPING_START_EVENT:
-        case YAML_SEQUENCE_START_EVENT:
-            if (depth + 1 >= PEEK_DEPTH) {
-                done = 1;
-                break;
-            }
-            depth++;
-            st[depth].is_map = ev.type == YAML_MAPPING_START_EVENT;
-            st[depth].want_key = 1;
-            st[depth].key = 0;
-            st[depth].is_log = depth == 2 && st[1].is_map && !st[1].want_key && st[1].key == 1;
-            break;
-        case YAML_MAPPING_END_EVENT:
-        case YAML_SEQUENCE_END_EVENT:
-            depth--;
-            node = depth > 0;
-            break;
-        case YAML_DOCUMENT_END_EVENT:
-        case YAML_STREAM_END_EVENT:
-            done = 1;
-            break;
-        default:
-            break;
-        }
-        if (node && st[depth].is_map)
-            st[depth].want_key = !st[depth].want_key;
-        yaml_event_delete(&ev);
-    }
-    yaml_parser_delete(&p);
-    fclose(f);
+    (void)yamlwalk_peek(path, on_peek_log, &fmt);
     return fmt;
 }
 

@@ -237,7 +237,8 @@ static const config_key_t config_key_table[] = {
     KLIST("kafka.topics", REQ, S(kafka.topics),
           "Topics to consume, or one entry '^regex' to subscribe by pattern."),
     KLIST("kafka.properties", 0, S(kafka.properties),
-          "librdkafka consumer properties, key=value, passed through as is."),
+          "librdkafka consumer properties, key=value, checked by librdkafka. A "
+          "value may be ${env:NAME} or ${file:/path} (secrets; docs/deploy.md)."),
     KSTR("kafka.group_instance_id", 0, NULL, S(kafka.group_instance_id),
          "Static group membership id (group.instance.id)."),
     KSTR("kafka.group_instance_id_env", 0, NULL, S(kafka.group_instance_id_env),
@@ -299,7 +300,8 @@ static const config_key_t config_key_table[] = {
     KSTR("dlq.topic", 0, NULL, S(dlq.topic),
          "Dead-letter topic; unset = no DLQ (events that need it stall)."),
     KLIST("dlq.properties", 0, S(dlq.properties),
-          "librdkafka producer properties for the DLQ, key=value."),
+          "librdkafka producer properties for the DLQ, key=value; ${env:NAME} and "
+          "${file:/path} as in kafka.properties."),
     KSTR("http.listen", 0, "127.0.0.1:9180", S(http.listen),
          "Health and metrics endpoint, ipv4-address:port; \"\" disables it."),
     KNUM("http.stuck_after_ms", U32, 60000, 1, DAY_MS, S(http.stuck_after_ms),
@@ -777,22 +779,28 @@ static int apply_defaults(config_t *c, const yamlwalk_index_t *idx)
     return 0;
 }
 
-/* A relative rules path is taken relative to the config file's directory. */
+char *config_rules_path(const char *config_path, const char *rules)
+{
+    const char *slash = strrchr(config_path, '/');
+    if (rules[0] == '/' || !slash)
+        return strdup(rules);
+    size_t dlen = (size_t)(slash - config_path);
+    char *joined = malloc(dlen + 1 + strlen(rules) + 1);
+    if (joined) {
+        memcpy(joined, config_path, dlen);
+        joined[dlen] = '/';
+        strcpy(joined + dlen + 1, rules);
+    }
+    return joined;
+}
+
 static int resolve_rules_path(config_t *c)
 {
-    const char *slash = strrchr(c->path, '/');
-    char *joined;
-    size_t dlen;
-
-    if (!c->rules || !*c->rules || c->rules[0] == '/' || !slash)
+    if (!c->rules || !*c->rules)
         return 0;
-    dlen = (size_t)(slash - c->path);
-    joined = malloc(dlen + 1 + strlen(c->rules) + 1);
+    char *joined = config_rules_path(c->path, c->rules);
     if (!joined)
         return -1;
-    memcpy(joined, c->path, dlen);
-    joined[dlen] = '/';
-    strcpy(joined + dlen + 1, c->rules);
     free(c->rules);
     c->rules = joined;
     return 0;
@@ -1391,19 +1399,12 @@ static void validate_streams(vctx_t *v, const config_t *c)
 
 /* ---- load ------------------------------------------------------------------- */
 
-/* Whether diagnostic a comes after b in the file (1:1 before 1:2 before 2:1). */
-static int diag_after(const diag_t *a, const diag_t *b)
-{
-    return a->line > b->line || (a->line == b->line && a->col > b->col);
-}
-
 /*
  * Move the report's problems to \p d, by line then column: the walk's are
  * in document order already (a missing key, placed at the start of its
  * mapping, comes after that mapping's other problems, as the walk found
  * it; it never meets a validation problem, which needs a loaded config);
- * the validation's are sorted (insertion: stable, and at most REPORT_MAX)
- * and merged in.
+ * the validation's are sorted (diags_sort: stable) and merged in.
  */
 static void report_move(creport_t *r, diags_t *d)
 {
@@ -1412,13 +1413,7 @@ static void report_move(creport_t *r, diags_t *d)
 
     if (r->failed && !n)
         diags_add(d, r->file, 0, 0, 0, NULL, "out of memory");
-    for (size_t i = r->nwalk + 1; i < n; i++) {
-        diag_t x = it[i];
-        size_t j = i;
-        for (; j > r->nwalk && diag_after(&it[j - 1], &x); j--)
-            it[j] = it[j - 1];
-        it[j] = x;
-    }
+    diags_sort(&r->d, r->nwalk, NULL, NULL);
     while (w < r->nwalk || v < n) {
         const diag_t *x =
             v == n || (w < r->nwalk && !diag_after(&it[w], &it[v])) ? &it[w++] : &it[v++];

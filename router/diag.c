@@ -76,6 +76,28 @@ void diags_clear(diags_t *d)
     *d = (diags_t){0};
 }
 
+int diag_after(const diag_t *a, const diag_t *b)
+{
+    return a->line > b->line || (a->line == b->line && a->col > b->col);
+}
+
+void diags_sort(diags_t *d, size_t from, size_t (*rank)(const void *ctx, const char *file),
+                const void *ctx)
+{
+    for (size_t i = from + 1; i < d->count; i++) { /* insertion: stable, lists are short */
+        diag_t x = d->items[i];
+        size_t rx = rank ? rank(ctx, x.file) : 0, k = i;
+        for (; k > from; k--) {
+            const diag_t *y = &d->items[k - 1];
+            size_t ry = rank ? rank(ctx, y->file) : 0;
+            if (ry < rx || (ry == rx && !diag_after(y, &x)))
+                break;
+            d->items[k] = d->items[k - 1];
+        }
+        d->items[k] = x;
+    }
+}
+
 /* Optimal string alignment distance (Levenshtein + adjacent transposition):
  * "kafak" is one slip from "kafka", not two. */
 static size_t edit_distance(const char *a, const char *b)

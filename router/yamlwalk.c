@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <yaml.h>
 
@@ -418,4 +419,82 @@ yamlwalk_err_t yamlwalk_run(const yamlwalk_ops_t *ops, const cyaml_schema_value_
     }
     yaml_parser_delete(&w.parser);
     return w.oom || (index && index->oom) ? YAMLWALK_ENOMEM : YAMLWALK_OK;
+}
+
+/* ---- peek ------------------------------------------------------------------------ */
+
+#define PEEK_DEPTH 32
+#define PEEK_KEY   128 /* longer keys are kept cut: no key the callers look for is */
+
+typedef struct peek_level {
+    int is_map, want_key;
+    char key[PEEK_KEY]; /* the key whose value comes next (a mapping) */
+} peek_level_t;
+
+int yamlwalk_peek(const char *path, yamlwalk_peek_fn fn, void *ctx)
+{
+    peek_level_t st[PEEK_DEPTH];
+    struct stat sb;
+    yaml_parser_t p;
+    yaml_event_t ev;
+    int depth = 0, done = 0;
+    FILE *f;
+
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || !(f = fopen(path, "rb")))
+        return -1;
+    if (!yaml_parser_initialize(&p)) {
+        fclose(f);
+        return -1;
+    }
+    memset(&st[0], 0, sizeof(st[0]));
+    yaml_parser_set_input_file(&p, f);
+    while (!done && yaml_parser_parse(&p, &ev)) {
+        peek_level_t *l = &st[depth];
+        /* A value of a key at the levels looked at: depth 1 (top) and 2
+         * (a mapping under a top-level key). */
+        int is_value = depth >= 1 && depth <= 2 && l->is_map && !l->want_key &&
+                       (depth == 1 || (st[1].is_map && !st[1].want_key));
+        const char *parent = depth == 2 ? st[1].key : NULL;
+        switch (ev.type) {
+        case YAML_SCALAR_EVENT:
+        case YAML_ALIAS_EVENT:
+            if (l->is_map && l->want_key && ev.type == YAML_SCALAR_EVENT)
+                snprintf(l->key, sizeof(l->key), "%s", (const char *)ev.data.scalar.value);
+            else if (is_value)
+                done = fn(ctx, parent, l->key,
+                          ev.type == YAML_SCALAR_EVENT ? (const char *)ev.data.scalar.value : NULL);
+            if (l->is_map)
+                l->want_key = !l->want_key;
+            break;
+        case YAML_MAPPING_START_EVENT:
+        case YAML_SEQUENCE_START_EVENT:
+            if (is_value)
+                done = fn(ctx, parent, l->key, NULL);
+            if (depth + 1 >= PEEK_DEPTH) {
+                done = 1;
+                break;
+            }
+            depth++;
+            st[depth].is_map = ev.type == YAML_MAPPING_START_EVENT;
+            st[depth].want_key = 1;
+            st[depth].key[0] = '\0';
+            break;
+        case YAML_MAPPING_END_EVENT:
+        case YAML_SEQUENCE_END_EVENT:
+            depth--;
+            if (depth > 0 && st[depth].is_map)
+                st[depth].want_key = !st[depth].want_key;
+            break;
+        case YAML_DOCUMENT_END_EVENT:
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    fclose(f);
+    return 0;
 }

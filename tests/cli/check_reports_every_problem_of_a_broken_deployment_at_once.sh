@@ -49,6 +49,11 @@ deployment missing_files 3 0 1 -- \
     "deploy/missing_files/router.yaml:11:7: error: 'kafka.properties[3]': sasl.password:" \
     "deploy/missing_files/router.yaml:14:15: error: 'nats.creds_file': cannot read '/nonexistent/event-router/router.creds'"
 
+# A config that does not load still gets the rule file it names checked.
+deployment unloadable 3 0 1 -- \
+    "deploy/unloadable/router.yaml:10:1: error: YAML syntax error" \
+    "deploy/unloadable/rules.yaml:9:5: error: unknown key 'subjct' in route 'commands' (did you mean 'subject'?)"
+
 deployment clean 0 0 0 -- "deploy/clean/router.yaml: ok"
 
 deployment warnings_only 0 2 0 -- \

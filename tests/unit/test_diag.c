@@ -77,6 +77,39 @@ START_TEST(suggests_only_close_candidates)
 }
 END_TEST
 
+static size_t rank_b_first(const void *ctx, const char *file)
+{
+    (void)ctx;
+    return strcmp(file, "b.yaml") == 0 ? 0 : 1;
+}
+
+START_TEST(sort_orders_by_file_then_line_then_column_and_keeps_ties_in_order)
+{
+    diags_t d = {0};
+    diags_add(&d, "a.yaml", 9, 1, 0, NULL, "a9");
+    diags_add(&d, "b.yaml", 3, 5, 0, NULL, "b3:5 first");
+    diags_add(&d, "a.yaml", 2, 7, 0, NULL, "a2:7");
+    diags_add(&d, "b.yaml", 3, 5, 1, NULL, "b3:5 second");
+    diags_add(&d, "a.yaml", 2, 3, 0, NULL, "a2:3");
+    diags_add(&d, "b.yaml", 1, 1, 0, NULL, "b1");
+    diags_sort(&d, 0, rank_b_first, NULL);
+    static const char *const want[] = {"b1", "b3:5 first", "b3:5 second", "a2:3", "a2:7", "a9"};
+    ck_assert_uint_eq(d.count, 6);
+    for (size_t i = 0; i < d.count; i++)
+        ck_assert_str_eq(d.items[i].msg, want[i]);
+    /* From an index on, one file: the items before it stay where they are. */
+    diags_clear(&d);
+    diags_add(&d, "c.yaml", 5, 1, 0, NULL, "kept first");
+    diags_add(&d, "c.yaml", 4, 1, 0, NULL, "c4");
+    diags_add(&d, "c.yaml", 1, 1, 0, NULL, "c1");
+    diags_sort(&d, 1, NULL, NULL);
+    ck_assert_str_eq(d.items[0].msg, "kept first");
+    ck_assert_str_eq(d.items[1].msg, "c1");
+    ck_assert_str_eq(d.items[2].msg, "c4");
+    diags_clear(&d);
+}
+END_TEST
+
 static Suite *diag_suite(void)
 {
     Suite *s = suite_create("diag");
@@ -84,6 +117,7 @@ static Suite *diag_suite(void)
 
     tcase_add_test(tc, line_is_file_line_col_severity_message_hint);
     tcase_add_test(tc, format_truncates_to_the_buffer);
+    tcase_add_test(tc, sort_orders_by_file_then_line_then_column_and_keeps_ties_in_order);
     tcase_add_loop_test(tc, suggests_only_close_candidates, 0, NROWS(suggest_cases));
     suite_add_tcase(s, tc);
     return s;
