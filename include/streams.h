@@ -17,15 +17,41 @@
 
 #include "config.h"
 
+/** What streams_ensure() found of one declared stream. */
+typedef enum streams_state {
+    STREAMS_OK,      /**< exists as declared */
+    STREAMS_DIFFERS, /**< exists, differs (left as it is) */
+    STREAMS_MISSING, /**< does not exist; a dry run would create it */
+    STREAMS_CREATED, /**< did not exist; created as declared */
+} streams_state_t;
+
+/** \brief "ok", "differs", "missing", "created". */
+const char *streams_state_name(streams_state_t st);
+
 /**
- * \brief Create missing streams (unless \p dry_run) and report differences.
- * \param[in] report One line per stream ("create", "ok", "differs: ...") goes here.
+ * \brief Called by streams_ensure() once per declared stream.
+ * \param[in] differences  For STREAMS_DIFFERS, what differs ("replicas is
+ *                         1, config says 3; ..."); else "".
+ */
+typedef void (*streams_report_fn)(void *ctx, const config_stream_t *decl, streams_state_t st,
+                                  const char *differences);
+
+/**
+ * \brief One line of text for a stream_ensure() report:
+ *        "stream COMMANDS: created (3 replicas, file, 120 s dedup)".
+ */
+const char *streams_report_text(char *buf, size_t size, const config_stream_t *decl,
+                                streams_state_t st, const char *differences);
+
+/**
+ * \brief Create missing streams (unless \p dry_run) and report each one.
+ * \param[in] report  Called once per declared stream, in config order.
  * \return 0 when every stream exists (or would be created) as declared;
  *         1 when some stream differs; -1 when JetStream could not be asked
- *         (\p errstr says why).
+ *         (\p errstr says why; the streams before it were reported).
  */
-int streams_ensure(jsCtx *js, const config_t *cfg, int dry_run, FILE *report, char *errstr,
-                   size_t errstr_size);
+int streams_ensure(jsCtx *js, const config_t *cfg, int dry_run, streams_report_fn report, void *ctx,
+                   char *errstr, size_t errstr_size);
 
 /**
  * \brief Whether a subject filter (may hold * and >) can match subjects that

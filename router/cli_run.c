@@ -254,19 +254,45 @@ out:
 }
 
 #define STREAMS_USAGE                                                                              \
-    "usage: event-router streams [--dry-run] -c router.yaml\n"                                     \
+    "usage: event-router streams [--dry-run] [--json] -c router.yaml\n"                            \
     "Creates the JetStream streams the config declares (streams:) and reports each one\n"          \
     "that differs from its declaration. Connects to NATS, with the config's credentials.\n"        \
     "  -c, --config FILE   router configuration\n"                                                 \
     "  -n, --dry-run       compare with the server and print what would change; connects\n"        \
-    "                      to NATS, creates nothing (check -c needs no server)\n"
+    "                      to NATS, creates nothing (check -c needs no server)\n"                  \
+    "  --json              print one JSON object: {\"ok\", \"dry_run\", \"streams\": "             \
+    "[{\"name\",\n"                                                                                \
+    "                      \"state\": ok|differs|missing|created, \"differences\"}]}\n"
 
-/* `event-router streams [--dry-run] -c router.yaml`: create the declared
- * streams or show what would be created; report differences. */
+typedef struct streams_out {
+    int json;
+    unsigned n;
+} streams_out_t;
+
+static void print_stream(void *ctx, const config_stream_t *d, streams_state_t st, const char *diff)
+{
+    streams_out_t *o = ctx;
+    char line[1024];
+    if (!o->json) {
+        puts(streams_report_text(line, sizeof(line), d, st, diff));
+        return;
+    }
+    printf("%s{\"name\":", o->n++ ? "," : "");
+    cliopt_json_str(stdout, d->name);
+    printf(",\"state\":\"%s\",\"replicas\":%u,\"storage\":", streams_state_name(st), d->replicas);
+    cliopt_json_str(stdout, d->storage);
+    printf(",\"duplicate_window_s\":%u,\"differences\":", d->duplicate_window_s);
+    cliopt_json_str(stdout, diff);
+    putchar('}');
+}
+
+/* `event-router streams [--dry-run] [--json] -c router.yaml`: create the
+ * declared streams or show what would be created; report differences. */
 int cli_streams(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"dry-run", no_argument, NULL, 'n'},
+                                         {"json", no_argument, NULL, 'j'},
                                          {NULL, 0, NULL, 0}};
     cliopt_t co = {.cmd = "streams", .usage = STREAMS_USAGE};
     const char *path = NULL;
@@ -278,9 +304,12 @@ int cli_streams(int argc, char **argv)
     jsCtx *js = NULL;
     jsOptions jo;
 
+    streams_out_t out = {0};
     while ((c = cliopt_next(&co, argc, argv, "c:n", opts)) >= 0) {
         if (c == 'c')
             path = optarg;
+        else if (c == 'j')
+            out.json = 1;
         else
             dry = 1;
     }
@@ -291,7 +320,10 @@ int cli_streams(int argc, char **argv)
     if (run_load_config(path, &cfg) != 0)
         return 1;
     if (!cfg->streams_count) {
-        printf("%s declares no streams: nothing to do\n", path);
+        if (out.json)
+            printf("{\"ok\":true,\"dry_run\":%s,\"streams\":[]}\n", dry ? "true" : "false");
+        else
+            printf("%s declares no streams: nothing to do\n", path);
         config_free(cfg);
         return 0;
     }
@@ -311,7 +343,17 @@ int cli_streams(int argc, char **argv)
                 natsopts_servers_text(cfg, shown, sizeof(shown)), errstr);
         goto out;
     }
-    rc = streams_ensure(js, cfg, dry, stdout, errstr, sizeof(errstr));
+    if (out.json)
+        printf("{\"dry_run\":%s,\"streams\":[", dry ? "true" : "false");
+    rc = streams_ensure(js, cfg, dry, print_stream, &out, errstr, sizeof(errstr));
+    if (out.json) {
+        printf("],\"ok\":%s", rc == 0 ? "true" : "false");
+        if (rc < 0) {
+            printf(",\"error\":");
+            cliopt_json_str(stdout, errstr);
+        }
+        puts("}");
+    }
     if (rc < 0) {
         fprintf(stderr, "event-router streams: %s\n", errstr);
         rc = 1;

@@ -27,7 +27,7 @@ static void usage(FILE *fp)
             "                              librdkafka properties, secrets, DLQ, streams\n"
             "  explain --rules F --type T  show what the rules do with one event\n"
             "  test FILE                   run the tests: written in a rule file\n"
-            "  streams [--dry-run] -c router.yaml\n"
+            "  streams [--dry-run] [--json] -c router.yaml\n"
             "                              create or check the JetStream streams in the config\n"
             "  version [--json]            print versions of event-router and its libraries\n"
             "\n"

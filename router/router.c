@@ -368,28 +368,27 @@ static void on_released(void *ctx, const char *topic, int32_t partition)
 
 /* Create declared streams and warn about routes no stream covers. A NATS
  * outage at start only postpones this to the operator (`event-router streams`). */
+static void log_stream(void *ctx, const config_stream_t *d, streams_state_t st, const char *diff)
+{
+    char line[1024];
+    (void)ctx;
+    streams_report_text(line, sizeof(line), d, st, diff);
+    if (st == STREAMS_DIFFERS)
+        LOG_WARN("STR-0003", "stream differs from its declaration", LKV_S("detail", line));
+    else
+        LOG_INFO("STR-0004", "stream", LKV_S("detail", line));
+}
+
 static void provision_streams(router_t *r)
 {
-    char errstr[512], *buf = NULL;
-    size_t len = 0;
-    FILE *mem;
+    char errstr[512];
 
     if (!sink_connected(r->sink)) {
         LOG_WARN("STR-0002", "NATS not reachable at start; streams not checked",
                  LKV_U("declared", r->cfg->streams_count));
         return;
     }
-    if (!(mem = open_memstream(&buf, &len)))
-        return;
-    int rc = streams_ensure(sink_js(r->sink), r->cfg, 0, mem, errstr, sizeof(errstr));
-    fclose(mem);
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-        if (rc == 1 && strstr(line, "differs"))
-            LOG_WARN("STR-0003", "stream differs from its declaration", LKV_S("detail", line));
-        else
-            LOG_INFO("STR-0004", "stream", LKV_S("detail", line));
-    }
-    free(buf);
+    int rc = streams_ensure(sink_js(r->sink), r->cfg, 0, log_stream, NULL, errstr, sizeof(errstr));
     if (rc < 0)
         LOG_WARN("STR-0005", "stream provisioning failed", LKV_S("error", errstr));
     streams_check_routes(sink_js(r->sink), r->cfg, rules_route_at, reload_rules(r->reload));

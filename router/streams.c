@@ -70,8 +70,36 @@ static void describe_diff(const config_stream_t *want, const jsStreamConfig *hav
 #undef DIFF
 }
 
-int streams_ensure(jsCtx *js, const config_t *cfg, int dry_run, FILE *report, char *errstr,
-                   size_t errstr_size)
+const char *streams_state_name(streams_state_t st)
+{
+    static const char *const names[] = {"ok", "differs", "missing", "created"};
+    return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
+}
+
+const char *streams_report_text(char *buf, size_t size, const config_stream_t *d,
+                                streams_state_t st, const char *differences)
+{
+    switch (st) {
+    case STREAMS_DIFFERS:
+        snprintf(buf, size,
+                 "stream %s: differs from the config: %s not changed (edit the stream with "
+                 "natscli, or the config)",
+                 d->name, differences);
+        break;
+    case STREAMS_MISSING:
+    case STREAMS_CREATED:
+        snprintf(buf, size, "stream %s: %s (%u replicas, %s, %u s dedup)", d->name,
+                 st == STREAMS_MISSING ? "missing; would create it" : "created", d->replicas,
+                 d->storage, d->duplicate_window_s);
+        break;
+    default:
+        snprintf(buf, size, "stream %s: ok", d->name);
+    }
+    return buf;
+}
+
+int streams_ensure(jsCtx *js, const config_t *cfg, int dry_run, streams_report_fn report, void *ctx,
+                   char *errstr, size_t errstr_size)
 {
     int rc = 0;
     for (unsigned i = 0; i < cfg->streams_count; i++) {
@@ -83,15 +111,9 @@ int streams_ensure(jsCtx *js, const config_t *cfg, int dry_run, FILE *report, ch
         if (s == NATS_OK) {
             char diff[512] = "";
             describe_diff(d, si->Config, diff, sizeof(diff));
-            if (diff[0]) {
-                fprintf(report,
-                        "stream %s: differs from the config:%s not changed (edit the stream "
-                        "with natscli, or the config)\n",
-                        d->name, diff);
+            report(ctx, d, diff[0] ? STREAMS_DIFFERS : STREAMS_OK, diff[0] ? diff + 1 : "");
+            if (diff[0])
                 rc = 1;
-            } else {
-                fprintf(report, "stream %s: ok\n", d->name);
-            }
             jsStreamInfo_Destroy(si);
             continue;
         }
@@ -101,8 +123,7 @@ int streams_ensure(jsCtx *js, const config_t *cfg, int dry_run, FILE *report, ch
             return -1;
         }
         if (dry_run) {
-            fprintf(report, "stream %s: missing; would create it (%u replicas, %s, %u s dedup)\n",
-                    d->name, d->replicas, d->storage, d->duplicate_window_s);
+            report(ctx, d, STREAMS_MISSING, "");
             continue;
         }
         jsStreamConfig sc;
@@ -130,8 +151,7 @@ int streams_ensure(jsCtx *js, const config_t *cfg, int dry_run, FILE *report, ch
             return -1;
         }
         jsStreamInfo_Destroy(si);
-        fprintf(report, "stream %s: created (%u replicas, %s, %u s dedup)\n", d->name, d->replicas,
-                d->storage, d->duplicate_window_s);
+        report(ctx, d, STREAMS_CREATED, "");
     }
     return rc;
 }

@@ -3,7 +3,8 @@
 # Stream provisioning: `streams --dry-run` only says what it would create;
 # `streams` creates a missing stream as declared; a declaration that differs
 # from the existing stream is reported (exit 1) and the stream is left as it
-# was; at start, the router warns about a route no stream covers (STR-0001).
+# was; --json says the same as one object; at start, the router warns about
+# a route no stream covers (STR-0001).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/router_lib.sh"
 er_require_clusters
@@ -27,6 +28,9 @@ st=0
 er_tool er_js stream-info "$stream" >/dev/null 2>&1 || st=$?
 er_assert_eq "$st" 1 "dry run created nothing"
 
+out=$("$R" streams --dry-run --json -c "$ER_TEST_DIR/a.yaml") || er_fail "json dry run failed: $out"
+er_assert_eq "$(jq -c '[.ok, .dry_run, .streams[0].name, .streams[0].state]' <<<"$out")" \
+    "[true,true,\"$stream\",\"missing\"]" "--json dry run"
 out=$("$R" streams -c "$ER_TEST_DIR/a.yaml") || er_fail "create failed: $out"
 grep -q "stream $stream: created" <<<"$out" || er_fail "create output: $out"
 info=$(er_tool er_js stream-info "$stream")
@@ -41,6 +45,12 @@ st=0
 out=$("$R" streams -c "$ER_TEST_DIR/b.yaml") || st=$?
 er_assert_eq "$st" 1 "a differing declaration exits 1"
 grep -q "duplicate window is 90 s, config says 30 s" <<<"$out" || er_fail "difference not reported: $out"
+st=0
+out=$("$R" streams --json -c "$ER_TEST_DIR/b.yaml") || st=$?
+er_assert_eq "$st" 1 "a differing declaration exits 1 with --json too"
+er_assert_eq "$(jq -c '[.ok, .streams[0].state]' <<<"$out")" '[false,"differs"]' "--json differs"
+jq -r '.streams[0].differences' <<<"$out" | grep -q "duplicate window is 90 s, config says 30 s" ||
+    er_fail "--json differences: $out"
 info=$(er_tool er_js stream-info "$stream")
 er_assert_eq "$(jq -r .dupe_window_s <<<"$info")" 90 \
     "the existing stream was not changed"
