@@ -101,6 +101,7 @@ typedef struct inflight_part {
     void *found;              /**< caller: what the stream already holds (not freed here) */
     int lookup_due;           /**< caller: look the stream up before the next record */
     int64_t lookup_from;      /**< caller: the committed offset the look-up started at */
+    int mark_due;             /**< caller: commit the first record's offset before publishing it */
     /* private */
     offsets_t *win;
     inflight_slot_t *slots;

@@ -42,6 +42,15 @@ typedef struct router router_t;
 /** \brief A partition was assigned: look the streams up before its first event. */
 void resume_assigned(router_t *r, inflight_part_t *p);
 
+/**
+ * \brief Before the first record of a partition whose commit carries no
+ *        router metadata (a new group; another tool's commit) is published:
+ *        commit its offset with the metadata, synchronously, so that a crash
+ *        after the publish still leaves a time to look up from (RTR-0607
+ *        when the commit fails).
+ */
+void resume_mark(router_t *r, inflight_part_t *p, int64_t offset);
+
 /** \brief A partition was released: forget what was found for it. */
 void resume_released(inflight_part_t *p);
 

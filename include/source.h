@@ -162,6 +162,14 @@ int source_committed(source_t *s, const char *topic, int32_t partition, int time
 /** \brief Commit what was stored, waiting at most \p timeout_ms. */
 void source_commit(source_t *s, int timeout_ms);
 
+/**
+ * \brief Commit these offsets (and their metadata) now, waiting at most
+ *        \p timeout_ms, whatever was stored.
+ * \return 0, or -1 with \p err (librdkafka's error name).
+ */
+int source_commit_offsets(source_t *s, const source_tp_t *tps, size_t n, int timeout_ms, char *err,
+                          size_t err_size);
+
 /** \brief The partition's cached low and high watermarks. \return 0, or -1 when unknown. */
 int source_watermarks(source_t *s, const char *topic, int32_t partition, int64_t *lo, int64_t *hi);
 

@@ -46,6 +46,7 @@ void resume_released(inflight_part_t *p)
     reconcile_set_free(p->found);
     p->found = NULL;
     p->lookup_due = 0;
+    p->mark_due = 0;
 }
 
 void resume_commit_metadata(const inflight_part_t *p, char *buf, size_t size)
@@ -177,6 +178,7 @@ void resume_lookup(router_t *r)
         }
         if (committed < 0 || reconcile_meta_parse(meta, strlen(meta), &read_ms) != 0) {
             unknown++; /* a new group, or committed by something else */
+            p->mark_due = 1;
             continue;
         }
         if (!(p->found = reconcile_set_new()))
@@ -186,13 +188,13 @@ void resume_lookup(router_t *r)
             since = read_ms - RESUME_SKEW_MS;
         targets++;
     }
-    if (!targets) {
-        if (unknown)
-            LOG_INFO("RTR-0603",
-                     "no router commit metadata: nothing to look up for these partitions",
-                     LKV_U("partitions", unknown));
+    if (unknown)
+        LOG_INFO("RTR-0603",
+                 "no router commit metadata: nothing to look up for these partitions; each is "
+                 "committed at its first record before that record is published",
+                 LKV_U("partitions", unknown));
+    if (!targets)
         return;
-    }
     scan_ctx_t c = {.r = r};
     int64_t read = scan_all(r, &c, since, deadline, err, sizeof(err));
     int64_t ms = (monotime_ns() - t0) / 1000000;
@@ -211,6 +213,27 @@ void resume_lookup(router_t *r)
             reconcile_set_free(p->found);
             p->found = NULL;
         }
+}
+
+void resume_mark(router_t *r, inflight_part_t *p, int64_t offset)
+{
+    source_tp_t tp = {p->topic, p->partition, offset, ""};
+    char err[128];
+    int timeout = r->cfg->limits.reconcile_timeout_ms;
+
+    p->mark_due = 0;
+    reconcile_meta_format(tp.metadata, sizeof(tp.metadata), wall_ms());
+    if (source_commit_offsets(r->src, &tp, 1, timeout, err, sizeof(err)) != 0) {
+        LOG_WARN("RTR-0607",
+                 "could not commit the first record's offset before publishing it; until the "
+                 "partition's first commit, a restart deduplicates its events by the duplicate "
+                 "window only",
+                 LKV_S("topic", p->topic), LKV_I("partition", p->partition),
+                 LKV_I("offset", offset), LKV_S("error", err));
+        return;
+    }
+    if (offset > p->stored)
+        p->stored = offset;
 }
 
 int resume_stale(router_t *r, int64_t first_sent_ms, int64_t now_ms)

@@ -181,6 +181,8 @@ static void handle_record(router_t *r, source_record_t *m, const route_event_t *
     rmetrics_consumed(p->user);
     if (p->lookup_due) /* the first record since the assignment */
         resume_lookup(r);
+    if (p->mark_due) /* nothing of ours committed yet: commit before publishing */
+        resume_mark(r, p, ev->offset);
     inflight_slot_t *s = inflight_slot(p, seq);
     s->record = m;
     s->timestamp_ms = ev->timestamp_ms;

@@ -715,27 +715,58 @@ int source_committed(source_t *s, const char *topic, int32_t partition, int time
     return rc;
 }
 
-/* Bounded by timeout_ms: a synchronous commit waits as long as librdkafka
- * retries, e.g. with the brokers gone. */
+/* Commit \p l (NULL: what was stored) and wait at most timeout_ms: a
+ * synchronous commit waits as long as librdkafka retries, e.g. with the
+ * brokers gone. RD_KAFKA_RESP_ERR__TIMED_OUT when the wait ran out. */
+static rd_kafka_resp_err_t commit_wait(source_t *s, const rd_kafka_topic_partition_list_t *l,
+                                       int timeout_ms)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(s->rk);
+    rd_kafka_resp_err_t cerr = rd_kafka_commit_queue(s->rk, l, q, NULL, NULL);
+    if (!cerr) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms);
+        if (!ev) {
+            cerr = RD_KAFKA_RESP_ERR__TIMED_OUT;
+        } else {
+            cerr = rd_kafka_event_error(ev);
+            if (!cerr && l) { /* the per-partition results */
+                const rd_kafka_topic_partition_list_t *done =
+                    rd_kafka_event_topic_partition_list(ev);
+                for (int i = 0; done && i < done->cnt && !cerr; i++)
+                    cerr = done->elems[i].err;
+            }
+            rd_kafka_event_destroy(ev);
+        }
+    }
+    rd_kafka_queue_destroy(q);
+    return cerr;
+}
+
 void source_commit(source_t *s, int timeout_ms)
 {
     if (!s->rk)
         return; /* the reopen failed (SRC-0012): stopping */
-    rd_kafka_queue_t *q = rd_kafka_queue_new(s->rk);
-    rd_kafka_resp_err_t cerr = rd_kafka_commit_queue(s->rk, NULL, q, NULL, NULL);
-    if (!cerr) {
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms);
-        if (!ev) {
-            LOG_WARN("OFF-0104", "final commit did not finish before the shutdown deadline",
-                     LKV_I("waited_ms", timeout_ms));
-        } else {
-            cerr = rd_kafka_event_error(ev);
-            rd_kafka_event_destroy(ev);
-        }
-    }
-    if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    rd_kafka_resp_err_t cerr = commit_wait(s, NULL, timeout_ms);
+    if (cerr == RD_KAFKA_RESP_ERR__TIMED_OUT)
+        LOG_WARN("OFF-0104", "final commit did not finish before the shutdown deadline",
+                 LKV_I("waited_ms", timeout_ms));
+    else if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
         LOG_WARN("OFF-0103", "final commit failed", LKV_S("error", rd_kafka_err2name(cerr)));
-    rd_kafka_queue_destroy(q);
+}
+
+int source_commit_offsets(source_t *s, const source_tp_t *tps, size_t n, int timeout_ms, char *err,
+                          size_t err_size)
+{
+    if (!s->rk) {
+        snprintf(err, err_size, "no consumer");
+        return -1;
+    }
+    rd_kafka_topic_partition_list_t *l = tp_list(tps, n, 1);
+    rd_kafka_resp_err_t cerr = commit_wait(s, l, timeout_ms);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (cerr)
+        snprintf(err, err_size, "%s", rd_kafka_err2name(cerr));
+    return cerr ? -1 : 0;
 }
 
 int source_watermarks(source_t *s, const char *topic, int32_t partition, int64_t *lo, int64_t *hi)

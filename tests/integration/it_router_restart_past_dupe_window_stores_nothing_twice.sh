@@ -16,6 +16,9 @@
 # IT_PW_STREAMS=2 splits the route's subjects over two streams (officer
 # commands, incident commands; it_router_restart_past_dupe_window_two_streams_...),
 # so that one look-up must read both; IT_PW_PORT moves the admin port.
+# IT_PW_NO_COMMIT=1 keeps the first router from committing any watermark
+# (it_router_killed_before_its_first_commit_...): only the commits written
+# at each partition's first record remain for the restart to look up from.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/router_lib.sh"
 er_require_clusters
@@ -34,13 +37,19 @@ if [[ ${IT_PW_STREAMS:-1} == 2 ]]; then
 fi
 [[ ${IT_LOOKUP:-on} == off ]] && IT_LIMITS_EXTRA="  reconcile_timeout_ms: 0"
 it_config "$ER_TEST_DIR/router.yaml" "$port"
+cp "$ER_TEST_DIR/router.yaml" "$ER_TEST_DIR/router1.yaml"
+if [[ ${IT_PW_NO_COMMIT:-0} == 1 ]]; then
+    sed -i 's/^  commit_interval_ms: .*/  commit_interval_ms: 3600000/' "$ER_TEST_DIR/router1.yaml"
+    grep -q '^  commit_interval_ms: 3600000$' "$ER_TEST_DIR/router1.yaml" ||
+        er_fail "could not set commit_interval_ms in router1.yaml"
+fi
 export ER_ROUTER_READY_URL=http://127.0.0.1:$port/readyz
 
 it_produce --count "${IT_PW_COUNT:-12000}" --rate "${IT_PW_RATE:-1500}" \
     --ids-out "$ER_TEST_DIR/c.raw" --run-id pw --seed 23 \
     >"$ER_TEST_DIR/produce.json" &
 producer=$!
-er_router_start "$ER_TEST_DIR/router.yaml" "$ER_TEST_DIR/router1.log"
+er_router_start "$ER_TEST_DIR/router1.yaml" "$ER_TEST_DIR/router1.log"
 published() { local n; n=$(it_metric "$port" er_events_published_total); ((${n:-0} > $1)); }
 er_wait_until 60 published "${IT_PW_KILL_AFTER:-1500}" || er_fail "router published too little"
 kill -KILL "$ER_ROUTER_PID"
